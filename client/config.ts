@@ -1,0 +1,59 @@
+/**
+ * Every client default in one place. Units are in the names. Modules take a
+ * `Pick<>` of this so their dependencies stay visible.
+ */
+export interface RelaycastConfig {
+  /** The worker script; served by the adapter with `Service-Worker-Allowed: /`. */
+  readonly swUrl: string;
+  readonly swScope: string;
+  /** PeerJS signaling (the adapter's `peer` server). Absolute or relative to the page. Never the PeerJS cloud. */
+  readonly signalUrl: string;
+  readonly trackerUrl: string;
+  /** ICE servers for WebRTC. Empty on loopback/LAN; add STUN/TURN for the internet. */
+  readonly iceServers: readonly RTCIceServer[];
+  /** Most peers connected per swarm. */
+  readonly maxPeers: number;
+  /** Give up on a PeerJS connection that has not opened after this long (connect() can fail silently). */
+  readonly connectTimeoutMs: number;
+  /** Keep this much media in the buffer untouched: a peer fetch must finish this long before the player would run dry. */
+  readonly safetyMarginMs: number;
+  /** Upper bound on waiting for peers for one player request, whatever the buffer says. */
+  readonly maxPeerWaitMs: number;
+  /** Bytes of segments kept for serving peers (per page, all swarms). */
+  readonly maxStoreBytes: number;
+  /** Segments behind the newest one kept in the store (the live window plus slack). */
+  readonly keepSegments: number;
+  /** How many peers fetch each new segment from the origin for the swarm (rendezvous-hash owners). */
+  readonly originFetchers: number;
+  /** Serve segments to other viewers. */
+  readonly upload: boolean;
+  readonly maxUploadsPerPeer: number;
+  readonly maxUploadsTotal: number;
+  /** Data-channel bytes queued before we wait for `bufferedamountlow`. */
+  readonly sendHighWaterBytes: number;
+  /** How often the page tells the worker it runs a mesh. */
+  readonly meshHelloIntervalMs: number;
+  /** Master switch on the client side (the adapter's tracker can also turn P2P off). */
+  readonly p2p: boolean;
+}
+
+export const DEFAULT_CONFIG: RelaycastConfig = {
+  swUrl: '/relaycast/sw.js',
+  swScope: '/',
+  signalUrl: '/relaycast/signal',
+  trackerUrl: '/relaycast/tracker',
+  iceServers: [],
+  maxPeers: 8,
+  connectTimeoutMs: 8000,
+  safetyMarginMs: 1500,
+  maxPeerWaitMs: 6000,
+  maxStoreBytes: 64 * 1024 * 1024,
+  keepSegments: 12,
+  originFetchers: 1,
+  upload: true,
+  maxUploadsPerPeer: 2,
+  maxUploadsTotal: 8,
+  sendHighWaterBytes: 1024 * 1024,
+  meshHelloIntervalMs: 2000,
+  p2p: true,
+};

@@ -1,0 +1,56 @@
+import { Workbox } from 'workbox-window';
+import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
+import { Relaycast } from './relaycast.js';
+import type { RelaycastStats } from './stats.js';
+
+export { DEFAULT_CONFIG } from './config.js';
+export type { RelaycastConfig } from './config.js';
+export type { RelaycastStats } from './stats.js';
+
+export interface RelaycastHandle {
+  /** Counters for a stats line or analytics. */
+  stats(): RelaycastStats;
+  /** Stops the mesh on this page (the worker stays and passes everything to the origin). */
+  destroy(): void;
+}
+
+/**
+ * The one call: registers the relaycast service worker (workbox-window) and
+ * starts the page mesh. Never throws into the page: without service workers,
+ * or if anything fails, the site keeps fetching from its origin as before.
+ */
+export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
+  const cfg: RelaycastConfig = { ...DEFAULT_CONFIG, ...options };
+  const sw = typeof navigator !== 'undefined' ? navigator.serviceWorker : undefined;
+  if (!sw || !cfg.p2p) return inert(cfg.p2p ? 'service workers unavailable' : null);
+  let rc: Relaycast;
+  try {
+    rc = new Relaycast(cfg, {
+      serviceWorker: sw,
+      pageUrl: location.href,
+      media: () => [...document.querySelectorAll('video, audio')] as HTMLMediaElement[],
+    });
+  } catch (e) {
+    return inert(String(e));
+  }
+  const wb = new Workbox(cfg.swUrl, { scope: cfg.swScope });
+  // The worker calls skipWaiting() + clients.claim() itself, so a new version takes over on the next
+  // navigation without a reload prompt; workbox-window handles update checks and lifecycle events.
+  // The mesh starts once the worker is registered; without a worker there is nothing to accelerate.
+  wb.register().then(
+    (reg) => (reg ? rc.start() : rc.destroy()),
+    (e: unknown) => {
+      console.warn('[relaycast] service worker registration failed; playing from origin', e);
+      rc.destroy();
+    },
+  );
+  return { stats: () => rc.stats(), destroy: () => rc.destroy() };
+}
+
+function inert(reason: string | null): RelaycastHandle {
+  const stats: RelaycastStats = {
+    peerBytes: 0, originBytes: 0, uploadedBytes: 0, deliveredPeerBytes: 0, deliveredOriginBytes: 0,
+    peerHits: 0, peerMisses: 0, peers: 0, swarms: 0, controlled: false, p2p: false, peerId: null, lastError: reason,
+  };
+  return { stats: () => ({ ...stats }), destroy: () => undefined };
+}

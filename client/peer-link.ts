@@ -1,0 +1,207 @@
+import { decodeFrame, frames, Reassembly } from '../protocol/framing.js';
+import { LIMITS } from '../protocol/limits.js';
+import { encodePeerMessage, parsePeerMessage, PEER_PROTOCOL_VERSION, type MissReason, type PeerMessage, type SegmentInfo } from '../protocol/peer.js';
+
+/** A reliable, ordered message channel (a PeerJS `raw` data connection, or a fake in tests). */
+export interface Channel {
+  send(data: string | ArrayBuffer): void;
+  bufferedAmount(): number;
+  /** Resolves once the send buffer is below its low-water mark (or the channel closed). */
+  drained(): Promise<void>;
+  close(): void;
+}
+
+export interface LinkHandler {
+  onReady(link: PeerLink): void;
+  onHave(link: PeerLink, segments: readonly SegmentInfo[]): void;
+  /** Bytes to upload for `id`, or why not. */
+  serve(link: PeerLink, id: string): Uint8Array | MissReason;
+  onUploaded(link: PeerLink, bytes: number): void;
+  onClose(link: PeerLink, reason: string): void;
+}
+
+export type PullResult = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly reason: string };
+
+interface Pending {
+  readonly id: string;
+  assembly: Reassembly | undefined;
+  readonly finish: (r: PullResult) => void;
+}
+
+const MAX_REMOTE_HAVE = 256;
+const MAX_PENDING_PULLS = 8;
+
+/**
+ * The peer protocol over one channel: hello, have announcements, and
+ * request/response of segment bytes in bounded frames with backpressure.
+ * A peer that breaks the protocol is disconnected.
+ */
+export class PeerLink {
+  readonly remoteHas = new Map<string, SegmentInfo>();
+  private ready = false;
+  private closed = false;
+  private nextReqId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly uploads = new Set<number>();
+
+  constructor(
+    readonly peerId: string,
+    readonly swarm: string,
+    private readonly ch: Channel,
+    private readonly h: LinkHandler,
+    private readonly cfg: { readonly maxUploadsPerPeer: number; readonly sendHighWaterBytes: number },
+  ) {}
+
+  start(): void {
+    this.sendMsg({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: this.swarm });
+  }
+
+  get isReady(): boolean {
+    return this.ready && !this.closed;
+  }
+
+  get activeUploads(): number {
+    return this.uploads.size;
+  }
+
+  get activePulls(): number {
+    return this.pending.size;
+  }
+
+  announce(segments: readonly SegmentInfo[]): void {
+    for (let i = 0; i < segments.length; i += LIMITS.haveItems) {
+      this.sendMsg({ type: 'have', segments: segments.slice(i, i + LIMITS.haveItems) });
+    }
+  }
+
+  /** Pulls one segment. Never rejects; resolves a failure on timeout, abort, miss or close. */
+  pull(id: string, timeoutMs: number, signal?: AbortSignal): Promise<PullResult> {
+    if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
+    if (this.pending.size >= MAX_PENDING_PULLS) return Promise.resolve({ ok: false, reason: 'too many pulls' });
+    const reqId = this.nextReqId++ >>> 0;
+    return new Promise<PullResult>((resolve) => {
+      const finish = (r: PullResult): void => {
+        if (!this.pending.delete(reqId)) return;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (!r.ok && r.reason !== 'miss' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
+        resolve(r);
+      };
+      const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
+      const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', onAbort);
+      this.pending.set(reqId, { id, assembly: undefined, finish });
+      this.sendMsg({ type: 'request', reqId, id });
+    });
+  }
+
+  /** Feed every message received on the channel here. */
+  receive(data: unknown): void {
+    if (this.closed) return;
+    if (typeof data === 'string') {
+      const m = parsePeerMessage(data);
+      if (!m.ok) return this.close(`protocol: ${m.reason}`);
+      this.onMessage(m.value);
+    } else if (data instanceof ArrayBuffer) {
+      this.onFrame(data);
+    } else if (ArrayBuffer.isView(data)) {
+      this.onFrame(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+    } else {
+      this.close('protocol: unexpected data type');
+    }
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [...this.pending.values()]) p.finish({ ok: false, reason: 'closed' });
+    this.pending.clear();
+    this.uploads.clear();
+    try {
+      this.ch.close();
+    } catch {
+      // Already gone.
+    }
+    this.h.onClose(this, reason);
+  }
+
+  private onMessage(m: PeerMessage): void {
+    if (!this.ready) {
+      if (m.type !== 'hello' || m.v !== PEER_PROTOCOL_VERSION || m.swarm !== this.swarm) return this.close('protocol: bad hello');
+      this.ready = true;
+      this.h.onReady(this);
+      return;
+    }
+    switch (m.type) {
+      case 'hello':
+        return this.close('protocol: second hello');
+      case 'have':
+        for (const s of m.segments) {
+          this.remoteHas.delete(s.id);
+          this.remoteHas.set(s.id, s);
+        }
+        while (this.remoteHas.size > MAX_REMOTE_HAVE) {
+          const first = this.remoteHas.keys().next();
+          if (first.done) break;
+          this.remoteHas.delete(first.value);
+        }
+        this.h.onHave(this, m.segments);
+        return;
+      case 'request':
+        void this.upload(m.reqId, m.id);
+        return;
+      case 'cancel':
+        this.uploads.delete(m.reqId);
+        return;
+      case 'miss': {
+        const p = this.pending.get(m.reqId);
+        if (p) {
+          this.remoteHas.delete(p.id);
+          p.finish({ ok: false, reason: 'miss' });
+        }
+        return;
+      }
+    }
+  }
+
+  private onFrame(buf: ArrayBuffer): void {
+    const f = decodeFrame(buf);
+    if (!f.ok) return this.close(`protocol: ${f.reason}`);
+    const p = this.pending.get(f.value.reqId);
+    // Frames of a request we cancelled may still be in flight: drop them.
+    if (!p) return;
+    p.assembly ??= new Reassembly(f.value.reqId, f.value.totalBytes);
+    const r = p.assembly.add(f.value);
+    if (!r.ok) return this.close(`protocol: ${r.reason}`);
+    if (r.value === 'done') p.finish({ ok: true, bytes: p.assembly.bytes });
+  }
+
+  private async upload(reqId: number, id: string): Promise<void> {
+    if (this.uploads.has(reqId)) return this.close('protocol: duplicate request id');
+    if (this.uploads.size >= this.cfg.maxUploadsPerPeer) return this.sendMsg({ type: 'miss', reqId, reason: 'busy' });
+    const bytes = this.h.serve(this, id);
+    if (typeof bytes === 'string') return this.sendMsg({ type: 'miss', reqId, reason: bytes });
+    this.uploads.add(reqId);
+    try {
+      for (const frame of frames(reqId, bytes)) {
+        if (this.ch.bufferedAmount() > this.cfg.sendHighWaterBytes) await this.ch.drained();
+        if (this.closed || !this.uploads.has(reqId)) return;
+        this.ch.send(frame);
+      }
+      this.h.onUploaded(this, bytes.byteLength);
+    } catch (e) {
+      this.close(`send failed: ${String(e)}`);
+    } finally {
+      this.uploads.delete(reqId);
+    }
+  }
+
+  private sendMsg(m: PeerMessage): void {
+    if (this.closed) return;
+    try {
+      this.ch.send(encodePeerMessage(m));
+    } catch (e) {
+      this.close(`send failed: ${String(e)}`);
+    }
+  }
+}

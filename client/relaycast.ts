@@ -1,0 +1,159 @@
+import type { TrackerPeers } from '../protocol/tracker.js';
+import type { PlaylistUpdate } from '../protocol/worker.js';
+import type { RelaycastConfig } from './config.js';
+import { peerDeadlineMs, type MediaLike } from './deadline.js';
+import { Mesh } from './mesh.js';
+import { PeerLink, type Channel } from './peer-link.js';
+import { emptyStats, type RelaycastStats } from './stats.js';
+import { SegmentStore } from './store.js';
+import { Swarm } from './swarm.js';
+import { TrackerClient } from './tracker-client.js';
+import { WorkerBridge } from './worker-bridge.js';
+
+/** Swarms one page joins at once (one per rendition it plays; a player switching renditions joins a few). */
+const MAX_SWARMS = 4;
+
+export interface PageEnv {
+  readonly serviceWorker: ServiceWorkerContainer;
+  readonly pageUrl: string;
+  /** The media elements whose buffers bound how long a peer may take. */
+  readonly media: () => readonly MediaLike[];
+}
+
+/** The page side of relaycast: worker bridge + tracker + PeerJS mesh + swarms. */
+export class Relaycast {
+  private readonly statsData: RelaycastStats = emptyStats();
+  private readonly swarms = new Map<string, Swarm>();
+  private readonly store: SegmentStore;
+  private readonly bridge: WorkerBridge;
+  private readonly mesh: Mesh;
+  private readonly tracker: TrackerClient;
+  private trackerP2P = true;
+  private destroyed = false;
+
+  constructor(
+    private readonly cfg: RelaycastConfig,
+    private readonly env: PageEnv,
+  ) {
+    this.store = new SegmentStore({ maxBytes: cfg.maxStoreBytes, keepSegments: cfg.keepSegments });
+    this.bridge = new WorkerBridge(
+      env.serviceWorker,
+      {
+        onPlaylist: (p) => this.onPlaylist(p),
+        onGet: (swarm, id, seq, maxWaitMs) => this.onGet(swarm, id, seq, maxWaitMs),
+        onFetched: (swarm, id, seq, bytes) => this.swarms.get(swarm)?.onOriginCopy(id, seq, bytes),
+      },
+      cfg.meshHelloIntervalMs,
+    );
+    this.mesh = new Mesh(
+      cfg,
+      {
+        attach: (remoteId, swarm, ch) => this.attach(remoteId, swarm, ch),
+        onId: (id) => {
+          this.statsData.peerId = id ?? null;
+          if (id !== undefined) this.statsData.lastError = null;
+          this.tracker.setPeerId(id);
+        },
+        onError: (m) => (this.statsData.lastError = m),
+      },
+      env.pageUrl,
+    );
+    this.tracker = new TrackerClient(new URL(cfg.trackerUrl, env.pageUrl).href, cfg.upload, {
+      onPeers: (a) => this.onPeers(a),
+      onError: (m) => (this.statsData.lastError = m),
+    });
+  }
+
+  start(): void {
+    if (!this.cfg.p2p) return;
+    this.bridge.start();
+    this.mesh.start();
+  }
+
+  stats(): RelaycastStats {
+    let peers = 0;
+    for (const s of this.swarms.values()) for (const l of s.links.values()) if (l.isReady) peers++;
+    return {
+      ...this.statsData,
+      peers,
+      swarms: this.swarms.size,
+      controlled: this.bridge.controlled,
+      p2p: this.active(),
+    };
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.bridge.destroy();
+    this.tracker.destroy();
+    for (const s of this.swarms.values()) s.destroy();
+    this.swarms.clear();
+    this.mesh.destroy();
+  }
+
+  private active(): boolean {
+    return this.cfg.p2p && this.trackerP2P && !this.destroyed && this.bridge.controlled;
+  }
+
+  private onPlaylist(p: PlaylistUpdate): void {
+    if (!this.live(p)) return;
+    let swarm = this.swarms.get(p.swarm);
+    if (!swarm) {
+      if (this.swarms.size >= MAX_SWARMS) return;
+      swarm = new Swarm(p.swarm, this.cfg, this.store, {
+        selfId: () => this.mesh.id,
+        originFetch: (url) => (this.active() ? this.bridge.originFetch(url) : Promise.resolve(undefined)),
+        stats: this.statsData,
+        uploadsInFlight: () => this.uploadsInFlight(),
+      });
+      this.swarms.set(p.swarm, swarm);
+      this.tracker.join(p.swarm);
+    }
+    if (this.active()) swarm.onPlaylist(p);
+  }
+
+  /** Only live playlists form swarms for now; VOD passes straight through to the origin. */
+  private live(p: PlaylistUpdate): boolean {
+    return p.live;
+  }
+
+  private async onGet(swarmId: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string> {
+    const swarm = this.swarms.get(swarmId);
+    if (!swarm || !this.active()) return 'p2p inactive';
+    const deadline = peerDeadlineMs(this.env.media(), this.cfg, maxWaitMs);
+    const r = await swarm.get(id, seq, deadline);
+    return r.hit ? r.bytes : r.reason;
+  }
+
+  private onPeers(a: TrackerPeers): void {
+    this.trackerP2P = a.p2p;
+    const swarm = this.swarms.get(a.swarm);
+    const self = this.mesh.id;
+    if (!swarm || self === undefined) return;
+    if (!a.p2p) {
+      for (const l of [...swarm.links.values()]) l.close('p2p switched off');
+      return;
+    }
+    for (const remote of a.peers) {
+      if (swarm.links.size >= this.cfg.maxPeers) break;
+      // One connection per pair: the larger id dials, the smaller one waits to be dialed.
+      if (remote === self || swarm.links.has(remote) || remote < self) continue;
+      this.mesh.connect(remote, a.swarm);
+    }
+  }
+
+  private attach(remoteId: string, swarmId: string, ch: Channel): PeerLink | undefined {
+    const swarm = this.swarms.get(swarmId);
+    if (!swarm || !this.active() || swarm.links.size >= this.cfg.maxPeers) return undefined;
+    const link = new PeerLink(remoteId, swarmId, ch, swarm, this.cfg);
+    swarm.addLink(link);
+    return link;
+  }
+
+  private uploadsInFlight(): number {
+    let n = 0;
+    for (const s of this.swarms.values()) for (const l of s.links.values()) n += l.activeUploads;
+    return n;
+  }
+}

@@ -1,0 +1,44 @@
+/** Counters readable from the page (`relaycast.stats()`). Bytes are segment payload bytes. */
+export interface RelaycastStats {
+  /** Segment bytes this page downloaded from peers. */
+  peerBytes: number;
+  /** Segment bytes this page (its worker) downloaded from the origin. */
+  originBytes: number;
+  /** Segment bytes this page uploaded to peers. */
+  uploadedBytes: number;
+  /** Bytes handed to the player, by where they came from. */
+  deliveredPeerBytes: number;
+  deliveredOriginBytes: number;
+  /** Player segment requests answered with a peer copy / sent to the origin by relaycast. */
+  peerHits: number;
+  peerMisses: number;
+  /** Open, ready peer connections (all swarms). */
+  peers: number;
+  swarms: number;
+  /** The page is controlled by the relaycast worker. */
+  controlled: boolean;
+  /** P2P is active (not switched off by config, tracker, or a missing worker). */
+  p2p: boolean;
+  /** This page's PeerJS id, once signaling is open. */
+  peerId: string | null;
+  /** Last error worth showing (signaling down, ...); null when all is well. */
+  lastError: string | null;
+}
+
+export function emptyStats(): RelaycastStats {
+  return {
+    peerBytes: 0,
+    originBytes: 0,
+    uploadedBytes: 0,
+    deliveredPeerBytes: 0,
+    deliveredOriginBytes: 0,
+    peerHits: 0,
+    peerMisses: 0,
+    peers: 0,
+    swarms: 0,
+    controlled: false,
+    p2p: false,
+    peerId: null,
+    lastError: null,
+  };
+}

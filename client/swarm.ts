@@ -1,0 +1,273 @@
+import type { MissReason, SegmentInfo } from '../protocol/peer.js';
+import type { PlaylistUpdate } from '../protocol/worker.js';
+import type { RelaycastConfig } from './config.js';
+import type { LinkHandler, PeerLink } from './peer-link.js';
+import { owners } from './rendezvous.js';
+import type { RelaycastStats } from './stats.js';
+import type { SegmentStore, SegmentSource } from './store.js';
+
+export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'upload' | 'maxUploadsTotal'>;
+
+export interface SwarmEnv {
+  /** This page's peer id, or undefined before signaling opened. */
+  readonly selfId: () => string | undefined;
+  /** Fetches a known segment from the origin through the worker (counted there). */
+  readonly originFetch: (url: string) => Promise<Uint8Array | undefined>;
+  readonly stats: RelaycastStats;
+  /** Total uploads in flight across all swarms of this page. */
+  readonly uploadsInFlight: () => number;
+}
+
+export type GetResult = { readonly hit: true; readonly bytes: Uint8Array } | { readonly hit: false; readonly reason: string };
+
+interface Known {
+  readonly url: string;
+  readonly seq: number;
+}
+
+/** Background pulls of segments the player has not asked for yet. */
+const MAX_BACKGROUND_PULLS = 3;
+const BACKGROUND_PULL_TIMEOUT_MS = 8000;
+/** Accept announcements of segments this far past the newest one our playlist listed (they are newer than our last refresh). */
+const AHEAD_SEGMENTS = 4;
+
+/**
+ * One swarm: the viewers of one rendition of one stream. It decides, for each
+ * new segment, whether this page fetches it from the origin for everyone
+ * (rendezvous owner) or pulls it from a peer before its player asks; and it
+ * answers the player's requests from the store or peers within a deadline.
+ */
+export class Swarm implements LinkHandler {
+  readonly links = new Map<string, PeerLink>();
+  private readonly known = new Map<string, Known>();
+  private newestSeq = -1;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly inflight = new Map<string, Promise<boolean>>();
+  private backgroundPulls = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly cfg: SwarmConfig,
+    private readonly store: SegmentStore,
+    private readonly env: SwarmEnv,
+  ) {}
+
+  // ---- from the worker ----
+
+  onPlaylist(p: PlaylistUpdate): void {
+    const first = this.newestSeq < 0;
+    const fresh = p.segments.filter((s) => s.seq > this.newestSeq);
+    for (const s of p.segments) this.known.set(s.id, { url: s.url, seq: s.seq });
+    for (const [id, k] of this.known) if (k.seq < this.newestSeq - 64) this.known.delete(id);
+    if (fresh.length === 0) return;
+    this.newestSeq = Math.max(this.newestSeq, ...fresh.map((s) => s.seq));
+    this.store.advance(this.newestSeq);
+    // On joining, only the live edge is worth preparing; the player fetches its startup segments itself.
+    for (const s of first ? fresh.slice(-1) : fresh) this.prepare(s.id, s.url, s.seq);
+  }
+
+  /** The worker fetched this segment from the origin for the player: keep it for peers. */
+  onOriginCopy(id: string, seq: number, bytes: Uint8Array): void {
+    this.env.stats.originBytes += bytes.byteLength;
+    this.env.stats.deliveredOriginBytes += bytes.byteLength;
+    this.keep(id, seq, bytes, 'origin');
+  }
+
+  /** The player asked for `id`. Answer from the store or a peer within `deadlineMs`, or miss. */
+  async get(id: string, seq: number, deadlineMs: number): Promise<GetResult> {
+    const end = Date.now() + deadlineMs;
+    const left = (): number => end - Date.now();
+    for (;;) {
+      const local = this.store.get(id);
+      if (local) return this.deliver(local.bytes, local.source);
+      const running = this.inflight.get(id);
+      if (running) {
+        if (left() <= 0) return this.miss('no time');
+        await raceTimeout(running, left());
+        continue;
+      }
+      if (left() <= 0) return this.miss('no time');
+      const holder = this.pickHolder(id);
+      if (holder) {
+        await this.pull(holder, id, seq, left());
+        if (!this.store.has(id)) holder.remoteHas.delete(id);
+        continue;
+      }
+      // Nobody has it yet. Wait for its owner to fetch and announce it, if the owner is a peer.
+      const self = this.env.selfId();
+      const own = owners(this.members(), id, this.cfg.originFetchers);
+      if (self === undefined || own.includes(self) || own.length === 0) return this.miss('owner is self');
+      const announced = await this.waitForHave(id, left());
+      if (!announced) return this.miss('not announced in time');
+    }
+  }
+
+  // ---- peer links ----
+
+  addLink(link: PeerLink): void {
+    this.links.get(link.peerId)?.close('replaced');
+    this.links.set(link.peerId, link);
+  }
+
+  onReady(link: PeerLink): void {
+    const have = this.store.list().map((s) => ({ id: s.id, seq: s.seq, bytes: s.bytes.byteLength }));
+    if (have.length > 0) link.announce(have);
+  }
+
+  onHave(link: PeerLink, segments: readonly SegmentInfo[]): void {
+    for (const s of segments) {
+      const w = this.waiters.get(s.id);
+      if (w) for (const wake of w) wake();
+      if (this.wanted(s)) void this.backgroundPull(link, s);
+    }
+  }
+
+  serve(_link: PeerLink, id: string): Uint8Array | MissReason {
+    if (!this.cfg.upload) return 'no-upload';
+    if (this.env.uploadsInFlight() >= this.cfg.maxUploadsTotal) return 'busy';
+    return this.store.get(id)?.bytes ?? 'not-found';
+  }
+
+  onUploaded(_link: PeerLink, bytes: number): void {
+    this.env.stats.uploadedBytes += bytes;
+  }
+
+  onClose(link: PeerLink): void {
+    if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
+  }
+
+  /** Ready links' peer ids plus our own: the set rendezvous hashing runs over. */
+  members(): string[] {
+    const ids = [...this.links.values()].filter((l) => l.isReady).map((l) => l.peerId);
+    const self = this.env.selfId();
+    return self === undefined ? ids : [self, ...ids];
+  }
+
+  destroy(): void {
+    for (const l of [...this.links.values()]) l.close('destroyed');
+    this.links.clear();
+    for (const w of this.waiters.values()) for (const wake of w) wake();
+    this.waiters.clear();
+  }
+
+  // ---- internals ----
+
+  /** A new segment appeared in the playlist: fetch it for the swarm if we own it, else pull it if someone has it. */
+  private prepare(id: string, url: string, seq: number): void {
+    if (this.store.has(id) || this.inflight.has(id)) return;
+    const self = this.env.selfId();
+    if (self !== undefined && owners(this.members(), id, this.cfg.originFetchers).includes(self)) {
+      const job = this.env.originFetch(url).then((bytes) => {
+        if (!bytes) return false;
+        this.env.stats.originBytes += bytes.byteLength;
+        this.keep(id, seq, bytes, 'origin');
+        return true;
+      });
+      this.track(id, job);
+      return;
+    }
+    const holder = this.pickHolder(id);
+    if (holder) void this.backgroundPull(holder, { id, seq, bytes: 1 });
+  }
+
+  private wanted(s: SegmentInfo): boolean {
+    if (this.store.has(s.id) || this.inflight.has(s.id) || this.newestSeq < 0) return false;
+    return s.seq >= this.newestSeq - 1 && s.seq <= this.newestSeq + AHEAD_SEGMENTS;
+  }
+
+  private async backgroundPull(link: PeerLink, s: SegmentInfo): Promise<void> {
+    if (this.backgroundPulls >= MAX_BACKGROUND_PULLS) return;
+    this.backgroundPulls++;
+    try {
+      await this.pull(link, s.id, s.seq, BACKGROUND_PULL_TIMEOUT_MS);
+    } finally {
+      this.backgroundPulls--;
+    }
+  }
+
+  private pull(link: PeerLink, id: string, seq: number, timeoutMs: number): Promise<boolean> {
+    const running = this.inflight.get(id);
+    if (running) return running;
+    const job = link.pull(id, timeoutMs).then((r) => {
+      if (!r.ok) return false;
+      this.env.stats.peerBytes += r.bytes.byteLength;
+      this.keep(id, seq, r.bytes, 'peer');
+      return true;
+    });
+    this.track(id, job);
+    return job;
+  }
+
+  private track(id: string, job: Promise<boolean>): void {
+    const guarded = job.catch(() => false);
+    this.inflight.set(id, guarded);
+    void guarded.then(() => {
+      if (this.inflight.get(id) === guarded) this.inflight.delete(id);
+    });
+  }
+
+  /** Store and tell every peer. */
+  private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource): void {
+    if (!this.store.put({ id, seq, bytes, source })) return;
+    const have = [{ id, seq, bytes: bytes.byteLength }];
+    for (const l of this.links.values()) if (l.isReady) l.announce(have);
+    const w = this.waiters.get(id);
+    if (w) for (const wake of w) wake();
+  }
+
+  /** A ready peer that announced `id`, preferring the least busy one. */
+  private pickHolder(id: string): PeerLink | undefined {
+    let best: PeerLink | undefined;
+    for (const l of this.links.values()) {
+      if (!l.isReady || !l.remoteHas.has(id)) continue;
+      if (!best || l.activePulls < best.activePulls || (l.activePulls === best.activePulls && Math.random() < 0.5)) best = l;
+    }
+    return best;
+  }
+
+  private waitForHave(id: string, timeoutMs: number): Promise<boolean> {
+    if (timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let set = this.waiters.get(id);
+      if (!set) this.waiters.set(id, (set = new Set()));
+      const s = set;
+      const done = (v: boolean): void => {
+        clearTimeout(timer);
+        s.delete(wake);
+        if (s.size === 0 && this.waiters.get(id) === s) this.waiters.delete(id);
+        resolve(v);
+      };
+      const wake = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      s.add(wake);
+    });
+  }
+
+  private deliver(bytes: Uint8Array, source: SegmentSource): GetResult {
+    if (source === 'peer') this.env.stats.deliveredPeerBytes += bytes.byteLength;
+    else this.env.stats.deliveredOriginBytes += bytes.byteLength;
+    this.env.stats.peerHits++;
+    return { hit: true, bytes };
+  }
+
+  private miss(reason: string): GetResult {
+    this.env.stats.peerMisses++;
+    return { hit: false, reason };
+  }
+}
+
+function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(undefined);
+      },
+    );
+  });
+}

@@ -1,0 +1,90 @@
+import { parseOriginReply, parseWorkerToPage, type PlaylistUpdate, type SegmentReply } from '../protocol/worker.js';
+
+export interface BridgeHandler {
+  onPlaylist(p: PlaylistUpdate): void;
+  /** The player asked for a segment; answer within the worker's cap. */
+  onGet(swarm: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string>;
+  onFetched(swarm: string, id: string, seq: number, bytes: Uint8Array): void;
+}
+
+const ORIGIN_FETCH_TIMEOUT_MS = 15_000;
+
+/** The page's side of the worker<->page bridge. */
+export class WorkerBridge {
+  private helloTimer: ReturnType<typeof setInterval> | undefined;
+  private nextReqId = 1;
+  private readonly onMessage = (e: MessageEvent): void => this.handle(e);
+
+  constructor(
+    private readonly sw: ServiceWorkerContainer,
+    private readonly h: BridgeHandler,
+    private readonly helloIntervalMs: number,
+  ) {}
+
+  start(): void {
+    this.sw.addEventListener('message', this.onMessage);
+    // Workers are stopped when idle and lose their globals: say "I run a mesh" again and again.
+    const hello = (): void => this.sw.controller?.postMessage({ type: 'rc-mesh' });
+    hello();
+    this.helloTimer = setInterval(hello, this.helloIntervalMs);
+    this.sw.addEventListener('controllerchange', hello);
+  }
+
+  get controlled(): boolean {
+    return this.sw.controller !== null;
+  }
+
+  /** Asks the worker to fetch a known segment from the origin. Resolves undefined on any failure. */
+  originFetch(url: string): Promise<Uint8Array | undefined> {
+    const ctl = this.sw.controller;
+    if (!ctl) return Promise.resolve(undefined);
+    const reqId = this.nextReqId++;
+    const ch = new MessageChannel();
+    return new Promise((resolve) => {
+      const done = (v: Uint8Array | undefined): void => {
+        clearTimeout(timer);
+        ch.port1.onmessage = null;
+        ch.port1.close();
+        resolve(v);
+      };
+      const timer = setTimeout(() => done(undefined), ORIGIN_FETCH_TIMEOUT_MS);
+      ch.port1.onmessage = (e): void => {
+        const r = parseOriginReply(e.data);
+        done(r.ok && r.value.reqId === reqId && r.value.type === 'rc-origin-bytes' ? new Uint8Array(r.value.bytes) : undefined);
+      };
+      ctl.postMessage({ type: 'rc-origin-fetch', reqId, url }, [ch.port2]);
+    });
+  }
+
+  destroy(): void {
+    clearInterval(this.helloTimer);
+    this.sw.removeEventListener('message', this.onMessage);
+  }
+
+  private handle(e: MessageEvent): void {
+    const m = parseWorkerToPage(e.data);
+    if (!m.ok) return; // Not ours (a site's own worker messages) or malformed.
+    const msg = m.value;
+    if (msg.type === 'rc-playlist') return this.h.onPlaylist(msg);
+    if (msg.type === 'rc-fetched') return this.h.onFetched(msg.swarm, msg.id, msg.seq, new Uint8Array(msg.bytes));
+    const port = e.ports[0];
+    if (!port) return;
+    const reply = (r: SegmentReply, transfer: Transferable[] = []): void => {
+      try {
+        port.postMessage(r, transfer);
+      } catch {
+        // Worker gone.
+      }
+      port.close();
+    };
+    this.h.onGet(msg.swarm, msg.id, msg.seq, msg.maxWaitMs).then(
+      (r) => {
+        if (typeof r === 'string') return reply({ type: 'rc-miss', reqId: msg.reqId, reason: r });
+        // Copy: the store keeps its bytes to serve peers; the copy is transferred to the worker.
+        const copy = r.slice().buffer;
+        reply({ type: 'rc-hit', reqId: msg.reqId, bytes: copy }, [copy]);
+      },
+      (err: unknown) => reply({ type: 'rc-miss', reqId: msg.reqId, reason: `error: ${String(err)}` }),
+    );
+  }
+}

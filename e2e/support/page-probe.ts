@@ -1,0 +1,86 @@
+/**
+ * Installed in every viewer page before any page script runs. It measures
+ * what the player experienced, independently of relaycast: segment bytes the
+ * player received (by wrapping XHR and fetch), stalls (`waiting` after the
+ * first `playing`), and distance behind the live edge (seekable end minus
+ * currentTime), the same way with P2P on and off.
+ */
+export const PROBE_SCRIPT = `(() => {
+  const SEG = /\\.(ts|m4s|mp4|m4a|aac|cmfv|cmfa)(\\?|$)/i;
+  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, errors: [] };
+  window.__probe = m;
+  const add = (url, n) => { if (SEG.test(url) && n > 0) { m.segmentBytes += n; m.segmentRequests++; } };
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    this.__probeUrl = String(url);
+    // readystatechange, not load: hls.js detaches and aborts its XHR from inside its DONE handler.
+    let counted = false;
+    this.addEventListener('readystatechange', () => {
+      if (this.readyState !== 4 || counted) return;
+      counted = true;
+      const r = this.response;
+      if (this.status >= 200 && this.status < 300 && r) add(this.responseURL || this.__probeUrl, r.byteLength || r.size || (typeof r === 'string' ? r.length : 0));
+    });
+    return open.call(this, method, url, ...rest);
+  };
+  const f = window.fetch;
+  window.fetch = async function (input, init) {
+    const resp = await f.call(this, input, init);
+    const url = typeof input === 'string' ? input : input.url;
+    if (resp.ok && SEG.test(url)) resp.clone().arrayBuffer().then((b) => add(url, b.byteLength), () => {});
+    return resp;
+  };
+  document.addEventListener('playing', () => {
+    const now = performance.now();
+    if (m.firstPlayingAt === null) m.firstPlayingAt = now;
+    if (m.stallStart !== null) { m.stalledMs += now - m.stallStart; m.stallStart = null; }
+  }, true);
+  document.addEventListener('waiting', () => {
+    if (m.firstPlayingAt !== null && m.stallStart === null) { m.stalls++; m.stallStart = performance.now(); }
+  }, true);
+  window.addEventListener('error', (e) => { if (m.errors.length < 20) m.errors.push(String(e.message)); });
+})();`;
+
+export interface ProbeSample {
+  readonly segmentBytes: number;
+  readonly stalls: number;
+  readonly stalledSec: number;
+  readonly playing: boolean;
+  readonly currentTime: number;
+  /** Seconds behind the live edge (seekable end - currentTime), null before playback. */
+  readonly latencySec: number | null;
+  readonly controlled: boolean;
+  readonly relaycast: null | {
+    peerBytes: number;
+    originBytes: number;
+    uploadedBytes: number;
+    deliveredPeerBytes: number;
+    deliveredOriginBytes: number;
+    peers: number;
+    p2p: boolean;
+    lastError: string | null;
+  };
+  readonly errors: string[];
+}
+
+/** Runs in the page (passed to page.evaluate). */
+export function readProbe(): ProbeSample {
+  type Probe = { segmentBytes: number; stalls: number; stalledMs: number; firstPlayingAt: number | null; stallStart: number | null; errors: string[] };
+  const w = window as unknown as { __probe: Probe; relaycast?: { stats(): ProbeSample['relaycast'] } };
+  const m = w.__probe;
+  const v = document.querySelector('video');
+  const stalledMs = m.stalledMs + (m.stallStart !== null ? performance.now() - m.stallStart : 0);
+  let latencySec: number | null = null;
+  if (v && m.firstPlayingAt !== null && v.seekable.length > 0) latencySec = v.seekable.end(v.seekable.length - 1) - v.currentTime;
+  return {
+    segmentBytes: m.segmentBytes,
+    stalls: m.stalls,
+    stalledSec: stalledMs / 1000,
+    playing: m.firstPlayingAt !== null && !!v && !v.paused,
+    currentTime: v ? v.currentTime : 0,
+    latencySec,
+    controlled: navigator.serviceWorker?.controller != null,
+    relaycast: w.relaycast ? w.relaycast.stats() : null,
+    errors: m.errors,
+  };
+}

@@ -1,0 +1,100 @@
+/** relaycast-adapter command line. */
+import { parseArgs } from 'node:util';
+import { DEFAULT_ADAPTER_OPTIONS, startAdapter, type AdapterOptions } from './index.js';
+
+const USAGE = `usage: relaycast-adapter [options]
+
+  --port N           TCP port (default ${DEFAULT_ADAPTER_OPTIONS.port}; 0 = any free port)
+  --host H           interface to bind (default ${DEFAULT_ADAPTER_OPTIONS.host})
+  --upstream URL     reverse-proxy an existing origin (turns the embedded source off)
+  --no-source        no embedded ffmpeg live source
+  --no-signaling     no PeerJS signaling and no tracker (pages fall back to the origin)
+  --p2p on|off       operator kill switch reported to pages (default on)
+  --segment-sec N    embedded source segment duration (default ${DEFAULT_ADAPTER_OPTIONS.segmentSec})
+  --window N         embedded source playlist window in segments (default ${DEFAULT_ADAPTER_OPTIONS.windowSegments})
+  --stream NAME      embedded stream name (default ${DEFAULT_ADAPTER_OPTIONS.streamName})
+  --help             this text
+`;
+
+class UsageError extends Error {}
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        upstream: { type: 'string' },
+        'no-source': { type: 'boolean' },
+        'no-signaling': { type: 'boolean' },
+        p2p: { type: 'string' },
+        'segment-sec': { type: 'string' },
+        window: { type: 'string' },
+        stream: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (values.help === true) return 'help';
+  if (values.p2p !== undefined && values.p2p !== 'on' && values.p2p !== 'off') throw new UsageError('--p2p must be on or off');
+  const source = values['no-source'] === true ? false : undefined;
+  return {
+    port: int('port', values.port),
+    host: values.host,
+    upstream: values.upstream,
+    source,
+    signaling: values['no-signaling'] === true ? false : undefined,
+    p2p: values.p2p === undefined ? undefined : values.p2p === 'on',
+    segmentSec: int('segment-sec', values['segment-sec']),
+    windowSegments: int('window', values.window),
+    streamName: values.stream,
+  };
+}
+
+async function main(): Promise<void> {
+  let opts: Partial<AdapterOptions> | 'help';
+  try {
+    opts = parseCli(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`relaycast-adapter: ${e.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (opts === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let adapter;
+  try {
+    adapter = await startAdapter(opts);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`relaycast-adapter: ${msg}\n`);
+    process.exit(e instanceof RangeError ? 2 : 1);
+  }
+  console.log(`relaycast adapter on ${adapter.url}`);
+  console.log(`player: ${adapter.playerUrl}`);
+  let shuttingDown = false;
+  const shutdown = (signal: string): void => {
+    if (shuttingDown) process.exit(130);
+    shuttingDown = true;
+    console.log(`${signal}: shutting down`);
+    void adapter.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,91 @@
+/**
+ * One documented defaults object for the origin adapter. Units are in the names.
+ * Each module takes a `Pick<>` of the resolved options.
+ */
+export type LogFn = (line: string) => void;
+
+export interface AdapterOptions {
+  /** Interface to bind. */
+  readonly host: string;
+  /** TCP port; 0 picks an ephemeral port. */
+  readonly port: number;
+  /** Reverse-proxy mode: every path outside /relaycast/ and /watch is proxied here. */
+  readonly upstream: string | undefined;
+  /** Run the embedded ffmpeg live source (default: true unless `upstream` is set). */
+  readonly source: boolean;
+  /** Name of the embedded stream: served at /live/<streamName>/, watched at /watch/<streamName>. */
+  readonly streamName: string;
+  /** Target segment duration of the embedded source. */
+  readonly segmentSec: number;
+  /** Segments listed in the embedded source's sliding-window playlist. */
+  readonly windowSegments: number;
+  /** PeerJS signaling and tracker routes; when false they do not exist (404). */
+  readonly signaling: boolean;
+  /** Operator kill switch reported by the tracker. */
+  readonly p2p: boolean;
+  /** How often pages announce to the tracker; peers silent for 3x this are pruned. */
+  readonly announceIntervalMs: number;
+  /** Where relaycast.js and sw.js are served from (default: <package root>/dist/browser). */
+  readonly distDir: string | undefined;
+  /** Log sink for one-line messages. */
+  readonly log: LogFn;
+}
+
+export const DEFAULT_ADAPTER_OPTIONS = {
+  host: '127.0.0.1',
+  port: 8080,
+  upstream: undefined,
+  streamName: 'demo',
+  segmentSec: 2,
+  windowSegments: 6,
+  signaling: true,
+  p2p: true,
+  announceIntervalMs: 3000,
+  distDir: undefined,
+  log: (line: string) => console.log(`[relaycast] ${line}`),
+} as const satisfies Omit<AdapterOptions, 'source'>;
+
+/** Hard caps of the adapter (not tuning knobs). */
+export const ADAPTER_LIMITS = {
+  trackerBodyBytes: 8 * 1024,
+  trackerPeersPerAnswer: 16,
+  trackerMaxSwarms: 10_000,
+  trackerMaxPeersPerSwarm: 5_000,
+  /** Missed announces after which a peer is pruned. */
+  trackerStaleAnnounces: 3,
+  signalingMaxClients: 5_000,
+  /** One PeerJS signaling message (SDP offers are a few KiB). */
+  signalingMessageBytes: 64 * 1024,
+  playlistBytes: 1024 * 1024,
+  upstreamTimeoutMs: 30_000,
+} as const;
+
+export function resolveOptions(input: Partial<AdapterOptions>): AdapterOptions {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const merged = { ...DEFAULT_ADAPTER_OPTIONS, ...defined } as Omit<AdapterOptions, 'source'> & { source?: boolean };
+  const opts: AdapterOptions = { ...merged, source: merged.source ?? merged.upstream === undefined };
+  validate(opts);
+  return opts;
+}
+
+function validate(o: AdapterOptions): void {
+  const bad = (msg: string): never => {
+    throw new RangeError(`relaycast adapter: ${msg}`);
+  };
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) bad(`bad port ${String(o.port)}`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.streamName)) bad('streamName must match [A-Za-z0-9_-]{1,64}');
+  if (!Number.isInteger(o.segmentSec) || o.segmentSec < 1 || o.segmentSec > 30) bad('segmentSec must be an integer 1..30');
+  if (!Number.isInteger(o.windowSegments) || o.windowSegments < 3 || o.windowSegments > 100) bad('windowSegments must be an integer 3..100');
+  if (!Number.isInteger(o.announceIntervalMs) || o.announceIntervalMs < 500 || o.announceIntervalMs > 600_000) {
+    bad('announceIntervalMs must be an integer 500..600000');
+  }
+  if (o.upstream !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(o.upstream);
+    } catch {
+      u = undefined;
+    }
+    if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) bad(`upstream must be an http(s) URL: ${o.upstream}`);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * relaycast origin adapter: serves the one-line client and its service worker,
+ * PeerJS signaling, the swarm tracker, an embedded live source or a reverse
+ * proxy to an existing origin, and the player page a streamer publishes.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { createAssetRoutes, defaultDistDir } from './assets.js';
+import { resolveOptions, type AdapterOptions } from './config.js';
+import { createLiveRoutes } from './live-routes.js';
+import { createLiveSource, type LiveSource } from './live-source.js';
+import { createProxy } from './proxy.js';
+import { createRequestHandler } from './server.js';
+import { createSignaling, type Signaling } from './signaling.js';
+import { createCounters, type AdapterStats } from './stats.js';
+import { createTracker, trackerConfig } from './tracker.js';
+
+export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
+export type { AdapterStats } from './stats.js';
+export { SIGNAL_PATH, PEERJS_KEY } from './signaling.js';
+export { TRACKER_PATH } from './tracker-route.js';
+
+export interface Adapter {
+  /** http://host:port */
+  readonly url: string;
+  readonly playerUrl: string;
+  readonly port: number;
+  stats(): AdapterStats;
+  /** Operator kill switch, reported to every page on its next announce. */
+  setP2P(on: boolean): void;
+  /** Stops ffmpeg, closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+    });
+  });
+}
+
+function publicUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise<Adapter> {
+  const o = resolveOptions(input);
+  const counters = createCounters();
+  const tracker = o.signaling ? createTracker(trackerConfig(o)) : undefined;
+  let p2p = o.p2p;
+  const stats = (): AdapterStats => ({ ...counters.snapshot(), swarms: tracker?.swarmSizes() ?? {}, p2p });
+
+  const server = createServer();
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('clientError', (_e, socket) => socket.destroy());
+
+  let source: LiveSource | undefined;
+  let signaling: Signaling | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (pruneTimer !== undefined) clearInterval(pruneTimer);
+      signaling?.close();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      await Promise.all([closed, source?.stop()]);
+    })();
+    return closing;
+  };
+
+  try {
+    if (o.source) source = await createLiveSource({ segmentSec: o.segmentSec, windowSegments: o.windowSegments, log: o.log });
+    signaling = o.signaling ? createSignaling(server, o.log) : undefined;
+    server.on(
+      'request',
+      createRequestHandler({
+        options: o,
+        assets: createAssetRoutes(o.distDir ?? defaultDistDir()),
+        stats,
+        signaling,
+        tracker,
+        live: source && createLiveRoutes({ streamName: o.streamName, dir: source.dir, counters }),
+        proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters }),
+      }),
+    );
+    const port = await listen(server, o.port, o.host);
+    if (tracker !== undefined) {
+      pruneTimer = setInterval(() => tracker.prune(), o.announceIntervalMs);
+      pruneTimer.unref();
+    }
+    await source?.start();
+    const url = publicUrl(o.host, port);
+    return {
+      url,
+      playerUrl: source ? `${url}/watch/${o.streamName}` : `${url}/watch`,
+      port,
+      stats,
+      setP2P(on) {
+        p2p = on;
+        tracker?.setP2P(on);
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

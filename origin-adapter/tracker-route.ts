@@ -1,0 +1,42 @@
+/** POST /relaycast/tracker: JSON announce in, TrackerPeers out. CORS-open so a sidecar adapter works cross-origin. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseTrackerAnnounce } from '../protocol/tracker.js';
+import { ADAPTER_LIMITS } from './config.js';
+import { CORS_HEADERS, readBody, sendJson } from './http-util.js';
+import type { Tracker } from './tracker.js';
+
+export const TRACKER_PATH = '/relaycast/tracker';
+
+export async function handleTracker(req: IncomingMessage, res: ServerResponse, tracker: Tracker): Promise<void> {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { ...CORS_HEADERS, 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  if (req.method !== 'POST') {
+    sendJson(res, 405, { error: 'use POST' }, { ...CORS_HEADERS, Allow: 'POST, OPTIONS' });
+    return;
+  }
+  const body = await readBody(req, ADAPTER_LIMITS.trackerBodyBytes);
+  if (!body.ok) {
+    if (body.reason === 'too-large') {
+      // Close the connection rather than drain an arbitrarily large body.
+      sendJson(res, 413, { error: `body over ${ADAPTER_LIMITS.trackerBodyBytes} bytes` }, { ...CORS_HEADERS, Connection: 'close' });
+    } else res.destroy();
+    return;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body.body.toString('utf8'));
+  } catch {
+    sendJson(res, 400, { error: 'bad JSON' }, CORS_HEADERS);
+    return;
+  }
+  const parsed = parseTrackerAnnounce(value);
+  if (!parsed.ok) {
+    sendJson(res, 400, { error: parsed.reason }, CORS_HEADERS);
+    return;
+  }
+  const { answer } = tracker.announce(parsed.value);
+  sendJson(res, 200, answer, CORS_HEADERS);
+}

@@ -1,0 +1,89 @@
+import { isRecord, isSafeId, readArray, readInt, readString } from './guards.js';
+import { LIMITS } from './limits.js';
+import { err, ok, type Result } from './result.js';
+
+/**
+ * Page <-> peer control messages, sent as JSON text on a PeerJS `raw` data
+ * channel. Segment bytes travel separately as binary chunk frames (framing.ts).
+ */
+export const PEER_PROTOCOL_VERSION = 1;
+
+export interface SegmentInfo {
+  readonly id: string;
+  /** Media sequence number, used to keep only the live window. */
+  readonly seq: number;
+  readonly bytes: number;
+}
+
+export type PeerMessage =
+  /** First message on a connection: which swarm this connection serves. */
+  | { readonly type: 'hello'; readonly v: number; readonly swarm: string }
+  /** "I now hold these segments." Sent on connect (full window) and for each new segment. */
+  | { readonly type: 'have'; readonly segments: readonly SegmentInfo[] }
+  /** Ask for one segment's bytes; answered by chunk frames with the same reqId, or `miss`. */
+  | { readonly type: 'request'; readonly reqId: number; readonly id: string }
+  | { readonly type: 'cancel'; readonly reqId: number }
+  | { readonly type: 'miss'; readonly reqId: number; readonly reason: MissReason };
+
+export type MissReason = 'not-found' | 'busy' | 'no-upload';
+const MISS_REASONS: readonly MissReason[] = ['not-found', 'busy', 'no-upload'];
+
+const MAX_REQ_ID = 0xffff_ffff;
+
+function parseSegmentInfo(v: unknown): SegmentInfo | undefined {
+  if (!isRecord(v)) return undefined;
+  const id = v['id'];
+  if (!isSafeId(id, LIMITS.segmentIdChars)) return undefined;
+  const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
+  const bytes = readInt(v, 'bytes', 1, LIMITS.segmentBytes);
+  if (seq === undefined || bytes === undefined) return undefined;
+  return { id, seq, bytes };
+}
+
+/** Parses one text message from a peer. Takes the raw string so size is checked before JSON.parse. */
+export function parsePeerMessage(text: string): Result<PeerMessage> {
+  if (text.length > LIMITS.controlMessageChars) return err('message too large');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return err('not JSON');
+  }
+  if (!isRecord(v)) return err('not an object');
+  switch (v['type']) {
+    case 'hello': {
+      const ver = readInt(v, 'v', 0, 1000);
+      const swarm = v['swarm'];
+      if (ver === undefined) return err('bad version');
+      if (!isSafeId(swarm, LIMITS.swarmIdChars)) return err('bad swarm');
+      return ok({ type: 'hello', v: ver, swarm });
+    }
+    case 'have': {
+      const segments = readArray(v, 'segments', LIMITS.haveItems, parseSegmentInfo);
+      return segments === undefined ? err('bad have') : ok({ type: 'have', segments });
+    }
+    case 'request': {
+      const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);
+      const id = v['id'];
+      if (reqId === undefined || !isSafeId(id, LIMITS.segmentIdChars)) return err('bad request');
+      return ok({ type: 'request', reqId, id });
+    }
+    case 'cancel': {
+      const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);
+      return reqId === undefined ? err('bad cancel') : ok({ type: 'cancel', reqId });
+    }
+    case 'miss': {
+      const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);
+      const reason = readString(v, 'reason', 32);
+      const known = MISS_REASONS.find((r) => r === reason);
+      if (reqId === undefined || known === undefined) return err('bad miss');
+      return ok({ type: 'miss', reqId, reason: known });
+    }
+    default:
+      return err('unknown type');
+  }
+}
+
+export function encodePeerMessage(m: PeerMessage): string {
+  return JSON.stringify(m);
+}

@@ -1,0 +1,51 @@
+import { isRecord, isSafeId, readArray, readBool, readInt } from './guards.js';
+import { LIMITS } from './limits.js';
+import { err, ok, type Result } from './result.js';
+
+/** Page -> tracker: "I am in this swarm; who else is?" Sent periodically; it doubles as a keep-alive. */
+export interface TrackerAnnounce {
+  readonly type: 'announce';
+  readonly swarm: string;
+  readonly peerId: string;
+  /** False when this viewer does not upload (opted out); the tracker does not hand it out as a relay. */
+  readonly uploads: boolean;
+}
+
+/** Tracker -> page. */
+export interface TrackerPeers {
+  readonly type: 'peers';
+  readonly swarm: string;
+  /** Other live peers of the swarm that accept connections, newest last. */
+  readonly peers: readonly string[];
+  /** How many peers the swarm has in total (a metric of the swarm). */
+  readonly swarmSize: number;
+  /** When to announce again. */
+  readonly announceIntervalMs: number;
+  /** Operator kill switch: false means "do not use P2P now". */
+  readonly p2p: boolean;
+}
+
+export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
+  if (!isRecord(v) || v['type'] !== 'announce') return err('not an announce');
+  const swarm = v['swarm'];
+  const peerId = v['peerId'];
+  if (!isSafeId(swarm, LIMITS.swarmIdChars)) return err('bad swarm');
+  if (!isSafeId(peerId, LIMITS.peerIdChars)) return err('bad peerId');
+  const uploads = readBool(v, 'uploads') ?? true;
+  return ok({ type: 'announce', swarm, peerId, uploads });
+}
+
+export function parseTrackerPeers(v: unknown): Result<TrackerPeers> {
+  if (!isRecord(v) || v['type'] !== 'peers') return err('not a peers answer');
+  const swarm = v['swarm'];
+  if (!isSafeId(swarm, LIMITS.swarmIdChars)) return err('bad swarm');
+  const peers = readArray(v, 'peers', LIMITS.trackerPeers, (p) => (isSafeId(p, LIMITS.peerIdChars) ? p : undefined));
+  if (peers === undefined) return err('bad peers');
+  const swarmSize = readInt(v, 'swarmSize', 0, 1e9);
+  if (swarmSize === undefined) return err('bad swarmSize');
+  const announceIntervalMs = readInt(v, 'announceIntervalMs', 500, 600_000);
+  if (announceIntervalMs === undefined) return err('bad announceIntervalMs');
+  const p2p = readBool(v, 'p2p');
+  if (p2p === undefined) return err('bad p2p');
+  return ok({ type: 'peers', swarm, peers, swarmSize, announceIntervalMs, p2p });
+}

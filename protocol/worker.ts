@@ -1,0 +1,163 @@
+import { isRecord, isSafeId, readArray, readInt, readNumber, readString } from './guards.js';
+import { LIMITS } from './limits.js';
+import { err, ok, type Result } from './result.js';
+
+/**
+ * Service worker <-> page messages. Service workers have no RTCPeerConnection
+ * (w3c/webrtc-pc#2553), so the worker decides and the page transports.
+ * Every type is prefixed `rc-` so a site's own worker messages never collide.
+ */
+
+export interface PlaylistSegment {
+  readonly id: string;
+  readonly url: string;
+  readonly seq: number;
+  readonly durationSec: number;
+}
+
+/** Worker -> page: a media playlist of `swarm` passed through the worker. */
+export interface PlaylistUpdate {
+  readonly type: 'rc-playlist';
+  readonly swarm: string;
+  readonly targetDurationSec: number;
+  readonly live: boolean;
+  readonly segments: readonly PlaylistSegment[];
+}
+
+/** Worker -> page (with a reply port): the player wants this segment. */
+export interface SegmentGet {
+  readonly type: 'rc-get';
+  readonly reqId: number;
+  readonly swarm: string;
+  readonly id: string;
+  readonly seq: number;
+  /** The worker's own cap; the page may answer sooner (buffer-based deadline). */
+  readonly maxWaitMs: number;
+}
+
+/** Worker -> page: bytes the worker fetched from the origin, for the page to serve to peers. */
+export interface SegmentFetched {
+  readonly type: 'rc-fetched';
+  readonly swarm: string;
+  readonly id: string;
+  readonly seq: number;
+  readonly bytes: ArrayBuffer;
+}
+
+export type WorkerToPage = PlaylistUpdate | SegmentGet | SegmentFetched;
+
+/** Page -> worker (reply on the port of `rc-get`). */
+export type SegmentReply =
+  | { readonly type: 'rc-hit'; readonly reqId: number; readonly bytes: ArrayBuffer }
+  | { readonly type: 'rc-miss'; readonly reqId: number; readonly reason: string };
+
+/** Page -> worker: "this page runs a mesh" (sent periodically; workers lose globals when stopped). */
+export interface MeshHello {
+  readonly type: 'rc-mesh';
+}
+
+/** Page -> worker (with a reply port): fetch this known segment from the origin for me. */
+export interface OriginFetch {
+  readonly type: 'rc-origin-fetch';
+  readonly reqId: number;
+  readonly url: string;
+}
+
+export type OriginReply =
+  | { readonly type: 'rc-origin-bytes'; readonly reqId: number; readonly bytes: ArrayBuffer }
+  | { readonly type: 'rc-origin-failed'; readonly reqId: number; readonly reason: string };
+
+export type PageToWorker = MeshHello | OriginFetch;
+
+const REQ_MAX = 0xffff_ffff;
+
+function parsePlaylistSegment(v: unknown): PlaylistSegment | undefined {
+  if (!isRecord(v)) return undefined;
+  const id = v['id'];
+  const url = readString(v, 'url', LIMITS.segmentIdChars);
+  const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
+  const durationSec = readNumber(v, 'durationSec', 0, 3600);
+  if (!isSafeId(id, LIMITS.segmentIdChars) || url === undefined || seq === undefined || durationSec === undefined) return undefined;
+  return { id, url, seq, durationSec };
+}
+
+function isBuffer(v: unknown, maxBytes: number): v is ArrayBuffer {
+  return v instanceof ArrayBuffer && v.byteLength > 0 && v.byteLength <= maxBytes;
+}
+
+export function parseWorkerToPage(v: unknown): Result<WorkerToPage> {
+  if (!isRecord(v)) return err('not an object');
+  const swarm = v['swarm'];
+  switch (v['type']) {
+    case 'rc-playlist': {
+      const targetDurationSec = readNumber(v, 'targetDurationSec', 0, 3600);
+      const live = v['live'];
+      const segments = readArray(v, 'segments', LIMITS.playlistSegments, parsePlaylistSegment);
+      if (!isSafeId(swarm, LIMITS.swarmIdChars) || targetDurationSec === undefined || typeof live !== 'boolean' || segments === undefined) {
+        return err('bad rc-playlist');
+      }
+      return ok({ type: 'rc-playlist', swarm, targetDurationSec, live, segments });
+    }
+    case 'rc-get': {
+      const reqId = readInt(v, 'reqId', 0, REQ_MAX);
+      const id = v['id'];
+      const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
+      const maxWaitMs = readInt(v, 'maxWaitMs', 0, 60_000);
+      if (reqId === undefined || seq === undefined || maxWaitMs === undefined || !isSafeId(swarm, LIMITS.swarmIdChars) || !isSafeId(id, LIMITS.segmentIdChars)) {
+        return err('bad rc-get');
+      }
+      return ok({ type: 'rc-get', reqId, swarm, id, seq, maxWaitMs });
+    }
+    case 'rc-fetched': {
+      const id = v['id'];
+      const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
+      const bytes = v['bytes'];
+      if (seq === undefined || !isSafeId(swarm, LIMITS.swarmIdChars) || !isSafeId(id, LIMITS.segmentIdChars) || !isBuffer(bytes, LIMITS.segmentBytes)) {
+        return err('bad rc-fetched');
+      }
+      return ok({ type: 'rc-fetched', swarm, id, seq, bytes });
+    }
+    default:
+      return err('unknown type');
+  }
+}
+
+export function parseSegmentReply(v: unknown): Result<SegmentReply> {
+  if (!isRecord(v)) return err('not an object');
+  const reqId = readInt(v, 'reqId', 0, REQ_MAX);
+  if (reqId === undefined) return err('bad reqId');
+  if (v['type'] === 'rc-hit') {
+    const bytes = v['bytes'];
+    return isBuffer(bytes, LIMITS.segmentBytes) ? ok({ type: 'rc-hit', reqId, bytes }) : err('bad bytes');
+  }
+  if (v['type'] === 'rc-miss') {
+    return ok({ type: 'rc-miss', reqId, reason: readString(v, 'reason', 200) ?? 'unspecified' });
+  }
+  return err('unknown type');
+}
+
+export function parsePageToWorker(v: unknown): Result<PageToWorker> {
+  if (!isRecord(v)) return err('not an object');
+  if (v['type'] === 'rc-mesh') return ok({ type: 'rc-mesh' });
+  if (v['type'] === 'rc-origin-fetch') {
+    const reqId = readInt(v, 'reqId', 0, REQ_MAX);
+    const url = readString(v, 'url', LIMITS.segmentIdChars);
+    if (reqId === undefined || url === undefined) return err('bad rc-origin-fetch');
+    return ok({ type: 'rc-origin-fetch', reqId, url });
+  }
+  return err('unknown type');
+}
+
+export function parseOriginReply(v: unknown): Result<OriginReply> {
+  if (!isRecord(v)) return err('not an object');
+  const reqId = readInt(v, 'reqId', 0, REQ_MAX);
+  if (reqId === undefined) return err('bad reqId');
+  if (v['type'] === 'rc-origin-bytes') {
+    const bytes = v['bytes'];
+    return isBuffer(bytes, LIMITS.segmentBytes) ? ok({ type: 'rc-origin-bytes', reqId, bytes }) : err('bad bytes');
+  }
+  if (v['type'] === 'rc-origin-failed') {
+    return ok({ type: 'rc-origin-failed', reqId, reason: readString(v, 'reason', 200) ?? 'unspecified' });
+  }
+  return err('unknown type');
+}

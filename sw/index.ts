@@ -1,0 +1,55 @@
+/// <reference lib="webworker" />
+// The relaycast service worker: a classic script built by esbuild.
+// It intercepts only playlists and the segments it learned from them; every
+// other request of the site is left alone (no respondWith).
+import { normalizeUrl } from '../protocol/segment-id.js';
+import { parsePageToWorker } from '../protocol/worker.js';
+import { readWorkerConfig } from './config.js';
+import { handlePlaylist, handleSegment, originFetch, type WorkerDeps } from './handlers.js';
+import { PageLink } from './page-link.js';
+import { Registry } from './registry.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+const cfg = readWorkerConfig(self.location.href);
+const deps: WorkerDeps = {
+  cfg,
+  registry: new Registry(cfg.maxKnownSegments),
+  link: new PageLink(self.clients, cfg.meshHelloTtlMs),
+  fetch: (req, init) => fetch(req, init),
+};
+
+// Take control at once: the first page load is not controlled until clients.claim().
+self.addEventListener('install', (e) => e.waitUntil(self.skipWaiting()));
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+
+self.addEventListener('message', (e: ExtendableMessageEvent) => {
+  const m = parsePageToWorker(e.data);
+  if (!m.ok) return;
+  const source = e.source;
+  if (m.value.type === 'rc-mesh') {
+    if (source && 'id' in source) deps.link.hello(source.id);
+    return;
+  }
+  const port = e.ports[0];
+  if (!port) return;
+  const { reqId, url } = m.value;
+  e.waitUntil(originFetch(deps, reqId, url).then(({ reply, transfer }) => port.postMessage(reply, transfer)));
+});
+
+self.addEventListener('fetch', (event: FetchEvent) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  // Range requests (byte-range segments) go to the origin untouched for now.
+  if (req.headers.has('range')) return;
+  const url = normalizeUrl(req.url, undefined);
+  if (url === undefined) return;
+  const seg = deps.registry.segment(url);
+  if (seg) {
+    event.respondWith(handleSegment(deps, event, seg));
+    return;
+  }
+  if (deps.registry.isPlaylist(url)) {
+    event.respondWith(handlePlaylist(deps, req, event.clientId));
+  }
+});

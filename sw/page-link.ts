@@ -1,0 +1,91 @@
+/// <reference lib="webworker" />
+import { parseSegmentReply, type SegmentFetched, type SegmentGet, type PlaylistUpdate } from '../protocol/worker.js';
+
+/** The subset of the worker's `clients` we use, so tests can pass a fake. */
+export interface ClientsLike {
+  get(id: string): Promise<Client | undefined>;
+  matchAll(opts: ClientQueryOptions): Promise<readonly Client[]>;
+}
+
+export type PageAnswer = { readonly hit: true; readonly bytes: ArrayBuffer } | { readonly hit: false; readonly reason: string };
+
+/**
+ * The worker's side of the worker<->page bridge. Pages running a mesh say so
+ * with `rc-mesh` every few seconds; a worker stopped while idle loses this map
+ * and falls back to the origin until the next hello.
+ */
+export class PageLink {
+  private readonly meshClients = new Map<string, number>();
+  private nextReqId = 1;
+
+  constructor(
+    private readonly clients: ClientsLike,
+    private readonly helloTtlMs: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  hello(clientId: string): void {
+    this.meshClients.set(clientId, this.now());
+  }
+
+  /** The page that should handle a request: the requesting page if it runs a mesh, else any window that does. */
+  async pick(clientId: string | undefined): Promise<Client | undefined> {
+    const fresh = (id: string): boolean => {
+      const t = this.meshClients.get(id);
+      if (t === undefined) return false;
+      if (this.now() - t > this.helloTtlMs) {
+        this.meshClients.delete(id);
+        return false;
+      }
+      return true;
+    };
+    if (clientId && fresh(clientId)) {
+      const c = await this.clients.get(clientId);
+      if (c) return c;
+    }
+    // A segment fetch may come from a dedicated worker: route it to a window client with a mesh.
+    const all = await this.clients.matchAll({ type: 'window' });
+    return all.find((c) => fresh(c.id));
+  }
+
+  /** Asks the page for a segment; resolves a miss on timeout, never rejects. */
+  ask(client: Client, msg: Omit<SegmentGet, 'type' | 'reqId'>, timeoutMs: number, signal?: AbortSignal): Promise<PageAnswer> {
+    const reqId = this.nextReqId++;
+    const channel = new MessageChannel();
+    return new Promise<PageAnswer>((resolve) => {
+      let settled = false;
+      const finish = (a: PageAnswer): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        channel.port1.onmessage = null;
+        channel.port1.close();
+        resolve(a);
+      };
+      const onAbort = (): void => finish({ hit: false, reason: 'aborted' });
+      const timer = setTimeout(() => finish({ hit: false, reason: 'page timeout' }), timeoutMs);
+      signal?.addEventListener('abort', onAbort);
+      channel.port1.onmessage = (e: MessageEvent): void => {
+        const r = parseSegmentReply(e.data);
+        if (!r.ok) return finish({ hit: false, reason: `bad reply: ${r.reason}` });
+        if (r.value.reqId !== reqId) return finish({ hit: false, reason: 'reply id mismatch' });
+        finish(r.value.type === 'rc-hit' ? { hit: true, bytes: r.value.bytes } : { hit: false, reason: r.value.reason });
+      };
+      const get: SegmentGet = { type: 'rc-get', reqId, ...msg };
+      try {
+        client.postMessage(get, [channel.port2]);
+      } catch (e) {
+        finish({ hit: false, reason: `postMessage failed: ${String(e)}` });
+      }
+    });
+  }
+
+  tell(client: Client, msg: PlaylistUpdate | SegmentFetched): void {
+    try {
+      client.postMessage(msg, msg.type === 'rc-fetched' ? [msg.bytes] : []);
+    } catch {
+      // The page went away; nothing to do.
+    }
+  }
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createLiveRoutes } from '../../origin-adapter/live-routes.js';
+import { serveFile } from '../../origin-adapter/serve-file.js';
+import { createCounters } from '../../origin-adapter/stats.js';
+import { closeServer, httpGet, listen } from './adapter-helpers.js';
+
+let dir: string;
+let server: Server;
+let base: string;
+const counters = createCounters();
+const BIG = 16 * 1024 * 1024;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'relaycast-test-'));
+  await writeFile(join(dir, 'index.m3u8'), '#EXTM3U\n#EXTINF:2,\nseg_000001.ts\n');
+  await writeFile(join(dir, 'seg_000001.ts'), Buffer.alloc(1000, 7));
+  const live = createLiveRoutes({ streamName: 'demo', dir, counters });
+  server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const work = path.startsWith('/raw/')
+      ? serveFile(req, res, join(dir, path.slice(5)), { contentType: 'video/mp2t', cacheControl: 'no-cache' })
+      : live(req, res, path);
+    void Promise.resolve(work).catch(() => res.destroy());
+  });
+  base = await listen(server);
+});
+after(async () => {
+  await closeServer(server);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('playlist and segment: content types, caching, CORS, HEAD, Range, counters', async () => {
+  const pl = await httpGet(`${base}/live/demo/index.m3u8`);
+  assert.equal(pl.status, 200);
+  assert.equal(pl.headers['content-type'], 'application/vnd.apple.mpegurl');
+  assert.equal(pl.headers['cache-control'], 'no-cache');
+  assert.equal(pl.headers['access-control-allow-origin'], '*');
+  const seg = await httpGet(`${base}/live/demo/seg_000001.ts`);
+  assert.equal(seg.status, 200);
+  assert.equal(seg.headers['content-type'], 'video/mp2t');
+  assert.equal(seg.headers['cache-control'], 'max-age=60');
+  assert.equal(seg.body.length, 1000);
+  const head = await httpGet(`${base}/live/demo/seg_000001.ts`, { method: 'HEAD' });
+  assert.equal(head.headers['content-length'], '1000');
+  assert.equal(head.body.length, 0);
+  const part = await httpGet(`${base}/live/demo/seg_000001.ts`, { headers: { range: 'bytes=10-19' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers['content-range'], 'bytes 10-19/1000');
+  assert.equal(part.body.length, 10);
+  const snap = counters.snapshot();
+  assert.equal(snap.originSegmentBytes, 1010);
+  assert.equal(snap.originSegmentRequests, 3);
+  assert.equal(snap.originPlaylistRequests, 1);
+});
+
+test('missing files, other streams and traversal are 404', async () => {
+  for (const p of ['/live/demo/seg_999999.ts', '/live/other/index.m3u8', '/live/demo/..%2F..%2Fetc%2Fpasswd', '/live/demo/%2e%2e', '/live/demo/../../etc/passwd']) {
+    assert.equal((await httpGet(`${base}${p}`)).status, 404, p);
+  }
+});
+
+test('a half-written playlist is never served', async () => {
+  await writeFile(join(dir, 'partial.m3u8'), '');
+  assert.equal((await httpGet(`${base}/live/demo/partial.m3u8`)).status, 503);
+});
+
+test('file deleted mid-stream: the open handle still delivers every byte', async () => {
+  await writeFile(join(dir, 'big.ts'), Buffer.alloc(BIG, 1));
+  const got = await new Promise<number>((resolve, reject) => {
+    request(`${base}/live/demo/big.ts`, (res) => {
+      let n = 0;
+      let deleted = false;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (!deleted) {
+          deleted = true;
+          void unlink(join(dir, 'big.ts'));
+        }
+      });
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+    }).end();
+  });
+  assert.equal(got, BIG);
+  assert.equal((await httpGet(`${base}/live/demo/big.ts`)).status, 404);
+});
+
+test('file truncated mid-stream: the response is aborted, not left hanging; server survives', async () => {
+  await writeFile(join(dir, 'trunc.ts'), Buffer.alloc(BIG, 2));
+  const outcome = await new Promise<string>((resolve) => {
+    const req = request(`${base}/raw/trunc.ts`, (res) => {
+      res.pause();
+      void truncate(join(dir, 'trunc.ts'), 1000).then(() => res.resume());
+      res.on('data', () => undefined);
+      res.on('end', () => resolve('end'));
+      res.on('error', () => resolve('error'));
+      res.on('aborted', () => resolve('aborted'));
+    });
+    req.on('error', () => resolve('error'));
+    req.end();
+  });
+  assert.notEqual(outcome, 'end');
+  assert.equal((await httpGet(`${base}/live/demo/seg_000001.ts`)).status, 200);
+});
+
+test('client abort mid-stream never crashes the server', async () => {
+  await writeFile(join(dir, 'abort.ts'), Buffer.alloc(BIG, 3));
+  for (let i = 0; i < 5; i++) {
+    await new Promise<void>((resolve) => {
+      const req = request(`${base}/live/demo/abort.ts`, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => resolve());
+      req.end();
+    });
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await httpGet(`${base}/live/demo/seg_000001.ts`)).status, 200);
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ffmpegArgs, listedSegments, masterPlaylist } from '../../origin-adapter/ffmpeg-args.js';
+import { contentTypeOf, isAcceptablePlayerSrc, isSafeFileName, mediaKind, parseLivePath } from '../../origin-adapter/paths.js';
+import { jsonForScript, renderPlayerPage } from '../../origin-adapter/player-page.js';
+import { endToEndHeaders, upstreamUrl } from '../../origin-adapter/proxy.js';
+import { parseRange } from '../../origin-adapter/serve-file.js';
+
+test('live paths: only safe names, no traversal', () => {
+  assert.deepEqual(parseLivePath('/live/demo/seg_000001.ts'), { stream: 'demo', file: 'seg_000001.ts' });
+  for (const p of ['/live/demo/../x', '/live/../demo/index.m3u8', '/live/demo/a/b.ts', '/live/demo/%2e%2e%2fetc', '/live/demo/.hidden',
+    '/live/demo/', '/live//x.ts', '/live/demo/a\\b.ts', '/live/demo/a b.ts', '/live/demo/..']) {
+    assert.equal(parseLivePath(p), undefined, p);
+  }
+  fc.assert(
+    fc.property(fc.string(), (s) => {
+      if (isSafeFileName(s)) assert.match(s, /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/);
+    }),
+  );
+});
+
+test('media kinds and content types', () => {
+  assert.equal(mediaKind('/a/b/seg.ts'), 'segment');
+  assert.equal(mediaKind('/x.M4S'), 'segment');
+  assert.equal(mediaKind('/x.m3u8'), 'playlist');
+  assert.equal(mediaKind('/x.mpd'), 'playlist');
+  assert.equal(mediaKind('/x.html'), 'other');
+  assert.equal(mediaKind('/dir.ts/x'), 'other');
+  assert.equal(contentTypeOf('index.m3u8'), 'application/vnd.apple.mpegurl');
+  assert.equal(contentTypeOf('a.ts'), 'video/mp2t');
+  assert.equal(contentTypeOf('a.m4s'), 'video/mp4');
+  assert.equal(contentTypeOf('a.mp4'), 'video/mp4');
+});
+
+test('player src: paths and http(s) URLs only, safely embedded', () => {
+  for (const ok of ['/a/b.m3u8', 'http://x/y.m3u8', 'https://cdn.example/live.m3u8?token=1']) assert.ok(isAcceptablePlayerSrc(ok), ok);
+  for (const bad of ['', 'a.m3u8', '//evil/x', 'javascript:alert(1)', 'data:text/plain,x', 'ftp://x/y', '/a\nb', '/a\\b']) {
+    assert.ok(!isAcceptablePlayerSrc(bad), bad);
+  }
+  const hostile = '/x</script><script>alert(1)</script>\u2028';
+  const html = renderPlayerPage({ src: hostile, title: '<b>', relaycast: true });
+  assert.ok(!html.includes('</script><script>alert'));
+  assert.ok(html.includes('&lt;b&gt;'));
+  assert.equal(JSON.parse(jsonForScript(hostile)), hostile);
+  assert.ok(html.includes('<script src="/relaycast/relaycast.js"></script>'));
+  assert.ok(!renderPlayerPage({ src: '/a.m3u8', title: 't', relaycast: false }).includes('/relaycast/relaycast.js'));
+});
+
+test('range parsing', () => {
+  assert.equal(parseRange(undefined, 10), undefined);
+  assert.deepEqual(parseRange('bytes=0-3', 10), { start: 0, end: 3 });
+  assert.deepEqual(parseRange('bytes=5-', 10), { start: 5, end: 9 });
+  assert.deepEqual(parseRange('bytes=-4', 10), { start: 6, end: 9 });
+  assert.deepEqual(parseRange('bytes=2-100', 10), { start: 2, end: 9 });
+  assert.equal(parseRange('bytes=10-', 10), 'unsatisfiable');
+  assert.equal(parseRange('bytes=0-1,3-4', 10), undefined);
+  assert.equal(parseRange('items=0-1', 10), undefined);
+});
+
+test('proxy helpers: hop-by-hop headers dropped, base path kept', () => {
+  const h = endToEndHeaders({ connection: 'keep-alive, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', range: 'bytes=0-1', host: 'a', 'transfer-encoding': 'chunked' });
+  assert.deepEqual(h, { range: 'bytes=0-1' });
+  assert.equal(upstreamUrl('http://u:81/base/', '/live/a.m3u8?x=1').href, 'http://u:81/base/live/a.m3u8?x=1');
+  assert.equal(upstreamUrl('https://u', '/a.ts').href, 'https://u/a.ts');
+});
+
+test('ffmpeg args and master playlist', () => {
+  const args = ffmpegArgs({ dir: '/tmp/d', segmentSec: 4, windowSegments: 8, startNumber: 7, discontinuity: true });
+  const at = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(at('-g'), '100');
+  assert.equal(at('-keyint_min'), '100');
+  assert.equal(at('-hls_time'), '4');
+  assert.equal(at('-hls_list_size'), '8');
+  assert.equal(at('-start_number'), '7');
+  assert.match(String(at('-hls_flags')), /delete_segments.*discont_start/);
+  assert.equal(args.at(-1), '/tmp/d/index.m3u8');
+  assert.match(masterPlaylist(), /CODECS="avc1\.64000d,mp4a\.40\.2"[\s\S]*\nindex\.m3u8\n/);
+  assert.deepEqual(listedSegments('#EXTM3U\n#EXTINF:2,\nseg_000003.ts\n#EXTINF:2,\nseg_000004.ts\n'), [3, 4]);
+});

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PeerLink } from '../../client/peer-link.js';
+import { owners } from '../../client/rendezvous.js';
+import { emptyStats } from '../../client/stats.js';
+import { SegmentStore } from '../../client/store.js';
+import { Swarm } from '../../client/swarm.js';
+import type { PlaylistUpdate } from '../../protocol/worker.js';
+import { channelPair } from '../support/fake-channel.js';
+
+const SWARM = 'http://origin.test/live/index.m3u8';
+const cfg = { originFetchers: 1, upload: true, maxUploadsTotal: 8, maxUploadsPerPeer: 2, sendHighWaterBytes: 1 << 20 };
+
+function segBytes(seq: number): Uint8Array {
+  const b = new Uint8Array(150_000);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 31 + seq) & 0xff;
+  return b;
+}
+
+function makeViewer(id: string, originLog: string[]) {
+  const stats = emptyStats();
+  const swarm = new Swarm(SWARM, cfg, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
+    selfId: () => id,
+    originFetch: async (url) => {
+      originLog.push(`${id} ${url}`);
+      return segBytes(Number(/(\d+)\.ts$/.exec(url)?.[1]));
+    },
+    stats,
+    uploadsInFlight: () => 0,
+  });
+  return { id, swarm, stats };
+}
+
+function connect(x: ReturnType<typeof makeViewer>, y: ReturnType<typeof makeViewer>): void {
+  const { a, b } = channelPair();
+  const la = new PeerLink(y.id, SWARM, a, x.swarm, cfg);
+  const lb = new PeerLink(x.id, SWARM, b, y.swarm, cfg);
+  a.onData = (d) => la.receive(d);
+  b.onData = (d) => lb.receive(d);
+  x.swarm.addLink(la);
+  y.swarm.addLink(lb);
+  la.start();
+  lb.start();
+}
+
+function playlist(upTo: number): PlaylistUpdate {
+  const segments = [];
+  for (let s = Math.max(0, upTo - 5); s <= upTo; s++) {
+    const url = `http://origin.test/live/seg_${s}.ts`;
+    segments.push({ id: url, url, seq: s, durationSec: 2 });
+  }
+  return { type: 'rc-playlist', swarm: SWARM, targetDurationSec: 2, live: true, segments };
+}
+
+test('each new segment leaves the origin once; the others get it from peers before asking', async () => {
+  const origin: string[] = [];
+  const viewers = ['p1', 'p2', 'p3', 'p4'].map((id) => makeViewer(id, origin));
+  for (let i = 0; i < viewers.length; i++) for (let j = i + 1; j < viewers.length; j++) connect(viewers[i]!, viewers[j]!);
+  await sleep(20);
+  for (const v of viewers) v.swarm.onPlaylist(playlist(10)); // join: only the live edge is prepared
+  origin.length = 0;
+  for (let seq = 11; seq <= 20; seq++) {
+    // Viewers refresh their playlists at different moments.
+    for (const v of viewers) {
+      v.swarm.onPlaylist(playlist(seq));
+      await sleep(2);
+    }
+    await sleep(30);
+    const id = `http://origin.test/live/seg_${seq}.ts`;
+    for (const v of viewers) {
+      const r = await v.swarm.get(id, seq, 2000);
+      assert.ok(r.hit, `${v.id} got seg ${seq}`);
+      if (r.hit) assert.deepEqual(r.bytes, segBytes(seq));
+    }
+  }
+  assert.equal(origin.length, 10, 'one origin fetch per segment');
+  const owner = owners(viewers.map((v) => v.id), 'http://origin.test/live/seg_15.ts', 1)[0];
+  assert.ok(origin.includes(`${owner} http://origin.test/live/seg_15.ts`), 'the rendezvous owner fetched it');
+  const peerBytes = viewers.reduce((n, v) => n + v.stats.peerBytes, 0);
+  assert.equal(peerBytes, 3 * 11 * 150_000, 'the three others pulled every segment (and the live edge at join) from peers');
+});
+
+test('a request waits for the owner within its deadline, and misses when the deadline is too short', async () => {
+  const origin: string[] = [];
+  const [a, b] = ['a', 'b'].map((id) => makeViewer(id, origin)) as [ReturnType<typeof makeViewer>, ReturnType<typeof makeViewer>];
+  connect(a, b);
+  await sleep(20);
+  a.swarm.onPlaylist(playlist(5));
+  b.swarm.onPlaylist(playlist(5));
+  // Find a segment b owns, ask a for it before b knows it exists.
+  let seq = 6;
+  while (owners(['a', 'b'], `http://origin.test/live/seg_${seq}.ts`, 1)[0] !== 'b') seq++;
+  const id = `http://origin.test/live/seg_${seq}.ts`;
+  a.swarm.onPlaylist(playlist(seq));
+  assert.deepEqual(await a.swarm.get(id, seq, 0), { hit: false, reason: 'no time' });
+  const pending = a.swarm.get(id, seq, 1000);
+  await sleep(50);
+  b.swarm.onPlaylist(playlist(seq)); // the owner learns it and fetches it
+  const r = await pending;
+  assert.ok(r.hit);
+  assert.equal(origin.filter((o) => o.endsWith(`seg_${seq}.ts`)).length, 1);
+  // a segment a owns: a does not wait for anyone (origin now).
+  let own = seq + 1;
+  while (owners(['a', 'b'], `http://origin.test/live/seg_${own}.ts`, 1)[0] !== 'a') own++;
+  const t0 = Date.now();
+  const m = await a.swarm.get(`http://origin.test/live/seg_${own}.ts`, own, 3000);
+  assert.equal(m.hit, false);
+  assert.ok(Date.now() - t0 < 500);
+});
+
+test('a peer that breaks the protocol is disconnected; pending pulls fail fast', async () => {
+  const origin: string[] = [];
+  const v = makeViewer('v', origin);
+  const { a, b } = channelPair();
+  const link = new PeerLink('evil', SWARM, a, v.swarm, cfg);
+  a.onData = (d) => link.receive(d);
+  v.swarm.addLink(link);
+  link.start();
+  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
+  b.send(JSON.stringify({ type: 'have', segments: [{ id: 'http://origin.test/live/seg_1.ts', seq: 1, bytes: 10 }] }));
+  await sleep(10);
+  assert.ok(link.isReady);
+  const pull = link.pull('http://origin.test/live/seg_1.ts', 5000);
+  b.send(new ArrayBuffer(3)); // garbage frame
+  const r = await pull;
+  assert.deepEqual(r, { ok: false, reason: 'closed' });
+  assert.equal(link.isReady, false);
+  assert.equal(v.swarm.links.size, 0);
+});
+
+test('a hello for another swarm is refused', async () => {
+  const v = makeViewer('v', []);
+  const { a, b } = channelPair();
+  const link = new PeerLink('x', SWARM, a, v.swarm, cfg);
+  a.onData = (d) => link.receive(d);
+  v.swarm.addLink(link);
+  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: 'http://other/stream.m3u8' }));
+  await sleep(10);
+  assert.equal(link.isReady, false);
+  assert.equal(v.swarm.links.size, 0);
+});
+
+test('upload opt-out answers no-upload', async () => {
+  const origin: string[] = [];
+  const x = makeViewer('x', origin);
+  const stats = emptyStats();
+  const y = {
+    id: 'y',
+    stats,
+    swarm: new Swarm(SWARM, { ...cfg, upload: false }, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
+      selfId: () => 'y',
+      originFetch: async () => segBytes(1),
+      stats,
+      uploadsInFlight: () => 0,
+    }),
+  };
+  connect(x, y);
+  await sleep(20);
+  y.swarm.onOriginCopy('http://origin.test/live/seg_1.ts', 1, segBytes(1));
+  await sleep(20);
+  const link = x.swarm.links.get('y');
+  assert.ok(link?.remoteHas.has('http://origin.test/live/seg_1.ts'));
+  const r = await link!.pull('http://origin.test/live/seg_1.ts', 1000);
+  assert.deepEqual(r, { ok: false, reason: 'miss' });
+  assert.equal(stats.uploadedBytes, 0);
+});
