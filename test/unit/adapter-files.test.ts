@@ -24,8 +24,10 @@ before(async () => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const work = path.startsWith('/raw/')
       ? serveFile(req, res, join(dir, path.slice(5)), { contentType: 'video/mp2t', cacheControl: 'no-cache' })
-      : live(req, res, path);
-    void Promise.resolve(work).catch(() => res.destroy());
+      : live(req, res, path).then((handled) => {
+          if (!handled) res.writeHead(404).end();
+        });
+    void work.catch(() => res.destroy());
   });
   base = await listen(server);
 });
