@@ -19,7 +19,7 @@ export interface RelaycastConfig {
   readonly safetyMarginMs: number;
   /** Upper bound on waiting for peers for one player request, whatever the buffer says. */
   readonly maxPeerWaitMs: number;
-  /** Bytes of segments kept for serving peers (per page, all swarms). */
+  /** Bytes of segments kept for serving peers (per page; split evenly between the swarms a page may join). */
   readonly maxStoreBytes: number;
   /** Segments behind the newest one kept in the store (the live window plus slack). */
   readonly keepSegments: number;
@@ -33,6 +33,14 @@ export interface RelaycastConfig {
   readonly sendHighWaterBytes: number;
   /** How often the page tells the worker it runs a mesh. */
   readonly meshHelloIntervalMs: number;
+  /**
+   * 'required': peer bytes are used only after matching the SHA-256 the origin adapter publishes;
+   * without published hashes P2P stays off. 'off' (unverified mode) trusts peers: any viewer could
+   * then change what others see. Only for closed, trusted audiences.
+   */
+  readonly integrity: 'required' | 'off';
+  /** Where to look up a segment hash the playlist did not carry (the adapter's /relaycast/hash). */
+  readonly hashUrl: string;
   /** Master switch on the client side (the adapter's tracker can also turn P2P off). */
   readonly p2p: boolean;
 }
@@ -55,5 +63,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   maxUploadsTotal: 8,
   sendHighWaterBytes: 1024 * 1024,
   meshHelloIntervalMs: 2000,
+  integrity: 'required',
+  hashUrl: '/relaycast/hash',
   p2p: true,
 };

@@ -24,6 +24,8 @@ export type PullResult = { readonly ok: true; readonly bytes: Uint8Array } | { r
 
 interface Pending {
   readonly id: string;
+  /** Size the peer announced in `have`; a different total in the frames is a protocol violation. */
+  readonly expectedBytes: number | undefined;
   assembly: Reassembly | undefined;
   readonly finish: (r: PullResult) => void;
 }
@@ -75,7 +77,7 @@ export class PeerLink {
   }
 
   /** Pulls one segment. Never rejects; resolves a failure on timeout, abort, miss or close. */
-  pull(id: string, timeoutMs: number, signal?: AbortSignal): Promise<PullResult> {
+  pull(id: string, timeoutMs: number, expectedBytes?: number, signal?: AbortSignal): Promise<PullResult> {
     if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
     if (this.pending.size >= MAX_PENDING_PULLS) return Promise.resolve({ ok: false, reason: 'too many pulls' });
     const reqId = this.nextReqId++ >>> 0;
@@ -90,7 +92,7 @@ export class PeerLink {
       const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
       const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, timeoutMs));
       signal?.addEventListener('abort', onAbort);
-      this.pending.set(reqId, { id, assembly: undefined, finish });
+      this.pending.set(reqId, { id, expectedBytes, assembly: undefined, finish });
       this.sendMsg({ type: 'request', reqId, id });
     });
   }
@@ -170,6 +172,7 @@ export class PeerLink {
     const p = this.pending.get(f.value.reqId);
     // Frames of a request we cancelled may still be in flight: drop them.
     if (!p) return;
+    if (p.expectedBytes !== undefined && f.value.totalBytes !== p.expectedBytes) return this.close('protocol: size differs from announcement');
     p.assembly ??= new Reassembly(f.value.reqId, f.value.totalBytes);
     const r = p.assembly.add(f.value);
     if (!r.ok) return this.close(`protocol: ${r.reason}`);

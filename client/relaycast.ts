@@ -9,9 +9,12 @@ import { SegmentStore } from './store.js';
 import { Swarm } from './swarm.js';
 import { TrackerClient } from './tracker-client.js';
 import { WorkerBridge } from './worker-bridge.js';
+import { Verifier } from './integrity.js';
 
 /** Swarms one page joins at once (one per rendition it plays; a player switching renditions joins a few). */
 const MAX_SWARMS = 4;
+/** Banned peer ids remembered for the session. */
+const MAX_BANNED = 1024;
 
 export interface PageEnv {
   readonly serviceWorker: ServiceWorkerContainer;
@@ -24,7 +27,8 @@ export interface PageEnv {
 export class Relaycast {
   private readonly statsData: RelaycastStats = emptyStats();
   private readonly swarms = new Map<string, Swarm>();
-  private readonly store: SegmentStore;
+  private readonly verifier: Verifier;
+  private readonly banned = new Set<string>();
   private readonly bridge: WorkerBridge;
   private readonly mesh: Mesh;
   private readonly tracker: TrackerClient;
@@ -35,7 +39,7 @@ export class Relaycast {
     private readonly cfg: RelaycastConfig,
     private readonly env: PageEnv,
   ) {
-    this.store = new SegmentStore({ maxBytes: cfg.maxStoreBytes, keepSegments: cfg.keepSegments });
+    this.verifier = new Verifier(new URL(cfg.hashUrl, env.pageUrl).href);
     this.bridge = new WorkerBridge(
       env.serviceWorker,
       {
@@ -98,14 +102,23 @@ export class Relaycast {
 
   private onPlaylist(p: PlaylistUpdate): void {
     if (!this.live(p)) return;
+    if (!p.integrity && this.cfg.integrity === 'required') {
+      // No published hashes: peer bytes could not be checked, so peers are not used (docs/security.md).
+      this.statsData.lastError = 'the origin publishes no segment hashes: P2P off (integrity: "off" accepts unverified peers)';
+      return;
+    }
+    for (const s of p.segments) if (s.sha256 !== undefined) this.verifier.remember(s.id, s.sha256);
     let swarm = this.swarms.get(p.swarm);
     if (!swarm) {
       if (this.swarms.size >= MAX_SWARMS) return;
-      swarm = new Swarm(p.swarm, this.cfg, this.store, {
+      const store = new SegmentStore({ maxBytes: Math.floor(this.cfg.maxStoreBytes / MAX_SWARMS), keepSegments: this.cfg.keepSegments });
+      swarm = new Swarm(p.swarm, this.cfg, store, {
         selfId: () => this.mesh.id,
         originFetch: (url) => (this.active() ? this.bridge.originFetch(url) : Promise.resolve(undefined)),
         stats: this.statsData,
         uploadsInFlight: () => this.uploadsInFlight(),
+        verify: (id, bytes) => (this.cfg.integrity === 'off' ? Promise.resolve('ok') : this.verifier.verify(id, bytes)),
+        onBadPeer: (peerId, reason) => this.ban(peerId, reason),
       });
       this.swarms.set(p.swarm, swarm);
       this.tracker.join(p.swarm);
@@ -137,18 +150,31 @@ export class Relaycast {
     }
     for (const remote of a.peers) {
       if (swarm.links.size >= this.cfg.maxPeers) break;
-      // One connection per pair: the larger id dials, the smaller one waits to be dialed.
-      if (remote === self || swarm.links.has(remote) || remote < self) continue;
+      // One connection per pair: the smaller id dials, the larger one waits to be dialed.
+      if (remote === self || swarm.links.has(remote) || remote < self || this.banned.has(remote)) continue;
       this.mesh.connect(remote, a.swarm);
     }
   }
 
   private attach(remoteId: string, swarmId: string, ch: Channel): PeerLink | undefined {
     const swarm = this.swarms.get(swarmId);
-    if (!swarm || !this.active() || swarm.links.size >= this.cfg.maxPeers) return undefined;
+    if (!swarm || !this.active() || swarm.links.size >= this.cfg.maxPeers || this.banned.has(remoteId)) return undefined;
     const link = new PeerLink(remoteId, swarmId, ch, swarm, this.cfg);
     swarm.addLink(link);
     return link;
+  }
+
+  /** Disconnect a peer from every swarm and never connect to it again this session. */
+  private ban(peerId: string, reason: string): void {
+    if (!this.banned.has(peerId)) {
+      if (this.banned.size >= MAX_BANNED) {
+        const first = this.banned.values().next();
+        if (!first.done) this.banned.delete(first.value);
+      }
+      this.banned.add(peerId);
+      this.statsData.bannedPeers++;
+    }
+    for (const s of this.swarms.values()) s.links.get(peerId)?.close(`banned: ${reason}`);
   }
 
   private uploadsInFlight(): number {

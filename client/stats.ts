@@ -9,9 +9,15 @@ export interface RelaycastStats {
   /** Bytes handed to the player, by where they came from. */
   deliveredPeerBytes: number;
   deliveredOriginBytes: number;
-  /** Player segment requests answered with a peer copy / sent to the origin by relaycast. */
+  /** Player segment requests answered by relaycast (its store or a peer) / left to the origin. */
   peerHits: number;
   peerMisses: number;
+  /** Peer copies dropped because they did not match the origin's published hash (their sender is banned). */
+  rejectedSegments: number;
+  /** Peer copies dropped because no hash was available to check them. */
+  unverifiedSegments: number;
+  /** Peers disconnected and not used again this session (bad bytes or protocol violations). */
+  bannedPeers: number;
   /** Open, ready peer connections (all swarms). */
   peers: number;
   swarms: number;
@@ -34,6 +40,9 @@ export function emptyStats(): RelaycastStats {
     deliveredOriginBytes: 0,
     peerHits: 0,
     peerMisses: 0,
+    rejectedSegments: 0,
+    unverifiedSegments: 0,
+    bannedPeers: 0,
     peers: 0,
     swarms: 0,
     controlled: false,

@@ -5,6 +5,7 @@ import type { LinkHandler, PeerLink } from './peer-link.js';
 import { owners } from './rendezvous.js';
 import type { RelaycastStats } from './stats.js';
 import type { SegmentStore, SegmentSource } from './store.js';
+import type { Verdict } from './integrity.js';
 
 export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'upload' | 'maxUploadsTotal'>;
 
@@ -16,6 +17,10 @@ export interface SwarmEnv {
   readonly stats: RelaycastStats;
   /** Total uploads in flight across all swarms of this page. */
   readonly uploadsInFlight: () => number;
+  /** Checks peer bytes against the origin's published hash. */
+  readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
+  /** A peer sent bytes that failed verification: drop it and never use it again. */
+  readonly onBadPeer: (peerId: string, reason: string) => void;
 }
 
 export type GetResult = { readonly hit: true; readonly bytes: Uint8Array } | { readonly hit: false; readonly reason: string };
@@ -132,8 +137,10 @@ export class Swarm implements LinkHandler {
     this.env.stats.uploadedBytes += bytes;
   }
 
-  onClose(link: PeerLink): void {
+  onClose(link: PeerLink, reason: string): void {
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
+    // A peer that broke the protocol is not taken back when the tracker lists it again.
+    if (reason.startsWith('protocol:')) this.env.onBadPeer(link.peerId, reason);
   }
 
   /** Ready links' peer ids plus our own: the set rendezvous hashing runs over. */
@@ -188,9 +195,20 @@ export class Swarm implements LinkHandler {
   private pull(link: PeerLink, id: string, seq: number, timeoutMs: number): Promise<boolean> {
     const running = this.inflight.get(id);
     if (running) return running;
-    const job = link.pull(id, timeoutMs).then((r) => {
+    const job = link.pull(id, timeoutMs, link.remoteHas.get(id)?.bytes).then(async (r) => {
       if (!r.ok) return false;
       this.env.stats.peerBytes += r.bytes.byteLength;
+      // Nothing from a peer is stored (so served to the player or others) before it matches the origin's hash.
+      const verdict = await this.env.verify(id, r.bytes);
+      if (verdict === 'mismatch') {
+        this.env.stats.rejectedSegments++;
+        this.env.onBadPeer(link.peerId, 'bytes do not match the published hash');
+        return false;
+      }
+      if (verdict === 'unknown') {
+        this.env.stats.unverifiedSegments++;
+        return false;
+      }
       this.keep(id, seq, r.bytes, 'peer');
       return true;
     });

@@ -1,5 +1,6 @@
 /** relaycast-adapter command line. */
 import { parseArgs } from 'node:util';
+import { P2P_MODES } from './control.js';
 import { DEFAULT_ADAPTER_OPTIONS, startAdapter, type AdapterOptions } from './index.js';
 
 const USAGE = `usage: relaycast-adapter [options]
@@ -9,7 +10,8 @@ const USAGE = `usage: relaycast-adapter [options]
   --upstream URL     reverse-proxy an existing origin (turns the embedded source off)
   --no-source        no embedded ffmpeg live source
   --no-signaling     no PeerJS signaling and no tracker (pages fall back to the origin)
-  --p2p on|off       operator kill switch reported to pages (default on)
+  --p2p on|off|unregister  operator kill switch carried on every playlist (default on)
+  --admin-token T    enable POST /relaycast/admin/p2p with 'Authorization: Bearer T' (or env RELAYCAST_ADMIN_TOKEN)
   --segment-sec N    embedded source segment duration (default ${DEFAULT_ADAPTER_OPTIONS.segmentSec})
   --window N         embedded source playlist window in segments (default ${DEFAULT_ADAPTER_OPTIONS.windowSegments})
   --stream NAME      embedded stream name (default ${DEFAULT_ADAPTER_OPTIONS.streamName})
@@ -38,6 +40,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         'no-source': { type: 'boolean' },
         'no-signaling': { type: 'boolean' },
         p2p: { type: 'string' },
+        'admin-token': { type: 'string' },
         'segment-sec': { type: 'string' },
         window: { type: 'string' },
         stream: { type: 'string' },
@@ -48,7 +51,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
   if (values.help === true) return 'help';
-  if (values.p2p !== undefined && values.p2p !== 'on' && values.p2p !== 'off') throw new UsageError('--p2p must be on or off');
+  if (values.p2p !== undefined && !P2P_MODES.some((m) => m === values.p2p)) throw new UsageError('--p2p must be on, off or unregister');
   const source = values['no-source'] === true ? false : undefined;
   return {
     port: int('port', values.port),
@@ -56,7 +59,8 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     upstream: values.upstream,
     source,
     signaling: values['no-signaling'] === true ? false : undefined,
-    p2p: values.p2p === undefined ? undefined : values.p2p === 'on',
+    p2p: P2P_MODES.find((m) => m === values.p2p),
+    adminToken: values['admin-token'] ?? process.env['RELAYCAST_ADMIN_TOKEN'],
     segmentSec: int('segment-sec', values['segment-sec']),
     windowSegments: int('window', values.window),
     streamName: values.stream,

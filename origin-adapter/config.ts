@@ -2,6 +2,8 @@
  * One documented defaults object for the origin adapter. Units are in the names.
  * Each module takes a `Pick<>` of the resolved options.
  */
+import type { P2PMode } from './control.js';
+
 export type LogFn = (line: string) => void;
 
 export interface AdapterOptions {
@@ -21,8 +23,13 @@ export interface AdapterOptions {
   readonly windowSegments: number;
   /** PeerJS signaling and tracker routes; when false they do not exist (404). */
   readonly signaling: boolean;
-  /** Operator kill switch reported by the tracker. */
-  readonly p2p: boolean;
+  /**
+   * Operator kill switch, carried on every playlist (X-Relaycast-P2P) and in tracker answers:
+   * 'off' stops P2P within one playlist refresh; 'unregister' also makes every worker unregister itself.
+   */
+  readonly p2p: P2PMode;
+  /** Bearer token for POST /relaycast/admin/p2p (runtime kill switch); undefined disables the endpoint. */
+  readonly adminToken: string | undefined;
   /** How often pages announce to the tracker; peers silent for 3x this are pruned. */
   readonly announceIntervalMs: number;
   /** Where relaycast.js and sw.js are served from (default: <package root>/dist/browser). */
@@ -39,7 +46,8 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   segmentSec: 2,
   windowSegments: 6,
   signaling: true,
-  p2p: true,
+  p2p: 'on',
+  adminToken: undefined,
   announceIntervalMs: 3000,
   distDir: undefined,
   log: (line: string) => console.log(`[relaycast] ${line}`),

@@ -14,11 +14,14 @@ import { createRequestHandler } from './server.js';
 import { createSignaling, type Signaling } from './signaling.js';
 import { createCounters, type AdapterStats } from './stats.js';
 import { createTracker, trackerConfig } from './tracker.js';
+import type { P2PMode } from './control.js';
+import { HashRegistry } from './integrity.js';
 
 export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
 export { SIGNAL_PATH, PEERJS_KEY } from './signaling.js';
 export { TRACKER_PATH } from './tracker-route.js';
+export type { P2PMode } from './control.js';
 
 export interface Adapter {
   /** http://host:port */
@@ -26,8 +29,12 @@ export interface Adapter {
   readonly playerUrl: string;
   readonly port: number;
   stats(): AdapterStats;
-  /** Operator kill switch, reported to every page on its next announce. */
-  setP2P(on: boolean): void;
+  /** Operator kill switch: carried on the next playlist every viewer fetches, and in tracker answers. */
+  setP2P(mode: P2PMode): void;
+  /** Signaling/tracker outage (operations drills and fault tests): false drops every signaling socket and answers 503. */
+  setSignaling(up: boolean): void;
+  /** The published SHA-256 (base64url) of a segment path, if known. */
+  segmentHash(path: string): string | undefined;
   /** Stops ffmpeg, closes every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -51,8 +58,10 @@ function publicUrl(host: string, port: number): string {
 export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise<Adapter> {
   const o = resolveOptions(input);
   const counters = createCounters();
-  const tracker = o.signaling ? createTracker(trackerConfig(o)) : undefined;
-  let p2p = o.p2p;
+  const tracker = o.signaling ? createTracker(trackerConfig({ ...o, p2p: o.p2p === 'on' })) : undefined;
+  const hashes = new HashRegistry();
+  let p2p: P2PMode = o.p2p;
+  let signalingUp = true;
   const stats = (): AdapterStats => ({ ...counters.snapshot(), swarms: tracker?.swarmSizes() ?? {}, p2p });
 
   const server = createServer();
@@ -62,6 +71,12 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
     s.on('close', () => sockets.delete(s));
   });
   server.on('clientError', (_e, socket) => socket.destroy());
+
+  const setP2P = (mode: P2PMode): void => {
+    p2p = mode;
+    tracker?.setP2P(mode === 'on');
+    o.log(`p2p ${mode}`);
+  };
 
   let source: LiveSource | undefined;
   let signaling: Signaling | undefined;
@@ -91,8 +106,11 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         stats,
         signaling,
         tracker,
-        live: source && createLiveRoutes({ streamName: o.streamName, dir: source.dir, counters }),
-        proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters }),
+        live: source && createLiveRoutes({ streamName: o.streamName, dir: source.dir, counters, hashes, p2pMode: () => p2p }),
+        proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, p2pMode: () => p2p }),
+        hashes,
+        signalingUp: () => signalingUp,
+        admin: { token: o.adminToken, setP2P: (m) => setP2P(m) },
       }),
     );
     const port = await listen(server, o.port, o.host);
@@ -107,10 +125,13 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
       playerUrl: source ? `${url}/watch/${o.streamName}` : `${url}/watch`,
       port,
       stats,
-      setP2P(on) {
-        p2p = on;
-        tracker?.setP2P(on);
+      setP2P,
+      setSignaling(up) {
+        signalingUp = up;
+        signaling?.suspend(!up);
+        o.log(`signaling ${up ? 'resumed' : 'suspended'}`);
       },
+      segmentHash: (path) => hashes.get(path),
       close,
     };
   } catch (e) {

@@ -7,11 +7,15 @@ import { sendText } from './http-util.js';
 import { contentTypeOf, mediaKind, parseLivePath } from './paths.js';
 import { errorCode, serveFile } from './serve-file.js';
 import type { OriginCounters } from './stats.js';
+import { playlistControlHeaders, type P2PMode } from './control.js';
+import { hashListedSegments, type HashRegistry } from './integrity.js';
 
 export interface LiveRoutesConfig {
   readonly streamName: string;
   readonly dir: string;
   readonly counters: OriginCounters;
+  readonly hashes: HashRegistry;
+  readonly p2pMode: () => P2PMode;
 }
 
 const CORS = { 'Access-Control-Allow-Origin': '*' } as const;
@@ -56,8 +60,11 @@ export function createLiveRoutes(cfg: LiveRoutesConfig) {
         sendText(res, 503, 'playlist is being rewritten; retry\n', { ...CORS, 'Retry-After': '1' });
         return true;
       }
+      // Hash every listed segment before the playlist goes out: no listed segment is ever without a hash.
+      const hashes = text.includes('#EXTINF') ? await hashListedSegments(text, cfg.dir, `/live/${p.stream}`, cfg.hashes) : undefined;
       res.writeHead(200, {
         ...CORS,
+        ...playlistControlHeaders(cfg.p2pMode(), hashes),
         'Content-Type': contentTypeOf(p.file),
         'Content-Length': Buffer.byteLength(text),
         'Cache-Control': 'no-cache',

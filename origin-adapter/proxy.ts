@@ -10,6 +10,8 @@ import { ADAPTER_LIMITS } from './config.js';
 import { sendText } from './http-util.js';
 import { mediaKind } from './paths.js';
 import type { OriginCounters } from './stats.js';
+import { playlistControlHeaders, type P2PMode } from './control.js';
+import { streamHasher, type HashRegistry } from './integrity.js';
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
@@ -46,6 +48,8 @@ export interface ProxyConfig {
   readonly upstream: string;
   readonly counters: OriginCounters;
   readonly timeoutMs?: number;
+  readonly hashes: HashRegistry;
+  readonly p2pMode: () => P2PMode;
 }
 
 export function createProxy(cfg: ProxyConfig) {
@@ -55,7 +59,10 @@ export function createProxy(cfg: ProxyConfig) {
       return Promise.resolve();
     }
     const target = upstreamUrl(cfg.upstream, req.url ?? '/');
-    const onBytes = cfg.counters.request(mediaKind(target.pathname));
+    const kind = mediaKind(target.pathname);
+    // Hashes are keyed by the path pages request (what their worker sees), not the upstream's path.
+    const pagePath = new URL(req.url ?? '/', 'http://local').pathname;
+    const onBytes = cfg.counters.request(kind);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<void>((resolve) => {
       const upReq = send(target, { method: req.method, headers: { ...endToEndHeaders(req.headers), host: target.host } });
@@ -71,11 +78,24 @@ export function createProxy(cfg: ProxyConfig) {
         resolve();
       });
       upReq.on('response', (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes.headers));
+        const status = upRes.statusCode ?? 502;
+        const extra = kind === 'playlist' && status === 200 ? playlistControlHeaders(cfg.p2pMode()) : {};
+        res.writeHead(status, upRes.statusMessage, { ...endToEndHeaders(upRes.headers), ...extra });
+        // The first full 200 body of a segment is hashed as it streams through, for /relaycast/hash.
+        const hashing = kind === 'segment' && status === 200 && req.method === 'GET' && cfg.hashes.get(pagePath) === undefined;
+        const hasher = hashing ? streamHasher() : undefined;
+        const expected = Number(upRes.headers['content-length'] ?? NaN);
+        let seen = 0;
         const count = new Transform({
           transform(chunk: Buffer, _enc, cb) {
             onBytes?.(chunk.length);
+            hasher?.update(chunk);
+            seen += chunk.length;
             cb(null, chunk);
+          },
+          flush(cb) {
+            if (hasher && (Number.isNaN(expected) || expected === seen)) cfg.hashes.set(pagePath, hasher.digest());
+            cb();
           },
         });
         pipeline(upRes, count, res).then(resolve, () => {

@@ -9,6 +9,10 @@ import type { Signaling } from './signaling.js';
 import type { AdapterStats } from './stats.js';
 import { handleTracker, TRACKER_PATH } from './tracker-route.js';
 import type { Tracker } from './tracker.js';
+import { P2P_MODES, type P2PMode } from './control.js';
+import type { HashRegistry } from './integrity.js';
+import { readBody } from './http-util.js';
+import { timingSafeEqual } from 'node:crypto';
 
 type Route = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 
@@ -22,6 +26,46 @@ export interface RouterParts {
   /** Present only with the embedded source. */
   readonly live: Route | undefined;
   readonly proxy: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  readonly hashes: HashRegistry;
+  /** False during a signaling/tracker outage. */
+  readonly signalingUp: () => boolean;
+  readonly admin: { readonly token: string | undefined; readonly setP2P: (mode: P2PMode) => void };
+}
+
+const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
+
+/** GET /relaycast/hash?path=/live/demo/seg_000041.ts -> {"sha256": "<base64url>"} */
+function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): void {
+  const raw = url.searchParams.get('path') ?? '';
+  let path: string;
+  try {
+    path = new URL(raw, 'http://local').pathname;
+  } catch {
+    return sendJson(res, 400, { error: 'bad path' }, OPEN_CORS);
+  }
+  if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
+  const sha256 = parts.hashes.get(path);
+  if (sha256 === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
+  sendJson(res, 200, { sha256 }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const a = Buffer.from(header ?? '');
+  const b = Buffer.from(`Bearer ${token}`);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** POST /relaycast/admin/p2p  body: on | off | unregister  (Authorization: Bearer <adminToken>) */
+async function adminRoute(req: IncomingMessage, res: ServerResponse, parts: RouterParts): Promise<void> {
+  const token = parts.admin.token;
+  if (token === undefined) return sendJson(res, 404, { error: 'admin endpoint disabled (start with --admin-token)' });
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
+  if (!tokenMatches(req.headers.authorization, token)) return sendJson(res, 401, { error: 'bad token' });
+  const body = await readBody(req, 64);
+  const mode = body.ok ? P2P_MODES.find((m) => m === body.body.toString('utf8').trim()) : undefined;
+  if (mode === undefined) return sendJson(res, 400, { error: 'body must be on, off or unregister' });
+  parts.admin.setP2P(mode);
+  sendJson(res, 200, { p2p: mode });
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {
@@ -55,7 +99,12 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   const path = url.pathname;
   const get = req.method === 'GET' || req.method === 'HEAD';
   if (parts.signaling?.handle(req, res, path)) return;
-  if (path === TRACKER_PATH && parts.tracker !== undefined) return handleTracker(req, res, parts.tracker);
+  if (path === TRACKER_PATH && parts.tracker !== undefined) {
+    if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
+    return handleTracker(req, res, parts.tracker);
+  }
+  if (path === '/relaycast/hash' && get) return hashRoute(res, url, parts);
+  if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
   if (path === '/relaycast/stats' && get) return sendJson(res, 200, parts.stats(), { 'Access-Control-Allow-Origin': '*' });
   if (path.startsWith('/relaycast/')) {
     if (get && (await parts.assets.handle(req, res, path))) return;

@@ -25,9 +25,15 @@ export const PEERJS_KEY = 'peerjs';
 export interface Signaling {
   /** Returns false when the path is not a signaling path. */
   handle(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
+  /** Signaling outage (operations, fault tests): drop every websocket and refuse new ones until resumed. */
+  suspend(suspended: boolean): void;
   /** Terminates websockets, stops the peer package's timers. Idempotent. */
   close(): void;
 }
+
+/** Per-connection message budget: a burst (several peers dialing at once) then a steady rate. */
+const WS_BURST_MESSAGES = 200;
+const WS_MESSAGES_PER_SEC = 50;
 
 /*
  * The peer package starts two self-rearming setTimeout loops (broken-connection
@@ -77,6 +83,7 @@ export function createSignaling(server: Server, log: LogFn): Signaling {
   patchSetTimeout();
   const scope: TimerScope = { closed: false, timers: new Set() };
   const sockets: WebSocketServer[] = [];
+  let suspended = false;
   const app = ExpressPeerServer(server, {
     path: SIGNAL_PATH,
     key: PEERJS_KEY,
@@ -84,7 +91,26 @@ export function createSignaling(server: Server, log: LogFn): Signaling {
     proxied: false,
     concurrent_limit: ADAPTER_LIMITS.signalingMaxClients,
     createWebSocketServer: (options: ServerOptions) => {
-      const wss = new WebSocketServer({ ...options, maxPayload: ADAPTER_LIMITS.signalingMessageBytes });
+      const wss = new WebSocketServer({
+        ...options,
+        maxPayload: ADAPTER_LIMITS.signalingMessageBytes,
+        verifyClient: () => !suspended,
+      });
+      wss.on('connection', (ws) => {
+        // A token bucket per socket: a client flooding the server is cut off.
+        let tokens = WS_BURST_MESSAGES;
+        let last = Date.now();
+        ws.on('message', () => {
+          const now = Date.now();
+          tokens = Math.min(WS_BURST_MESSAGES, tokens + ((now - last) / 1000) * WS_MESSAGES_PER_SEC);
+          last = now;
+          tokens -= 1;
+          if (tokens < 0) {
+            log('signaling: client over its message rate, disconnected');
+            ws.terminate();
+          }
+        });
+      });
       sockets.push(wss);
       return wss;
     },
@@ -98,8 +124,17 @@ export function createSignaling(server: Server, log: LogFn): Signaling {
   return {
     handle(req, res, pathname) {
       if (pathname !== SIGNAL_PATH && !pathname.startsWith(`${SIGNAL_PATH}/`)) return false;
+      if (suspended) {
+        res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '5' });
+        res.end('signaling suspended\n');
+        return true;
+      }
       root(req, res);
       return true;
+    },
+    suspend(on) {
+      suspended = on;
+      if (on) for (const wss of sockets) for (const c of wss.clients) c.terminate();
     },
     close() {
       if (scope.closed) return;

@@ -1,5 +1,6 @@
 /** Counters measured at the origin: offload is computed from these, never from client reports. */
 import type { MediaKind } from './paths.js';
+import type { P2PMode } from './control.js';
 
 export interface AdapterStats {
   /** Segment body bytes handed to clients (embedded files and proxied responses). */
@@ -8,7 +9,7 @@ export interface AdapterStats {
   readonly originPlaylistRequests: number;
   /** Peer count per swarm. */
   readonly swarms: Readonly<Record<string, number>>;
-  readonly p2p: boolean;
+  readonly p2p: P2PMode;
 }
 
 export interface OriginCounters {

@@ -13,6 +13,8 @@ export interface PlaylistSegment {
   readonly url: string;
   readonly seq: number;
   readonly durationSec: number;
+  /** SHA-256 of the segment (base64url) as the origin published it, when the playlist carried it. */
+  readonly sha256?: string;
 }
 
 /** Worker -> page: a media playlist of `swarm` passed through the worker. */
@@ -21,6 +23,8 @@ export interface PlaylistUpdate {
   readonly swarm: string;
   readonly targetDurationSec: number;
   readonly live: boolean;
+  /** The origin publishes segment hashes (X-Relaycast-Integrity): peer bytes can be verified. */
+  readonly integrity: boolean;
   readonly segments: readonly PlaylistSegment[];
 }
 
@@ -78,7 +82,14 @@ function parsePlaylistSegment(v: unknown): PlaylistSegment | undefined {
   const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
   const durationSec = readNumber(v, 'durationSec', 0, 3600);
   if (!isSafeId(id, LIMITS.segmentIdChars) || url === undefined || seq === undefined || durationSec === undefined) return undefined;
-  return { id, url, seq, durationSec };
+  const sha = v['sha256'];
+  if (sha === undefined) return { id, url, seq, durationSec };
+  return isSha256(sha) ? { id, url, seq, durationSec, sha256: sha } : undefined;
+}
+
+/** SHA-256 in base64url without padding: 43 characters. */
+export function isSha256(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9_-]{43}$/.test(v);
 }
 
 function isBuffer(v: unknown, maxBytes: number): v is ArrayBuffer {
@@ -92,11 +103,15 @@ export function parseWorkerToPage(v: unknown): Result<WorkerToPage> {
     case 'rc-playlist': {
       const targetDurationSec = readNumber(v, 'targetDurationSec', 0, 3600);
       const live = v['live'];
+      const integrity = v['integrity'];
       const segments = readArray(v, 'segments', LIMITS.playlistSegments, parsePlaylistSegment);
-      if (!isSafeId(swarm, LIMITS.swarmIdChars) || targetDurationSec === undefined || typeof live !== 'boolean' || segments === undefined) {
+      if (
+        !isSafeId(swarm, LIMITS.swarmIdChars) || targetDurationSec === undefined || typeof live !== 'boolean' ||
+        typeof integrity !== 'boolean' || segments === undefined
+      ) {
         return err('bad rc-playlist');
       }
-      return ok({ type: 'rc-playlist', swarm, targetDurationSec, live, segments });
+      return ok({ type: 'rc-playlist', swarm, targetDurationSec, live, integrity, segments });
     }
     case 'rc-get': {
       const reqId = readInt(v, 'reqId', 0, REQ_MAX);

@@ -6,6 +6,7 @@ import type { WorkerConfig } from './config.js';
 import { parsePlaylist } from './hls-playlist.js';
 import type { PageLink } from './page-link.js';
 import type { KnownSegment, Registry } from './registry.js';
+import { readControl, type P2PMode } from './control.js';
 
 /** Segments of one playlist forwarded to the page: the live window is small; a VOD list is cut to its tail. */
 const PLAYLIST_SEGMENTS_TO_PAGE = 64;
@@ -15,6 +16,9 @@ export interface WorkerDeps {
   readonly registry: Registry;
   readonly link: PageLink;
   readonly fetch: (req: Request | string, init?: RequestInit) => Promise<Response>;
+  /** The operator's kill switch as last seen on a playlist. */
+  readonly state: { p2p: P2PMode };
+  readonly unregister: () => Promise<unknown>;
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -39,11 +43,21 @@ export async function handlePlaylist(deps: WorkerDeps, request: Request, clientI
   // Keep redirected and non-OK answers byte-for-byte the origin's (hls.js resolves URIs against the final URL).
   if (!resp.ok || resp.redirected || resp.status !== 200) return resp;
   const text = await resp.text();
-  learn(deps, text, request.url, clientId).catch(() => undefined);
+  const control = readControl(resp.headers, request.url);
+  applyKillSwitch(deps, control.p2p);
+  if (deps.state.p2p === 'on') learn(deps, text, request.url, clientId, control).catch(() => undefined);
   return new Response(text, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
 }
 
-async function learn(deps: WorkerDeps, text: string, url: string, clientId: string): Promise<void> {
+/** 'off': stop intercepting segments at once; 'unregister': also remove this worker for good. */
+function applyKillSwitch(deps: WorkerDeps, mode: P2PMode): void {
+  if (mode === deps.state.p2p) return;
+  deps.state.p2p = mode;
+  if (mode !== 'on') deps.registry.clearSegments();
+  if (mode === 'unregister') void deps.unregister().catch(() => undefined);
+}
+
+async function learn(deps: WorkerDeps, text: string, url: string, clientId: string, control: ReturnType<typeof readControl>): Promise<void> {
   const playlistUrl = normalizeUrl(url, undefined);
   if (playlistUrl === undefined) return;
   const parsed = parsePlaylist(text, playlistUrl, { ignoreQuery: false });
@@ -55,13 +69,16 @@ async function learn(deps: WorkerDeps, text: string, url: string, clientId: stri
   }
   // One swarm per rendition: the media playlist's normalized URL.
   const swarm = normalizeUrl(url, undefined, { ignoreQuery: deps.cfg.ignoreQuery }) ?? playlistUrl;
+  // Only live playlists form swarms for now; VOD segments are not intercepted at all.
+  if (!parsed.value.live) return;
   const segs: PlaylistSegment[] = [];
   for (const s of parsed.value.segments) {
     // Byte-range sub-segments are passed through to the origin (Range support comes with the Range/206 work).
     if (s.range !== undefined) continue;
     const id = normalizeUrl(s.url, undefined, { ignoreQuery: deps.cfg.ignoreQuery }) ?? s.id;
     deps.registry.addSegment({ ...s, id, swarm });
-    segs.push({ id, url: s.url, seq: s.seq, durationSec: s.durationSec });
+    const sha256 = control.hashes.get(s.url);
+    segs.push({ id, url: s.url, seq: s.seq, durationSec: s.durationSec, ...(sha256 ? { sha256 } : {}) });
   }
   const client = await deps.link.pick(clientId);
   if (!client) return;
@@ -70,6 +87,7 @@ async function learn(deps: WorkerDeps, text: string, url: string, clientId: stri
     swarm,
     targetDurationSec: parsed.value.targetDurationSec,
     live: parsed.value.live,
+    integrity: control.integrity,
     segments: segs.slice(-PLAYLIST_SEGMENTS_TO_PAGE),
   });
 }

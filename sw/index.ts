@@ -17,6 +17,8 @@ const deps: WorkerDeps = {
   registry: new Registry(cfg.maxKnownSegments),
   link: new PageLink(self.clients, cfg.meshHelloTtlMs),
   fetch: (req, init) => fetch(req, init),
+  state: { p2p: 'on' },
+  unregister: () => self.registration.unregister(),
 };
 
 // Take control at once: the first page load is not controlled until clients.claim().
@@ -39,7 +41,8 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
 
 self.addEventListener('fetch', (event: FetchEvent) => {
   const req = event.request;
-  if (req.method !== 'GET') return;
+  // After an operator's 'unregister', this worker stays until pages navigate away: it touches nothing.
+  if (req.method !== 'GET' || deps.state.p2p === 'unregister') return;
   // Range requests (byte-range segments) go to the origin untouched for now.
   if (req.headers.has('range')) return;
   const url = normalizeUrl(req.url, undefined);

@@ -38,6 +38,11 @@ export class Registry {
     }
   }
 
+  /** Kill switch: forget every segment so none is intercepted any more. */
+  clearSegments(): void {
+    this.segments.clear();
+  }
+
   segment(url: string): KnownSegment | undefined {
     return this.segments.get(url);
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLiveRoutes } from '../../origin-adapter/live-routes.js';
 import { serveFile } from '../../origin-adapter/serve-file.js';
+import { HashRegistry, sha256 } from '../../origin-adapter/integrity.js';
 import { createCounters } from '../../origin-adapter/stats.js';
 import { closeServer, httpGet, listen } from './adapter-helpers.js';
 
@@ -14,12 +15,13 @@ let server: Server;
 let base: string;
 const counters = createCounters();
 const BIG = 16 * 1024 * 1024;
+const hashes = new HashRegistry();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'relaycast-test-'));
   await writeFile(join(dir, 'index.m3u8'), '#EXTM3U\n#EXTINF:2,\nseg_000001.ts\n');
   await writeFile(join(dir, 'seg_000001.ts'), Buffer.alloc(1000, 7));
-  const live = createLiveRoutes({ streamName: 'demo', dir, counters });
+  const live = createLiveRoutes({ streamName: 'demo', dir, counters, hashes, p2pMode: () => 'on' });
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const work = path.startsWith('/raw/')
@@ -58,6 +60,15 @@ test('playlist and segment: content types, caching, CORS, HEAD, Range, counters'
   assert.equal(snap.originSegmentBytes, 1010);
   assert.equal(snap.originSegmentRequests, 3);
   assert.equal(snap.originPlaylistRequests, 1);
+});
+
+test('a media playlist carries the hashes of every segment it lists, and the kill switch', async () => {
+  const pl = await httpGet(`${base}/live/demo/index.m3u8`);
+  assert.equal(pl.headers['x-relaycast-integrity'], 'sha256');
+  assert.equal(pl.headers['x-relaycast-p2p'], 'on');
+  assert.equal(pl.headers['x-relaycast-hashes'], `seg_000001.ts=${sha256(Buffer.alloc(1000, 7))}`);
+  assert.equal(hashes.get('/live/demo/seg_000001.ts'), sha256(Buffer.alloc(1000, 7)));
+  assert.match(String(pl.headers['access-control-expose-headers']), /X-Relaycast-Hashes/);
 });
 
 test('missing files, other streams and traversal are 404', async () => {

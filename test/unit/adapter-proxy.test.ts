@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -67,6 +68,22 @@ test('proxied segment bytes are identical and counted', async () => {
   const pl = await httpGet(`${adapter.url}/live/a.m3u8?x=1`);
   assert.equal(pl.body.toString(), '#EXTM3U\n');
   assert.equal(adapter.stats().originPlaylistRequests, 1);
+});
+
+test('upstream mode publishes the hash of a proxied segment and the kill switch on playlists', async () => {
+  const before = await httpGet(`${adapter.url}/relaycast/hash?path=/live/never.ts`);
+  assert.equal(before.status, 404);
+  await httpGet(`${adapter.url}/live/a.ts?token=abc`);
+  const h = await httpGet(`${adapter.url}/relaycast/hash?path=${encodeURIComponent('/live/a.ts?token=zzz')}`);
+  assert.equal(h.status, 200);
+  assert.equal(JSON.parse(h.body.toString()).sha256, createHash('sha256').update(SEGMENT).digest('base64url'));
+  assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=nope`)).status, 400);
+  const pl = await httpGet(`${adapter.url}/live/a.m3u8`);
+  assert.equal(pl.headers['x-relaycast-p2p'], 'on');
+  assert.equal(pl.headers['x-relaycast-integrity'], 'sha256');
+  adapter.setP2P('unregister');
+  assert.equal((await httpGet(`${adapter.url}/live/a.m3u8`)).headers['x-relaycast-p2p'], 'unregister');
+  adapter.setP2P('on');
 });
 
 test('Range passes through; hop-by-hop headers are dropped', async () => {

@@ -126,11 +126,11 @@ describe('tracker over HTTP', () => {
   });
 
   test('kill switch via setP2P', async () => {
-    adapter.setP2P(false);
+    adapter.setP2P('off');
     const r = await post(JSON.stringify(ann('p3', 'k')));
     assert.equal(JSON.parse(r.body.toString()).p2p, false);
-    assert.equal(adapter.stats().p2p, false);
-    adapter.setP2P(true);
+    assert.equal(adapter.stats().p2p, 'off');
+    adapter.setP2P('on');
   });
 
   test('hostile bodies: 400 / 413, server keeps answering', async () => {

@@ -6,6 +6,7 @@ import { owners } from '../../client/rendezvous.js';
 import { emptyStats } from '../../client/stats.js';
 import { SegmentStore } from '../../client/store.js';
 import { Swarm } from '../../client/swarm.js';
+import { sha256Base64Url, Verifier } from '../../client/integrity.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
 import { channelPair } from '../support/fake-channel.js';
 
@@ -18,8 +19,17 @@ function segBytes(seq: number): Uint8Array {
   return b;
 }
 
-function makeViewer(id: string, originLog: string[]) {
+/** The origin's published hashes, served like the adapter's /relaycast/hash. */
+const hashFetch: typeof fetch = async (input) => {
+  const path = new URL(String(input)).searchParams.get('path') ?? '';
+  const seq = Number(/(\d+)\.ts$/.exec(path)?.[1]);
+  if (!Number.isFinite(seq)) return new Response('{}', { status: 404 });
+  return new Response(JSON.stringify({ sha256: await sha256Base64Url(segBytes(seq)) }));
+};
+
+function makeViewer(id: string, originLog: string[], bans: string[] = []) {
   const stats = emptyStats();
+  const verifier = new Verifier('http://origin.test/relaycast/hash', hashFetch);
   const swarm = new Swarm(SWARM, cfg, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
     selfId: () => id,
     originFetch: async (url) => {
@@ -28,6 +38,11 @@ function makeViewer(id: string, originLog: string[]) {
     },
     stats,
     uploadsInFlight: () => 0,
+    verify: (sid, bytes) => verifier.verify(sid, bytes),
+    onBadPeer: (peerId) => {
+      bans.push(peerId);
+      swarm.links.get(peerId)?.close('banned');
+    },
   });
   return { id, swarm, stats };
 }
@@ -50,7 +65,7 @@ function playlist(upTo: number): PlaylistUpdate {
     const url = `http://origin.test/live/seg_${s}.ts`;
     segments.push({ id: url, url, seq: s, durationSec: 2 });
   }
-  return { type: 'rc-playlist', swarm: SWARM, targetDurationSec: 2, live: true, segments };
+  return { type: 'rc-playlist', swarm: SWARM, targetDurationSec: 2, live: true, integrity: true, segments };
 }
 
 test('each new segment leaves the origin once; the others get it from peers before asking', async () => {
@@ -153,6 +168,8 @@ test('upload opt-out answers no-upload', async () => {
       originFetch: async () => segBytes(1),
       stats,
       uploadsInFlight: () => 0,
+      verify: async () => 'ok',
+      onBadPeer: () => undefined,
     }),
   };
   connect(x, y);
@@ -164,4 +181,34 @@ test('upload opt-out answers no-upload', async () => {
   const r = await link!.pull('http://origin.test/live/seg_1.ts', 1000);
   assert.deepEqual(r, { ok: false, reason: 'miss' });
   assert.equal(stats.uploadedBytes, 0);
+});
+
+test('bytes that do not match the published hash never reach the store; the sender is banned', async () => {
+  const origin: string[] = [];
+  const bans: string[] = [];
+  const v = makeViewer('v', origin, bans);
+  v.swarm.onPlaylist(playlist(3));
+  const { a, b } = channelPair();
+  const link = new PeerLink('evil', SWARM, a, v.swarm, cfg);
+  a.onData = (d) => link.receive(d);
+  v.swarm.addLink(link);
+  link.start();
+  // The evil peer: says hello, announces seg 4, answers every request with flipped bytes of the right size.
+  const evil = new PeerLink('v', SWARM, b, {
+    onReady: () => undefined,
+    onHave: () => undefined,
+    serve: () => segBytes(4).map((x) => x ^ 0xff),
+    onUploaded: () => undefined,
+    onClose: () => undefined,
+  }, cfg);
+  b.onData = (d) => evil.receive(d);
+  evil.start();
+  await sleep(10);
+  evil.announce([{ id: 'http://origin.test/live/seg_4.ts', seq: 4, bytes: 150_000 }]);
+  await sleep(10);
+  const r = await v.swarm.get('http://origin.test/live/seg_4.ts', 4, 500);
+  assert.equal(r.hit, false, 'corrupted bytes are not delivered');
+  assert.deepEqual(bans, ['evil']);
+  assert.equal(v.stats.rejectedSegments, 1);
+  assert.equal(v.swarm.links.size, 0);
 });
