@@ -25,8 +25,10 @@ export interface RelaycastConfig {
   readonly keepSegments: number;
   /** How many peers fetch each new segment from the origin for the swarm (rendezvous-hash owners). */
   readonly originFetchers: number;
-  /** Serve segments to other viewers. */
+  /** Serve segments to other viewers (also switched off when the browser asks to save data). */
   readonly upload: boolean;
+  /** Upload budget of this viewer in bytes per second, spread over all its peers; 0 = no limit. */
+  readonly maxUploadBytesPerSec: number;
   readonly maxUploadsPerPeer: number;
   readonly maxUploadsTotal: number;
   /** Data-channel bytes queued before we wait for `bufferedamountlow`. */
@@ -59,6 +61,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   keepSegments: 12,
   originFetchers: 1,
   upload: true,
+  maxUploadBytesPerSec: 2_000_000,
   maxUploadsPerPeer: 2,
   maxUploadsTotal: 8,
   sendHighWaterBytes: 1024 * 1024,

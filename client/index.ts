@@ -10,8 +10,16 @@ export type { RelaycastStats } from './stats.js';
 export interface RelaycastHandle {
   /** Counters for a stats line or analytics. */
   stats(): RelaycastStats;
+  /** Upload consent: false stops serving other viewers at once. */
+  setUpload(on: boolean): void;
+  /** Upload budget in bytes per second, spread over all peers (0 = no limit). */
+  setUploadLimit(bytesPerSec: number): void;
   /** Stops the mesh on this page (the worker stays and passes everything to the origin). */
   destroy(): void;
+}
+
+interface NetworkInformationLike {
+  readonly saveData?: boolean;
 }
 
 /**
@@ -29,6 +37,8 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
       serviceWorker: sw,
       pageUrl: location.href,
       media: () => [...document.querySelectorAll('video, audio')] as HTMLMediaElement[],
+      // Network Information API (Chromium): the user asked the browser to save data.
+      saveData: () => (navigator as Navigator & { connection?: NetworkInformationLike }).connection?.saveData === true,
     });
   } catch (e) {
     return inert(String(e));
@@ -44,7 +54,12 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
       rc.destroy();
     },
   );
-  return { stats: () => rc.stats(), destroy: () => rc.destroy() };
+  return {
+    stats: () => rc.stats(),
+    setUpload: (on) => rc.setUpload(on),
+    setUploadLimit: (bps) => rc.setUploadLimit(bps),
+    destroy: () => rc.destroy(),
+  };
 }
 
 function inert(reason: string | null): RelaycastHandle {
@@ -52,5 +67,5 @@ function inert(reason: string | null): RelaycastHandle {
     peerBytes: 0, originBytes: 0, uploadedBytes: 0, deliveredPeerBytes: 0, deliveredOriginBytes: 0,
     peerHits: 0, peerMisses: 0, rejectedSegments: 0, unverifiedSegments: 0, bannedPeers: 0, peers: 0, swarms: 0, controlled: false, p2p: false, peerId: null, lastError: reason,
   };
-  return { stats: () => ({ ...stats }), destroy: () => undefined };
+  return { stats: () => ({ ...stats }), setUpload: () => undefined, setUploadLimit: () => undefined, destroy: () => undefined };
 }

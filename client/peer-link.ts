@@ -1,4 +1,4 @@
-import { decodeFrame, frames, Reassembly } from '../protocol/framing.js';
+import { decodeFrame, FRAME_HEADER_BYTES, frames, Reassembly } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
 import { encodePeerMessage, parsePeerMessage, PEER_PROTOCOL_VERSION, type MissReason, type PeerMessage, type SegmentInfo } from '../protocol/peer.js';
 
@@ -16,7 +16,10 @@ export interface LinkHandler {
   onHave(link: PeerLink, segments: readonly SegmentInfo[]): void;
   /** Bytes to upload for `id`, or why not. */
   serve(link: PeerLink, id: string): Uint8Array | MissReason;
+  /** Payload bytes of one frame just sent. */
   onUploaded(link: PeerLink, bytes: number): void;
+  /** Resolves when this many more bytes may be uploaded (the viewer's upload budget). */
+  throttle(bytes: number): Promise<void>;
   onClose(link: PeerLink, reason: string): void;
 }
 
@@ -187,11 +190,12 @@ export class PeerLink {
     this.uploads.add(reqId);
     try {
       for (const frame of frames(reqId, bytes)) {
+        await this.h.throttle(frame.byteLength);
         if (this.ch.bufferedAmount() > this.cfg.sendHighWaterBytes) await this.ch.drained();
         if (this.closed || !this.uploads.has(reqId)) return;
         this.ch.send(frame);
+        this.h.onUploaded(this, frame.byteLength - FRAME_HEADER_BYTES);
       }
-      this.h.onUploaded(this, bytes.byteLength);
     } catch (e) {
       this.close(`send failed: ${String(e)}`);
     } finally {

@@ -10,6 +10,7 @@ import { Swarm } from './swarm.js';
 import { TrackerClient } from './tracker-client.js';
 import { WorkerBridge } from './worker-bridge.js';
 import { Verifier } from './integrity.js';
+import { UploadBudget } from './upload-budget.js';
 
 /** Swarms one page joins at once (one per rendition it plays; a player switching renditions joins a few). */
 const MAX_SWARMS = 4;
@@ -21,6 +22,8 @@ export interface PageEnv {
   readonly pageUrl: string;
   /** The media elements whose buffers bound how long a peer may take. */
   readonly media: () => readonly MediaLike[];
+  /** True while the browser asks to save data (navigator.connection.saveData): no upload then. */
+  readonly saveData: () => boolean;
 }
 
 /** The page side of relaycast: worker bridge + tracker + PeerJS mesh + swarms. */
@@ -29,6 +32,8 @@ export class Relaycast {
   private readonly swarms = new Map<string, Swarm>();
   private readonly verifier: Verifier;
   private readonly banned = new Set<string>();
+  private readonly budget: UploadBudget;
+  private uploadConsent: boolean;
   private readonly bridge: WorkerBridge;
   private readonly mesh: Mesh;
   private readonly tracker: TrackerClient;
@@ -40,6 +45,8 @@ export class Relaycast {
     private readonly env: PageEnv,
   ) {
     this.verifier = new Verifier(new URL(cfg.hashUrl, env.pageUrl).href);
+    this.budget = new UploadBudget(cfg.maxUploadBytesPerSec);
+    this.uploadConsent = cfg.upload;
     this.bridge = new WorkerBridge(
       env.serviceWorker,
       {
@@ -62,7 +69,7 @@ export class Relaycast {
       },
       env.pageUrl,
     );
-    this.tracker = new TrackerClient(new URL(cfg.trackerUrl, env.pageUrl).href, cfg.upload, {
+    this.tracker = new TrackerClient(new URL(cfg.trackerUrl, env.pageUrl).href, () => this.uploadAllowed(), {
       onPeers: (a) => this.onPeers(a),
       onError: (m) => (this.statsData.lastError = m),
     });
@@ -84,6 +91,20 @@ export class Relaycast {
       controlled: this.bridge.controlled,
       p2p: this.active(),
     };
+  }
+
+  /** Viewer consent: false stops serving peers at once (downloads from peers go on). */
+  setUpload(on: boolean): void {
+    this.uploadConsent = on;
+  }
+
+  /** Upload budget in bytes per second (0 = no limit). */
+  setUploadLimit(bytesPerSec: number): void {
+    if (Number.isFinite(bytesPerSec) && bytesPerSec >= 0) this.budget.setRate(bytesPerSec);
+  }
+
+  uploadAllowed(): boolean {
+    return this.uploadConsent && !this.env.saveData();
   }
 
   destroy(): void {
@@ -119,6 +140,8 @@ export class Relaycast {
         uploadsInFlight: () => this.uploadsInFlight(),
         verify: (id, bytes) => (this.cfg.integrity === 'off' ? Promise.resolve('ok') : this.verifier.verify(id, bytes)),
         onBadPeer: (peerId, reason) => this.ban(peerId, reason),
+        uploadAllowed: () => this.uploadAllowed(),
+        throttle: (n) => this.budget.take(n),
       });
       this.swarms.set(p.swarm, swarm);
       this.tracker.join(p.swarm);

@@ -1,12 +1,16 @@
 // The script-tag build: <script src="/relaycast/relaycast.js"></script> is the one line.
 // Options come from data attributes, e.g. data-signal-url, data-tracker-url,
-// data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false".
+// data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false",
+// data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url.
+// A page may also set window.relaycastOptions = {...} (any RelaycastConfig field) before the tag;
+// data attributes win over it.
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
 import { start, type RelaycastHandle } from './index.js';
 
 declare global {
   interface Window {
     relaycast?: RelaycastHandle;
+    relaycastOptions?: Partial<RelaycastConfig>;
   }
 }
 
@@ -19,6 +23,10 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   if (d['signalUrl']) opts.signalUrl = d['signalUrl'];
   if (d['trackerUrl']) opts.trackerUrl = d['trackerUrl'];
   if (d['upload'] === 'false') opts.upload = false;
+  if (d['integrity'] === 'off') opts.integrity = 'off';
+  if (d['hashUrl']) opts.hashUrl = d['hashUrl'];
+  const maxUp = Number(d['maxUploadBytesPerSec']);
+  if (d['maxUploadBytesPerSec'] !== undefined && Number.isFinite(maxUp) && maxUp >= 0) opts.maxUploadBytesPerSec = maxUp;
   if (d['p2p'] === 'false') opts.p2p = false;
   if (d['iceServers']) {
     try {
@@ -31,4 +39,17 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   return opts;
 }
 
-if (!window.relaycast) window.relaycast = start(readOptions(document.currentScript));
+/** Page-provided options object: only plain values of known keys are taken. */
+function globalOptions(): Partial<RelaycastConfig> {
+  const g: unknown = window.relaycastOptions;
+  if (typeof g !== 'object' || g === null) return {};
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(DEFAULT_CONFIG)) {
+    const v: unknown = (g as Record<string, unknown>)[k];
+    const want = typeof DEFAULT_CONFIG[k as keyof RelaycastConfig];
+    if (v !== undefined && (typeof v === want || (Array.isArray(v) && k === 'iceServers'))) out[k] = v;
+  }
+  return out as Partial<RelaycastConfig>;
+}
+
+if (!window.relaycast) window.relaycast = start({ ...globalOptions(), ...readOptions(document.currentScript) });

@@ -7,7 +7,7 @@ import type { RelaycastStats } from './stats.js';
 import type { SegmentStore, SegmentSource } from './store.js';
 import type { Verdict } from './integrity.js';
 
-export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'upload' | 'maxUploadsTotal'>;
+export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'>;
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -17,6 +17,10 @@ export interface SwarmEnv {
   readonly stats: RelaycastStats;
   /** Total uploads in flight across all swarms of this page. */
   readonly uploadsInFlight: () => number;
+  /** Upload consent right now (config, runtime API, Save-Data). */
+  readonly uploadAllowed: () => boolean;
+  /** The viewer's upload budget. */
+  readonly throttle: (bytes: number) => Promise<void>;
   /** Checks peer bytes against the origin's published hash. */
   readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
   /** A peer sent bytes that failed verification: drop it and never use it again. */
@@ -128,13 +132,17 @@ export class Swarm implements LinkHandler {
   }
 
   serve(_link: PeerLink, id: string): Uint8Array | MissReason {
-    if (!this.cfg.upload) return 'no-upload';
+    if (!this.env.uploadAllowed()) return 'no-upload';
     if (this.env.uploadsInFlight() >= this.cfg.maxUploadsTotal) return 'busy';
     return this.store.get(id)?.bytes ?? 'not-found';
   }
 
   onUploaded(_link: PeerLink, bytes: number): void {
     this.env.stats.uploadedBytes += bytes;
+  }
+
+  throttle(bytes: number): Promise<void> {
+    return this.env.throttle(bytes);
   }
 
   onClose(link: PeerLink, reason: string): void {

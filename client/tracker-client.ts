@@ -16,7 +16,7 @@ export class TrackerClient {
 
   constructor(
     private readonly url: string,
-    private readonly uploads: boolean,
+    private readonly uploads: () => boolean,
     private readonly h: TrackerHandler,
     private readonly fetchFn: typeof fetch = (i, init) => fetch(i, init),
   ) {}
@@ -50,7 +50,7 @@ export class TrackerClient {
       this.schedule(swarm, RETRY_MS);
       return;
     }
-    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads };
+    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads() };
     let next = RETRY_MS;
     try {
       const resp = await this.fetchFn(this.url, {

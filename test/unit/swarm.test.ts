@@ -39,6 +39,8 @@ function makeViewer(id: string, originLog: string[], bans: string[] = []) {
     stats,
     uploadsInFlight: () => 0,
     verify: (sid, bytes) => verifier.verify(sid, bytes),
+    uploadAllowed: () => true,
+    throttle: async () => undefined,
     onBadPeer: (peerId) => {
       bans.push(peerId);
       swarm.links.get(peerId)?.close('banned');
@@ -163,13 +165,15 @@ test('upload opt-out answers no-upload', async () => {
   const y = {
     id: 'y',
     stats,
-    swarm: new Swarm(SWARM, { ...cfg, upload: false }, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
+    swarm: new Swarm(SWARM, cfg, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
       selfId: () => 'y',
       originFetch: async () => segBytes(1),
       stats,
       uploadsInFlight: () => 0,
       verify: async () => 'ok',
       onBadPeer: () => undefined,
+      uploadAllowed: () => false,
+      throttle: async () => undefined,
     }),
   };
   connect(x, y);
@@ -200,6 +204,7 @@ test('bytes that do not match the published hash never reach the store; the send
     serve: () => segBytes(4).map((x) => x ^ 0xff),
     onUploaded: () => undefined,
     onClose: () => undefined,
+    throttle: async () => undefined,
   }, cfg);
   b.onData = (d) => evil.receive(d);
   evil.start();
