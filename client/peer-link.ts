@@ -34,7 +34,13 @@ interface Pending {
 }
 
 const MAX_REMOTE_HAVE = 256;
-const MAX_PENDING_PULLS = 8;
+/** Timeouts after which a peer counts as failing, and how long that is remembered. */
+const STRIKES_TO_FAIL = 2;
+const STRIKE_MEMORY_MS = 60_000;
+const MAX_PENDING_PULLS = 4;
+/** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
+const MSG_BURST = 300;
+const MSG_PER_SEC = 100;
 
 /**
  * The peer protocol over one channel: hello, have announcements, and
@@ -48,6 +54,11 @@ export class PeerLink {
   private nextReqId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly uploads = new Set<number>();
+  private msgTokens = MSG_BURST;
+  private msgLastMs = Date.now();
+  private rateEwma: number | undefined;
+  private strikes = 0;
+  private lastStrikeMs = 0;
 
   constructor(
     readonly peerId: string,
@@ -73,6 +84,16 @@ export class PeerLink {
     return this.pending.size;
   }
 
+  /** Measured delivery rate of this peer (bytes/s over whole pulls), undefined before the first one. */
+  get throughput(): number | undefined {
+    return this.rateEwma;
+  }
+
+  /** Recent pulls from this peer timed out: route around it. */
+  get failing(): boolean {
+    return this.strikes >= STRIKES_TO_FAIL && Date.now() - this.lastStrikeMs < STRIKE_MEMORY_MS;
+  }
+
   announce(segments: readonly SegmentInfo[]): void {
     for (let i = 0; i < segments.length; i += LIMITS.haveItems) {
       this.sendMsg({ type: 'have', segments: segments.slice(i, i + LIMITS.haveItems) });
@@ -84,9 +105,11 @@ export class PeerLink {
     if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
     if (this.pending.size >= MAX_PENDING_PULLS) return Promise.resolve({ ok: false, reason: 'too many pulls' });
     const reqId = this.nextReqId++ >>> 0;
+    const started = Date.now();
     return new Promise<PullResult>((resolve) => {
       const finish = (r: PullResult): void => {
         if (!this.pending.delete(reqId)) return;
+        this.measure(r, started);
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (!r.ok && r.reason !== 'miss' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
@@ -100,10 +123,25 @@ export class PeerLink {
     });
   }
 
+  private measure(r: PullResult, startedMs: number): void {
+    if (r.ok) {
+      const rate = r.bytes.byteLength / Math.max(0.001, (Date.now() - startedMs) / 1000);
+      this.rateEwma = this.rateEwma === undefined ? rate : 0.5 * this.rateEwma + 0.5 * rate;
+      this.strikes = 0;
+    } else if (r.reason === 'timeout') {
+      this.strikes = Date.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
+      this.lastStrikeMs = Date.now();
+    }
+  }
+
   /** Feed every message received on the channel here. */
   receive(data: unknown): void {
     if (this.closed) return;
     if (typeof data === 'string') {
+      const now = Date.now();
+      this.msgTokens = Math.min(MSG_BURST, this.msgTokens + ((now - this.msgLastMs) / 1000) * MSG_PER_SEC) - 1;
+      this.msgLastMs = now;
+      if (this.msgTokens < 0) return this.close('protocol: message rate');
       const m = parsePeerMessage(data);
       if (!m.ok) return this.close(`protocol: ${m.reason}`);
       this.onMessage(m.value);

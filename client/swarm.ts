@@ -37,6 +37,10 @@ interface Known {
 /** Background pulls of segments the player has not asked for yet. */
 const MAX_BACKGROUND_PULLS = 3;
 const BACKGROUND_PULL_TIMEOUT_MS = 8000;
+/** A peer delivering slower than this multiple of the stream's bitrate cannot relay it in time. */
+const SLOW_PEER_BITRATE_MULTIPLE = 2;
+const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
+
 /** Accept announcements of segments this far past the newest one our playlist listed (they are newer than our last refresh). */
 const AHEAD_SEGMENTS = 4;
 
@@ -48,11 +52,13 @@ const AHEAD_SEGMENTS = 4;
  */
 export class Swarm implements LinkHandler {
   readonly links = new Map<string, PeerLink>();
-  private readonly known = new Map<string, Known>();
+  private readonly known = new Map<string, Known & { readonly durationSec: number }>();
   private newestSeq = -1;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly inflight = new Map<string, Promise<boolean>>();
   private backgroundPulls = 0;
+  /** Stream bitrate estimate from stored segments and their playlist durations. */
+  private bitrateBytesPerSec: number | undefined;
 
   constructor(
     readonly id: string,
@@ -66,7 +72,7 @@ export class Swarm implements LinkHandler {
   onPlaylist(p: PlaylistUpdate): void {
     const first = this.newestSeq < 0;
     const fresh = p.segments.filter((s) => s.seq > this.newestSeq);
-    for (const s of p.segments) this.known.set(s.id, { url: s.url, seq: s.seq });
+    for (const s of p.segments) this.known.set(s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec });
     for (const [id, k] of this.known) if (k.seq < this.newestSeq - 64) this.known.delete(id);
     if (fresh.length === 0) return;
     this.newestSeq = Math.max(this.newestSeq, ...fresh.map((s) => s.seq));
@@ -98,7 +104,7 @@ export class Swarm implements LinkHandler {
       if (left() <= 0) return this.miss('no time');
       const holder = this.pickHolder(id);
       if (holder) {
-        await this.pull(holder, id, seq, left());
+        await this.pull(holder, id, seq, this.attemptTimeoutMs(holder, id, left()));
         if (!this.store.has(id)) holder.remoteHas.delete(id);
         continue;
       }
@@ -151,9 +157,13 @@ export class Swarm implements LinkHandler {
     if (reason.startsWith('protocol:')) this.env.onBadPeer(link.peerId, reason);
   }
 
-  /** Ready links' peer ids plus our own: the set rendezvous hashing runs over. */
+  /**
+   * Ready links' peer ids plus our own: the set rendezvous hashing runs over.
+   * Peers measured too slow to relay the stream, or failing, are left out, so
+   * they are not waited for as origin fetchers.
+   */
   members(): string[] {
-    const ids = [...this.links.values()].filter((l) => l.isReady).map((l) => l.peerId);
+    const ids = [...this.links.values()].filter((l) => l.isReady && !this.isSlow(l)).map((l) => l.peerId);
     const self = this.env.selfId();
     return self === undefined ? ids : [self, ...ids];
   }
@@ -235,20 +245,41 @@ export class Swarm implements LinkHandler {
   /** Store and tell every peer. */
   private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource): void {
     if (!this.store.put({ id, seq, bytes, source })) return;
+    const dur = this.known.get(id)?.durationSec;
+    if (dur !== undefined && dur > 0) {
+      const r = bytes.byteLength / dur;
+      this.bitrateBytesPerSec = this.bitrateBytesPerSec === undefined ? r : 0.8 * this.bitrateBytesPerSec + 0.2 * r;
+    }
     const have = [{ id, seq, bytes: bytes.byteLength }];
     for (const l of this.links.values()) if (l.isReady) l.announce(have);
     const w = this.waiters.get(id);
     if (w) for (const wake of w) wake();
   }
 
-  /** A ready peer that announced `id`, preferring the least busy one. */
+  private isSlow(l: PeerLink): boolean {
+    if (l.failing) return true;
+    const rate = l.throughput;
+    if (rate === undefined || this.bitrateBytesPerSec === undefined) return false;
+    return rate < Math.max(MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * this.bitrateBytesPerSec);
+  }
+
+  /** A ready peer that announced `id`: not slow or failing if possible, then least busy, then fastest. */
   private pickHolder(id: string): PeerLink | undefined {
+    const score = (l: PeerLink): number => (this.isSlow(l) ? 1000 : 0) + l.activePulls * 10 - Math.min(9, (l.throughput ?? 0) / 1e6);
     let best: PeerLink | undefined;
     for (const l of this.links.values()) {
       if (!l.isReady || !l.remoteHas.has(id)) continue;
-      if (!best || l.activePulls < best.activePulls || (l.activePulls === best.activePulls && Math.random() < 0.5)) best = l;
+      if (!best || score(l) < score(best) || (score(l) === score(best) && Math.random() < 0.5)) best = l;
     }
     return best;
+  }
+
+  /** One attempt may take what the peer's measured rate needs (with slack), so a slow peer cannot eat the whole deadline. */
+  private attemptTimeoutMs(link: PeerLink, id: string, leftMs: number): number {
+    const bytes = link.remoteHas.get(id)?.bytes;
+    const rate = link.throughput;
+    if (bytes === undefined || rate === undefined) return Math.max(0, Math.min(leftMs, Math.max(1000, leftMs / 2)));
+    return Math.max(0, Math.min(leftMs, 300 + (2 * bytes * 1000) / rate));
   }
 
   private waitForHave(id: string, timeoutMs: number): Promise<boolean> {

@@ -12,6 +12,7 @@ import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
 import type { HashRegistry } from './integrity.js';
 import { readBody } from './http-util.js';
+import { RateLimiter } from './rate-limit.js';
 import { timingSafeEqual } from 'node:crypto';
 
 type Route = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
@@ -33,6 +34,19 @@ export interface RouterParts {
 }
 
 const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
+
+/**
+ * Tracker announces and hash lookups per client address. A page announces every few
+ * seconds per swarm and looks up a hash only when a playlist did not carry it; many
+ * viewers may share one address (NAT), hence the generous numbers.
+ */
+const perAddress = new RateLimiter(200, 50);
+
+function limited(req: IncomingMessage, res: ServerResponse): boolean {
+  if (perAddress.allow(req.socket.remoteAddress ?? '?')) return false;
+  sendJson(res, 429, { error: 'too many requests' }, { ...OPEN_CORS, 'Retry-After': '1' });
+  return true;
+}
 
 /** GET /relaycast/hash?path=/live/demo/seg_000041.ts -> {"sha256": "<base64url>"} */
 function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): void {
@@ -101,9 +115,10 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   if (parts.signaling?.handle(req, res, path)) return;
   if (path === TRACKER_PATH && parts.tracker !== undefined) {
     if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
+    if (limited(req, res)) return;
     return handleTracker(req, res, parts.tracker);
   }
-  if (path === '/relaycast/hash' && get) return hashRoute(res, url, parts);
+  if (path === '/relaycast/hash' && get) return limited(req, res) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
   if (path === '/relaycast/stats' && get) return sendJson(res, 200, parts.stats(), { 'Access-Control-Allow-Origin': '*' });
   if (path.startsWith('/relaycast/')) {

@@ -217,3 +217,31 @@ test('bytes that do not match the published hash never reach the store; the send
   assert.equal(v.stats.rejectedSegments, 1);
   assert.equal(v.swarm.links.size, 0);
 });
+
+test('a peer flooding control messages is disconnected', async () => {
+  const v = makeViewer('v', []);
+  const { a, b } = channelPair();
+  const link = new PeerLink('flood', SWARM, a, v.swarm, cfg);
+  a.onData = (d) => link.receive(d);
+  v.swarm.addLink(link);
+  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
+  for (let i = 0; i < 1000; i++) b.send(JSON.stringify({ type: 'cancel', reqId: i }));
+  await sleep(20);
+  assert.equal(link.isReady, false);
+  assert.equal(v.swarm.links.size, 0);
+});
+
+test('frames whose total differs from the announced size are a violation', async () => {
+  const v = makeViewer('v', []);
+  const { a, b } = channelPair();
+  const link = new PeerLink('liar', SWARM, a, v.swarm, cfg);
+  a.onData = (d) => link.receive(d);
+  v.swarm.addLink(link);
+  link.start();
+  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
+  await sleep(5);
+  const pull = link.pull('http://origin.test/live/seg_1.ts', 1000, 1000);
+  const { encodeFrame } = await import('../../protocol/framing.js');
+  b.send(encodeFrame(1, 32 * 1024 * 1024, 0, new Uint8Array(10)));
+  assert.deepEqual(await pull, { ok: false, reason: 'closed' });
+});
