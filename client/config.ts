@@ -11,6 +11,11 @@ export interface RelaycastConfig {
   readonly trackerUrl: string;
   /** ICE servers for WebRTC. Empty on loopback/LAN; add STUN/TURN for the internet. */
   readonly iceServers: readonly RTCIceServer[];
+  /**
+   * Privacy: use only TURN relays for WebRTC (iceTransportPolicy 'relay'), so viewers never see
+   * each other's IP addresses. Needs a TURN server in `iceServers`.
+   */
+  readonly relayOnly: boolean;
   /** Most peers connected per swarm. */
   readonly maxPeers: number;
   /** Give up on a PeerJS connection that has not opened after this long (connect() can fail silently). */
@@ -53,6 +58,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   signalUrl: '/relaycast/signal',
   trackerUrl: '/relaycast/tracker',
   iceServers: [],
+  relayOnly: false,
   maxPeers: 8,
   connectTimeoutMs: 8000,
   safetyMarginMs: 1500,

@@ -11,10 +11,11 @@ export interface MeshHost {
   onError(message: string): void;
 }
 
-type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'connectTimeoutMs'>;
+type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'relayOnly' | 'connectTimeoutMs'>;
 
 const LOW_WATER_BYTES = 256 * 1024;
-const RESTART_DELAY_MS = 5000;
+const RESTART_DELAY_MS = 3000;
+const MAX_RESTART_DELAY_MS = 20_000;
 
 function newPeerId(): string {
   return crypto.randomUUID();
@@ -31,7 +32,7 @@ export function peerOptions(cfg: MeshConfig, pageUrl: string): ConstructorParame
     secure,
     key: 'peerjs',
     debug: 0,
-    config: { iceServers: [...cfg.iceServers] },
+    config: { iceServers: [...cfg.iceServers], ...(cfg.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) },
   };
 }
 
@@ -61,6 +62,8 @@ export class Mesh {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   /** Outgoing connections not open yet, so a tracker refresh does not dial the same peer twice. */
   private readonly dialing = new Set<string>();
+  private opened = false;
+  private retryDelayMs = RESTART_DELAY_MS;
 
   constructor(
     private readonly cfg: MeshConfig,
@@ -68,42 +71,47 @@ export class Mesh {
     private readonly pageUrl: string,
   ) {}
 
+  /**
+   * Our id while the Peer lives: it stays valid through a signaling outage, since
+   * open data channels keep working without the server (only new connections wait).
+   */
   get id(): string | undefined {
-    return this.peer?.open ? this.peer.id : undefined;
+    const p = this.peer;
+    return p && !p.destroyed && this.opened ? p.id : undefined;
+  }
+
+  /** Signaling socket is up (new connections possible). */
+  get signalingOpen(): boolean {
+    return this.peer?.open === true;
   }
 
   start(): void {
     if (this.destroyed) return;
     const peer = new Peer(newPeerId(), peerOptions(this.cfg, this.pageUrl));
     this.peer = peer;
-    peer.on('open', (id) => this.host.onId(id));
+    this.opened = false;
+    peer.on('open', (id) => {
+      this.opened = true;
+      this.retryDelayMs = RESTART_DELAY_MS;
+      this.host.onId(id);
+    });
     peer.on('connection', (conn) => {
       const meta: unknown = conn.metadata;
       const swarm = isRecord(meta) ? meta['swarm'] : undefined;
       if (!isSafeId(swarm, LIMITS.swarmIdChars)) return conn.close();
       this.wire(conn, swarm);
     });
-    peer.on('disconnected', () => {
-      // Lost the signaling socket: existing data channels keep working; get back on the server.
-      this.host.onId(undefined);
-      this.scheduleRestart(() => {
-        if (this.peer === peer && !peer.destroyed) peer.reconnect();
-      });
-    });
+    peer.on('disconnected', () => this.recover(peer));
     peer.on('error', (e) => {
       const type = String(e.type);
       if (type === 'peer-unavailable') return; // A peer the tracker listed is gone: nothing to do.
       this.host.onError(`signaling: ${type}`);
-      if (type === 'unavailable-id' || type === 'network' || type === 'server-error' || type === 'socket-error' || type === 'socket-closed') {
-        // Start over with a new id (an old one may still be held by the server after a reconnect).
-        this.scheduleRestart(() => {
-          if (this.peer === peer) {
-            peer.destroy();
-            this.peer = undefined;
-            this.start();
-          }
-        });
+      if (type === 'unavailable-id') {
+        // The server still holds our old id after a reconnect: start over with a new one.
+        this.scheduleRestart(() => this.replace(peer));
+        return;
       }
+      this.recover(peer);
     });
   }
 
@@ -125,12 +133,42 @@ export class Mesh {
     this.peer = undefined;
   }
 
+  /**
+   * Signaling lost or failing. A Peer that never opened (or PeerJS destroyed) is
+   * replaced; one that opened reconnects with its id and keeps its data channels,
+   * retrying with backoff while the server is down.
+   */
+  private recover(peer: Peer): void {
+    if (this.peer !== peer) return;
+    this.scheduleRestart(() => {
+      if (this.peer !== peer) return;
+      if (peer.destroyed || !this.opened) this.replace(peer);
+      else if (peer.disconnected) {
+        try {
+          peer.reconnect();
+        } catch {
+          this.replace(peer);
+        }
+      }
+    });
+  }
+
+  private replace(peer: Peer): void {
+    if (this.peer !== peer) return;
+    peer.destroy();
+    this.peer = undefined;
+    this.host.onId(undefined);
+    this.start();
+  }
+
   private scheduleRestart(fn: () => void): void {
     if (this.destroyed || this.restartTimer !== undefined) return;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.retryDelayMs * 1.5);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.destroyed) fn();
-    }, RESTART_DELAY_MS);
+    }, delay);
   }
 
   private wire(conn: DataConnection, swarm: string, settled: () => void = () => undefined): void {

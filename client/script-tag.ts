@@ -1,7 +1,7 @@
 // The script-tag build: <script src="/relaycast/relaycast.js"></script> is the one line.
 // Options come from data attributes, e.g. data-signal-url, data-tracker-url,
 // data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false",
-// data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url.
+// data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url, data-relay-only="true".
 // A page may also set window.relaycastOptions = {...} (any RelaycastConfig field) before the tag;
 // data attributes win over it.
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
@@ -24,6 +24,7 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   if (d['trackerUrl']) opts.trackerUrl = d['trackerUrl'];
   if (d['upload'] === 'false') opts.upload = false;
   if (d['integrity'] === 'off') opts.integrity = 'off';
+  if (d['relayOnly'] === 'true') opts.relayOnly = true;
   if (d['hashUrl']) opts.hashUrl = d['hashUrl'];
   const maxUp = Number(d['maxUploadBytesPerSec']);
   if (d['maxUploadBytesPerSec'] !== undefined && Number.isFinite(maxUp) && maxUp >= 0) opts.maxUploadBytesPerSec = maxUp;

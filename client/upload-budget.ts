@@ -34,9 +34,12 @@ export class UploadBudget {
     if (this.tokens < 0) await this.sleep((-this.tokens / this.rateBytesPerSec) * 1000);
   }
 
-  /** A quarter second of rate, at least one 64 KiB chunk, so short bursts stay smooth but the cap holds. */
+  /**
+   * A quarter second of rate. A frame larger than that still goes: the bucket goes into
+   * debt and the sender waits it off, so bytes over any period T stay within burst + rate * T.
+   */
   private burst(): number {
-    return Math.max(64 * 1024, this.rateBytesPerSec / 4);
+    return this.rateBytesPerSec / 4;
   }
 
   private refill(): void {

@@ -1,24 +1,32 @@
-// npm run load -- --viewers N --duration S [--no-p2p] [--url PAGE] [--json FILE]
+// npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE]
+//                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
 
-const USAGE = `usage: npm run load -- --viewers N --duration S [--no-p2p] [--url PAGE] [--json FILE]
-  --viewers N     isolated browser contexts (default 4); each decodes video, size N for the cores you have
-  --duration S    seconds from the first viewer opening (default 60)
-  --no-p2p        baseline: no service worker and no relaycast script on the page
-  --url PAGE      player page to load instead of the embedded demo
-  --json FILE     also write the JSON result to FILE
-  --stagger-ms M  delay between viewers opening (default ${DEFAULT_LOAD_OPTIONS.staggerMs})
-  --warmup S      seconds after all viewers play before the steady window (default ${DEFAULT_LOAD_OPTIONS.warmupSec})`;
+const USAGE = `usage: npm run load -- --viewers N --duration S [options]
+  --viewers N         isolated browser contexts (default 4); each decodes video: on 2 cores keep N <= 10
+  --duration S        seconds from the first viewer opening (default 60)
+  --no-p2p            no service worker and no relaycast script on the page (a site without relaycast)
+  --baseline          after the P2P run, the same run without P2P; its JSON goes under "baseline"
+  --url PAGE          player page to load instead of the embedded demo
+  --json FILE         also write the JSON result to FILE
+  --malicious K       K viewers upload corrupted, truncated and wrong-segment bytes
+  --churn PCT         PCT% of the viewers leave and as many join every 20 s
+  --signal-outage S   signaling and tracker stopped for S seconds mid-run (embedded adapter)
+  --slow-peers K      K viewers with their upload throttled to 24 kB/s (about a third of the stream's bitrate)
+  --stagger-ms M      delay between viewers opening (default ${DEFAULT_LOAD_OPTIONS.staggerMs})
+  --warmup S          seconds after all viewers play before the steady window (default ${DEFAULT_LOAD_OPTIONS.warmupSec})`;
 
-function positiveInt(name: string, v: string | undefined, dflt: number): number {
+function fail(msg: string): never {
+  console.error(`${msg}\n${USAGE}`);
+  process.exit(2);
+}
+
+function int(name: string, v: string | undefined, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    console.error(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}\n${USAGE}`);
-    process.exit(2);
-  }
+  if (!/^\d+$/.test(v) || n < min) fail(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -29,8 +37,13 @@ try {
       viewers: { type: 'string' },
       duration: { type: 'string' },
       'no-p2p': { type: 'boolean', default: false },
+      baseline: { type: 'boolean', default: false },
       url: { type: 'string' },
       json: { type: 'string' },
+      malicious: { type: 'string' },
+      churn: { type: 'string' },
+      'signal-outage': { type: 'string' },
+      'slow-peers': { type: 'string' },
       'stagger-ms': { type: 'string' },
       warmup: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -38,26 +51,33 @@ try {
     strict: true,
   }).values;
 } catch (e) {
-  console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-  process.exit(2);
+  fail(e instanceof Error ? e.message : String(e));
 }
 if (args.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const viewers = positiveInt('viewers', args.viewers, 4);
-if (viewers < 1) {
-  console.error(`--viewers must be at least 1\n${USAGE}`);
-  process.exit(2);
-}
+const viewers = int('viewers', args.viewers, 4, 1);
+const malicious = int('malicious', args.malicious, 0);
+const slowPeers = int('slow-peers', args['slow-peers'], 0);
+const churnPct = int('churn', args.churn, 0);
+if (churnPct > 100) fail('--churn is a percentage (0..100)');
+if (malicious + slowPeers >= viewers) fail('--malicious + --slow-peers must leave at least one honest viewer');
+if (args.url && args['signal-outage']) fail('--signal-outage needs the embedded adapter (no --url)');
+
 const result = await runLoad({
   ...DEFAULT_LOAD_OPTIONS,
   viewers,
-  durationSec: positiveInt('duration', args.duration, 60),
+  durationSec: int('duration', args.duration, 60, 1),
   p2p: !args['no-p2p'],
+  baseline: args.baseline,
   ...(args.url ? { url: args.url } : {}),
-  staggerMs: positiveInt('stagger-ms', args['stagger-ms'], DEFAULT_LOAD_OPTIONS.staggerMs),
-  warmupSec: positiveInt('warmup', args.warmup, DEFAULT_LOAD_OPTIONS.warmupSec),
+  malicious,
+  churnPct,
+  signalOutageSec: int('signal-outage', args['signal-outage'], 0),
+  slowPeers,
+  staggerMs: int('stagger-ms', args['stagger-ms'], DEFAULT_LOAD_OPTIONS.staggerMs),
+  warmupSec: int('warmup', args.warmup, DEFAULT_LOAD_OPTIONS.warmupSec),
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

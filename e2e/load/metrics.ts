@@ -1,17 +1,66 @@
 import type { ProbeSample } from '../support/page-probe.js';
+import type { ViewerRole } from '../support/viewers.js';
 
-/** One poll of the whole run: the origin's counter and every viewer's probe. */
+export interface ViewerTick {
+  readonly id: number;
+  readonly role: ViewerRole;
+  readonly openedSec: number;
+  /** False once the viewer left (churn); its last sample stays, frozen. */
+  readonly present: boolean;
+  readonly sample: ProbeSample | null;
+}
+
+/** One poll of the whole run: the origin's counter and every viewer that ever opened. */
 export interface Tick {
   readonly tSec: number;
   /** null when the page's origin has no relaycast adapter to ask. */
   readonly originSegmentBytes: number | null;
-  readonly viewers: readonly (ProbeSample | null)[];
+  readonly viewers: readonly ViewerTick[];
+}
+
+export interface IntegrityCount {
+  /** Segments the players received whose hash was compared with the origin's. */
+  checked: number;
+  /** ... and did not match: corrupted video reached a player. */
+  corrupted: number;
+  /** ... for which the origin had no hash (not counted as corrupted). */
+  unknown: number;
+}
+
+export interface LoadEvent {
+  tSec: number;
+  what: 'signal-down' | 'signal-up' | 'churn';
+}
+
+export interface Faults {
+  malicious: number;
+  churnPct: number;
+  signalOutageSec: number;
+  slowPeers: number;
+}
+
+export interface ViewerResult {
+  id: number;
+  role: ViewerRole;
+  present: boolean;
+  segmentBytes: number;
+  peerBytes: number;
+  originBytes: number;
+  uploadedBytes: number;
+  stalls: number;
+  stalledSec: number;
+  latencySecMedian: number | null;
+  controlled: boolean;
+  playing: boolean;
 }
 
 export interface LoadResult {
   viewers: number;
+  /** Viewers that ever played (more than `viewers` with churn). */
+  viewersTotal: number;
   durationSec: number;
   p2p: boolean;
+  faults: Faults;
   /** Segment bytes the origin served over the whole run (counted by the origin adapter). */
   originSegmentBytes: number | null;
   /** Segment bytes the players received over the whole run (counted in the pages, independently of relaycast). */
@@ -30,18 +79,19 @@ export interface LoadResult {
   errorSamples: string[];
   latencySecMedian: number | null;
   controlled: number;
-  perViewer: Array<{
-    index: number;
-    segmentBytes: number;
-    peerBytes: number;
-    originBytes: number;
-    uploadedBytes: number;
-    stalls: number;
-    stalledSec: number;
-    latencySecMedian: number | null;
-    controlled: boolean;
-    playing: boolean;
-  }>;
+  /** Segments players received that differ from the origin's bytes (compared by the load tool, not by relaycast). */
+  corruptedDelivered: number;
+  segmentsChecked: number;
+  segmentsWithoutOriginHash: number;
+  /** Peer copies relaycast rejected on its own hash check, and peers it banned. */
+  rejectedSegments: number;
+  bannedPeers: number;
+  perViewer: ViewerResult[];
+  /** Cumulative totals at every poll, for plots and for checking what happened when. */
+  timeline: { tSec: number; originSegmentBytes: number | null; segmentBytesToPlayers: number; peerSegmentBytes: number; playing: number }[];
+  /** Faults injected during the run, when. */
+  events: LoadEvent[];
+  baseline?: LoadResult;
 }
 
 export function median(xs: readonly number[]): number | null {
@@ -53,80 +103,109 @@ export function median(xs: readonly number[]): number | null {
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const roundOrNull = (x: number | null, digits: number): number | null => (x === null ? null : round(x, digits));
+
+/** A viewer that joined this long before the end must be playing by then. */
+const JOIN_GRACE_SEC = 15;
 
 /**
  * Turns the ticks of a run into the load tool's JSON. The steady window starts
- * `warmupSec` after every viewer first played (or after the last one opened,
- * whichever is later) and ends at the last tick.
+ * `warmupSec` after every initial viewer first played (or after the last
+ * initial one opened, whichever is later) and ends at the last tick.
  */
 export function computeResult(
   ticks: readonly Tick[],
-  o: { viewers: number; durationSec: number; p2p: boolean; warmupSec: number; lastOpenedSec: number; errors: readonly string[] },
+  o: {
+    viewers: number;
+    durationSec: number;
+    p2p: boolean;
+    warmupSec: number;
+    lastOpenedSec: number;
+    errors: readonly string[];
+    integrity: IntegrityCount;
+    faults: Faults;
+    events?: LoadEvent[];
+  },
 ): LoadResult {
   const last = ticks[ticks.length - 1];
-  const lastViewers = last?.viewers ?? [];
-  const allPlayingAt = ticks.find((t) => t.viewers.length === o.viewers && t.viewers.every((v) => v?.playing))?.tSec ?? o.lastOpenedSec;
+  const all = last?.viewers ?? [];
+  const allPlayingAt =
+    ticks.find((t) => t.viewers.length >= o.viewers && t.viewers.slice(0, o.viewers).every((v) => v.sample?.playing))?.tSec ?? o.lastOpenedSec;
+  const endSec = last?.tSec ?? 0;
   let startSec = Math.max(allPlayingAt, o.lastOpenedSec) + o.warmupSec;
   // Keep a window of at least a third of the run even when warm-up was slow.
-  const endSec = last?.tSec ?? 0;
   if (endSec - startSec < endSec / 3) startSec = Math.max(o.lastOpenedSec, endSec - endSec / 3);
   const first = ticks.find((t) => t.tSec >= startSec) ?? last;
-  const bytesAt = (t: Tick | undefined): number => sum((t?.viewers ?? []).map((v) => v?.segmentBytes ?? 0));
+  const bytesAt = (t: Tick | undefined): number => sum((t?.viewers ?? []).map((v) => v.sample?.segmentBytes ?? 0));
   const toPlayersWin = bytesAt(last) - bytesAt(first);
   const originWin =
     last?.originSegmentBytes != null && first?.originSegmentBytes != null ? last.originSegmentBytes - first.originSegmentBytes : null;
 
   // A viewer plays at the end if its playhead moved over the last ~6 s.
   const lookback = [...ticks].reverse().find((t) => t.tSec <= endSec - 6);
-  const playingAtEnd = lastViewers.map((v, i) => {
-    const before = lookback?.viewers[i];
-    return !!v && v.playing && (!before || v.currentTime > before.currentTime + 1);
-  });
+  const playingAtEnd = (v: ViewerTick): boolean => {
+    const before = lookback?.viewers.find((b) => b.id === v.id)?.sample;
+    return !!v.sample && v.sample.playing && (!before || v.sample.currentTime > before.currentTime + 1);
+  };
 
-  const latencies: number[][] = lastViewers.map(() => []);
+  const latencies = new Map<number, number[]>();
   for (const t of ticks) {
     if (t.tSec < startSec) continue;
-    t.viewers.forEach((v, i) => {
-      if (v?.latencySec != null && Number.isFinite(v.latencySec)) latencies[i]?.push(v.latencySec);
-    });
+    for (const v of t.viewers) {
+      const l = v.sample?.latencySec;
+      if (!v.present || l == null || !Number.isFinite(l)) continue;
+      latencies.set(v.id, [...(latencies.get(v.id) ?? []), l]);
+    }
   }
-  const errorSamples = [...o.errors, ...lastViewers.flatMap((v) => v?.errors ?? [])];
+  const errorSamples = [...o.errors, ...all.flatMap((v) => v.sample?.errors ?? [])];
+  const rc = (v: ViewerTick) => v.sample?.relaycast;
 
   return {
     viewers: o.viewers,
+    viewersTotal: all.length,
     durationSec: o.durationSec,
     p2p: o.p2p,
+    faults: o.faults,
     originSegmentBytes: last?.originSegmentBytes ?? null,
     segmentBytesToPlayers: bytesAt(last),
-    peerSegmentBytes: sum(lastViewers.map((v) => v?.relaycast?.deliveredPeerBytes ?? 0)),
-    uploadedBytes: sum(lastViewers.map((v) => v?.relaycast?.uploadedBytes ?? 0)),
+    peerSegmentBytes: sum(all.map((v) => rc(v)?.deliveredPeerBytes ?? 0)),
+    uploadedBytes: sum(all.map((v) => rc(v)?.uploadedBytes ?? 0)),
     offload: originWin !== null && toPlayersWin > 0 ? round(1 - originWin / toPlayersWin) : null,
     bound: round(1 - 1 / o.viewers),
     window: { startSec: round(first?.tSec ?? 0, 1), endSec: round(endSec, 1), originSegmentBytes: originWin, segmentBytesToPlayers: toPlayersWin },
-    stalls: sum(lastViewers.map((v) => v?.stalls ?? 0)),
-    stalledSec: round(sum(lastViewers.map((v) => v?.stalledSec ?? 0)), 2),
-    notPlaying: playingAtEnd.filter((p) => !p).length + Math.max(0, o.viewers - lastViewers.length),
+    stalls: sum(all.map((v) => v.sample?.stalls ?? 0)),
+    stalledSec: round(sum(all.map((v) => v.sample?.stalledSec ?? 0)), 2),
+    notPlaying: all.filter((v) => v.present && v.openedSec <= endSec - JOIN_GRACE_SEC && !playingAtEnd(v)).length,
     errors: errorSamples.length,
     errorSamples: errorSamples.slice(0, 20),
-    latencySecMedian: (() => {
-      const m = median(latencies.flat());
-      return m === null ? null : round(m, 2);
-    })(),
-    controlled: lastViewers.filter((v) => v?.controlled).length,
-    perViewer: lastViewers.map((v, i) => ({
-      index: i,
-      segmentBytes: v?.segmentBytes ?? 0,
-      peerBytes: v?.relaycast?.peerBytes ?? 0,
-      originBytes: v?.relaycast?.originBytes ?? 0,
-      uploadedBytes: v?.relaycast?.uploadedBytes ?? 0,
-      stalls: v?.stalls ?? 0,
-      stalledSec: round(v?.stalledSec ?? 0, 2),
-      latencySecMedian: (() => {
-        const m = median(latencies[i] ?? []);
-        return m === null ? null : round(m, 2);
-      })(),
-      controlled: v?.controlled ?? false,
-      playing: playingAtEnd[i] ?? false,
+    latencySecMedian: roundOrNull(median([...latencies.values()].flat()), 2),
+    controlled: all.filter((v) => v.present && v.sample?.controlled).length,
+    corruptedDelivered: o.integrity.corrupted,
+    segmentsChecked: o.integrity.checked,
+    segmentsWithoutOriginHash: o.integrity.unknown,
+    rejectedSegments: sum(all.map((v) => rc(v)?.rejectedSegments ?? 0)),
+    bannedPeers: sum(all.map((v) => rc(v)?.bannedPeers ?? 0)),
+    perViewer: all.map((v) => ({
+      id: v.id,
+      role: v.role,
+      present: v.present,
+      segmentBytes: v.sample?.segmentBytes ?? 0,
+      peerBytes: rc(v)?.peerBytes ?? 0,
+      originBytes: rc(v)?.originBytes ?? 0,
+      uploadedBytes: rc(v)?.uploadedBytes ?? 0,
+      stalls: v.sample?.stalls ?? 0,
+      stalledSec: round(v.sample?.stalledSec ?? 0, 2),
+      latencySecMedian: roundOrNull(median(latencies.get(v.id) ?? []), 2),
+      controlled: v.sample?.controlled ?? false,
+      playing: v.present ? playingAtEnd(v) : false,
+    })),
+    events: o.events ?? [],
+    timeline: ticks.map((t) => ({
+      tSec: round(t.tSec, 1),
+      originSegmentBytes: t.originSegmentBytes,
+      segmentBytesToPlayers: bytesAt(t),
+      peerSegmentBytes: sum(t.viewers.map((v) => rc(v)?.deliveredPeerBytes ?? 0)),
+      playing: t.viewers.filter((v) => v.present && v.sample?.playing).length,
     })),
   };
 }

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdapter, type Adapter, type AdapterOptions } from '../../origin-adapter/index.js';
 import { launchBrowser } from '../support/browser.js';
-import { openViewer, type Viewer } from '../support/viewers.js';
-import { computeResult, type LoadResult, type Tick } from './metrics.js';
+import type { ProbeSample } from '../support/page-probe.js';
+import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
+import { computeResult, type Faults, type IntegrityCount, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 
 export interface LoadOptions {
   readonly viewers: number;
@@ -16,13 +17,39 @@ export interface LoadOptions {
   readonly progress: (line: string) => void;
   /** Options for the embedded adapter (ignored with `url`). */
   readonly adapter?: Partial<AdapterOptions>;
+  /** Viewers that upload corrupted, truncated or wrong-segment bytes. */
+  readonly malicious: number;
+  /** Share of viewers (percent) that leave and are replaced every `churnEverySec`. */
+  readonly churnPct: number;
+  readonly churnEverySec: number;
+  /** Signaling and tracker stopped for this long, mid-run (embedded adapter only). */
+  readonly signalOutageSec: number;
+  /** Viewers whose upload is throttled hard. */
+  readonly slowPeers: number;
+  /** Also run the same invocation without P2P, right after, and attach it as `baseline`. */
+  readonly baseline: boolean;
 }
 
-export const DEFAULT_LOAD_OPTIONS: Omit<LoadOptions, 'viewers' | 'durationSec' | 'p2p' | 'progress'> = {
+export const DEFAULT_LOAD_OPTIONS = {
   staggerMs: 1500,
   warmupSec: 10,
   pollMs: 2000,
-};
+  malicious: 0,
+  churnPct: 0,
+  churnEverySec: 20,
+  signalOutageSec: 0,
+  slowPeers: 0,
+  baseline: false,
+} as const satisfies Partial<LoadOptions>;
+
+interface Entry {
+  readonly id: number;
+  readonly role: ViewerRole;
+  readonly openedSec: number;
+  readonly viewer: Viewer;
+  last: ProbeSample | null;
+  present: boolean;
+}
 
 async function originBytes(statsUrl: string): Promise<number | null> {
   try {
@@ -36,58 +63,161 @@ async function originBytes(statsUrl: string): Promise<number | null> {
   }
 }
 
-/**
- * Opens N isolated viewers on a live player page, staggered, plays for the
- * duration and returns the measured result. The duration counts from the
- * first viewer opening.
- */
+function hashLookup(adapter: Adapter | undefined, pageUrl: string): (path: string) => Promise<string | undefined> {
+  if (adapter) return async (path) => adapter.segmentHash(path);
+  return async (path) => {
+    try {
+      const u = new URL('/relaycast/hash', pageUrl);
+      u.searchParams.set('path', path);
+      const r = await fetch(u, { signal: AbortSignal.timeout(3000) });
+      const j: unknown = r.ok ? await r.json() : undefined;
+      const v = typeof j === 'object' && j !== null ? (j as Record<string, unknown>)['sha256'] : undefined;
+      return typeof v === 'string' ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** Runs the load, then (with `baseline`) the same load without P2P. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const main = await runOnce(o);
+  if (!o.baseline || !o.p2p) return main;
+  o.progress('baseline: the same run without P2P');
+  // Without P2P, malicious or slow uploaders and signaling are moot; churn still applies.
+  const baseline = await runOnce({ ...o, p2p: false, malicious: 0, slowPeers: 0, signalOutageSec: 0 });
+  return { ...main, baseline };
+}
+
+function roleOf(i: number, o: LoadOptions): ViewerRole {
+  // Faulty viewers join among the first, so they are in the swarm the whole run.
+  if (!o.p2p) return 'honest';
+  if (i >= 1 && i <= o.malicious) return 'malicious';
+  if (i > o.malicious && i <= o.malicious + o.slowPeers) return 'slow';
+  return 'honest';
+}
+
+async function runOnce(o: LoadOptions): Promise<LoadResult> {
   let adapter: Adapter | undefined;
   const url = o.url ?? (adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter })).playerUrl;
   const statsUrl = new URL('/relaycast/stats', url).href;
+  const hashOf = hashLookup(adapter, url);
   const browser = await launchBrowser();
-  const viewers: Viewer[] = [];
+  const entries: Entry[] = [];
   const ticks: Tick[] = [];
   const errors: string[] = [];
+  const integrity: IntegrityCount = { checked: 0, corrupted: 0, unknown: 0 };
+  const events: LoadEvent[] = [];
   const t0 = Date.now();
   const now = (): number => (Date.now() - t0) / 1000;
   let lastOpenedSec = 0;
-  try {
-    const poll = async (): Promise<void> => {
-      const [origin, samples] = await Promise.all([originBytes(statsUrl), Promise.all(viewers.map((v) => v.sample()))]);
-      ticks.push({ tSec: now(), originSegmentBytes: origin, viewers: samples });
-    };
-    for (let i = 0; i < o.viewers; i++) {
-      try {
-        viewers.push(await openViewer(browser, url, i, { p2p: o.p2p }));
-      } catch (e) {
-        errors.push(`viewer ${i} failed to open: ${String(e)}`);
+  let nextId = 0;
+
+  const open = async (role: ViewerRole): Promise<void> => {
+    const id = nextId++;
+    try {
+      const viewer = await openViewer(browser, url, id, { p2p: o.p2p, role });
+      entries.push({ id, role, openedSec: now(), viewer, last: null, present: true });
+    } catch (e) {
+      errors.push(`viewer ${id} failed to open: ${String(e)}`);
+    }
+  };
+  const check = async (hashes: readonly { path: string; sha256: string }[]): Promise<void> => {
+    for (const h of hashes) {
+      const want = await hashOf(h.path);
+      if (want === undefined) integrity.unknown++;
+      else {
+        integrity.checked++;
+        if (want !== h.sha256) integrity.corrupted++;
       }
+    }
+  };
+  const poll = async (): Promise<void> => {
+    const present = entries.filter((e) => e.present);
+    const [origin, samples] = await Promise.all([originBytes(statsUrl), Promise.all(present.map((e) => e.viewer.sample()))]);
+    for (const [i, s] of samples.entries()) {
+      const e = present[i];
+      if (!e || !s) continue;
+      await check(s.hashes);
+      e.last = { ...s, hashes: [] };
+    }
+    ticks.push({
+      tSec: now(),
+      originSegmentBytes: origin,
+      viewers: entries.map((e) => ({ id: e.id, role: e.role, openedSec: e.openedSec, present: e.present, sample: e.last })),
+    });
+  };
+  const churn = async (): Promise<void> => {
+    const present = entries.filter((e) => e.present);
+    const k = Math.min(present.length, Math.round((o.churnPct / 100) * o.viewers));
+    const leaving = [...present].sort(() => Math.random() - 0.5).slice(0, k);
+    for (const e of leaving) {
+      const s = await e.viewer.sample();
+      if (s) {
+        await check(s.hashes);
+        e.last = { ...s, hashes: [] };
+      }
+      e.present = false;
+      errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
+      await e.viewer.close();
+    }
+    for (const e of leaving) await open(e.role);
+    events.push({ tSec: Math.round(now() * 10) / 10, what: 'churn' });
+    o.progress(`churn: ${k} left, ${k} joined at ${now().toFixed(0)} s`);
+  };
+
+  try {
+    for (let i = 0; i < o.viewers; i++) {
+      await open(roleOf(i, o));
       lastOpenedSec = now();
-      o.progress(`viewer ${i + 1}/${o.viewers} opened at ${lastOpenedSec.toFixed(1)} s`);
+      o.progress(`viewer ${i + 1}/${o.viewers} (${roleOf(i, o)}) opened at ${lastOpenedSec.toFixed(1)} s`);
       if (i < o.viewers - 1) await sleep(o.staggerMs);
     }
+    const outageAt = o.signalOutageSec > 0 ? Math.max(lastOpenedSec + 10, o.durationSec / 3) : Infinity;
+    let outage: 'before' | 'during' | 'after' = 'before';
+    let nextChurn = o.churnPct > 0 ? lastOpenedSec + o.churnEverySec : Infinity;
+    let churning: Promise<void> | undefined;
     let nextReport = 0;
     while (now() < o.durationSec) {
       await poll();
       const t = ticks[ticks.length - 1]!;
+      if (outage === 'before' && t.tSec >= outageAt && adapter) {
+        adapter.setSignaling(false);
+        events.push({ tSec: Math.round(now() * 10) / 10, what: 'signal-down' });
+        outage = 'during';
+        o.progress(`signaling and tracker down at ${t.tSec.toFixed(0)} s for ${o.signalOutageSec} s`);
+      } else if (outage === 'during' && t.tSec >= outageAt + o.signalOutageSec && adapter) {
+        adapter.setSignaling(true);
+        events.push({ tSec: Math.round(now() * 10) / 10, what: 'signal-up' });
+        outage = 'after';
+        o.progress(`signaling and tracker back at ${t.tSec.toFixed(0)} s`);
+      }
+      if (t.tSec >= nextChurn && !churning) {
+        nextChurn += o.churnEverySec;
+        churning = churn().finally(() => (churning = undefined));
+      }
       if (t.tSec >= nextReport) {
         nextReport = t.tSec + 10;
-        const playing = t.viewers.filter((v) => v?.playing).length;
-        const stalls = t.viewers.reduce((n, v) => n + (v?.stalls ?? 0), 0);
-        const peers = t.viewers.reduce((n, v) => n + (v?.relaycast?.deliveredPeerBytes ?? 0), 0);
-        const toPlayers = t.viewers.reduce((n, v) => n + (v?.segmentBytes ?? 0), 0);
+        const live = t.viewers.filter((v) => v.present);
+        const playing = live.filter((v) => v.sample?.playing).length;
+        const stalls = t.viewers.reduce((n, v) => n + (v.sample?.stalls ?? 0), 0);
+        const peers = t.viewers.reduce((n, v) => n + (v.sample?.relaycast?.deliveredPeerBytes ?? 0), 0);
+        const toPlayers = t.viewers.reduce((n, v) => n + (v.sample?.segmentBytes ?? 0), 0);
         o.progress(
-          `t=${t.tSec.toFixed(0)}s playing ${playing}/${o.viewers} stalls ${stalls} origin ${mb(t.originSegmentBytes)} to-players ${mb(toPlayers)} from-peers ${mb(peers)}`,
+          `t=${t.tSec.toFixed(0)}s playing ${playing}/${live.length} stalls ${stalls} origin ${mb(t.originSegmentBytes)} to-players ${mb(toPlayers)} from-peers ${mb(peers)}` +
+            (integrity.corrupted > 0 ? ` CORRUPTED ${integrity.corrupted}` : ''),
         );
       }
       await sleep(Math.max(0, Math.min(o.pollMs, (o.durationSec - now()) * 1000)));
     }
+    await churning;
+    if (outage === 'during') adapter?.setSignaling(true);
     await poll();
-    for (const v of viewers) errors.push(...v.pageErrors.map((e) => `viewer ${v.index}: ${e}`));
-    return computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors });
+    for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
+    const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
+    return computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events });
   } finally {
-    await Promise.all(viewers.map((v) => v.close()));
+    await Promise.all(entries.map((e) => e.viewer.close()));
     await browser.close().catch(() => undefined);
     await adapter?.close();
   }

@@ -6,10 +6,19 @@
  * currentTime), the same way with P2P on and off.
  */
 export const PROBE_SCRIPT = `(() => {
-  const SEG = /\\.(ts|m4s|mp4|m4a|aac|cmfv|cmfa)(\\?|$)/i;
-  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, errors: [] };
+  const SEG = /\\.(ts|m4s|mp4|m4a|aac|cmfv|cmfa)$/i;
+  const isSeg = (url) => { try { return SEG.test(new URL(url, location.href).pathname); } catch { return false; } };
+  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, errors: [], hashes: [] };
   window.__probe = m;
-  const add = (url, n) => { if (SEG.test(url) && n > 0) { m.segmentBytes += n; m.segmentRequests++; } };
+  // SHA-256 of every segment the player received, so the load tool can compare with the origin's bytes.
+  const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const hash = (url, body) => {
+    if (!(body instanceof ArrayBuffer) || !crypto.subtle) return;
+    crypto.subtle.digest('SHA-256', body).then((d) => {
+      if (m.hashes.length < 5000) m.hashes.push({ path: new URL(url, location.href).pathname, sha256: b64url(d) });
+    }, () => {});
+  };
+  const add = (url, n, body) => { if (isSeg(url) && n > 0) { m.segmentBytes += n; m.segmentRequests++; hash(url, body); } };
   const open = XMLHttpRequest.prototype.open;
   XMLHttpRequest.prototype.open = function (method, url, ...rest) {
     this.__probeUrl = String(url);
@@ -19,7 +28,7 @@ export const PROBE_SCRIPT = `(() => {
       if (this.readyState !== 4 || counted) return;
       counted = true;
       const r = this.response;
-      if (this.status >= 200 && this.status < 300 && r) add(this.responseURL || this.__probeUrl, r.byteLength || r.size || (typeof r === 'string' ? r.length : 0));
+      if (this.status >= 200 && this.status < 300 && r) add(this.responseURL || this.__probeUrl, r.byteLength || r.size || (typeof r === 'string' ? r.length : 0), r);
     });
     return open.call(this, method, url, ...rest);
   };
@@ -27,7 +36,7 @@ export const PROBE_SCRIPT = `(() => {
   window.fetch = async function (input, init) {
     const resp = await f.call(this, input, init);
     const url = typeof input === 'string' ? input : input.url;
-    if (resp.ok && SEG.test(url)) resp.clone().arrayBuffer().then((b) => add(url, b.byteLength), () => {});
+    if (resp.ok && isSeg(url)) resp.clone().arrayBuffer().then((b) => add(url, b.byteLength, b), () => {});
     return resp;
   };
   document.addEventListener('playing', () => {
@@ -59,13 +68,25 @@ export interface ProbeSample {
     peers: number;
     p2p: boolean;
     lastError: string | null;
+    rejectedSegments: number;
+    bannedPeers: number;
   };
   readonly errors: string[];
+  /** Segments received since the last read (drained on each read). */
+  readonly hashes: { path: string; sha256: string }[];
 }
 
 /** Runs in the page (passed to page.evaluate). */
 export function readProbe(): ProbeSample {
-  type Probe = { segmentBytes: number; stalls: number; stalledMs: number; firstPlayingAt: number | null; stallStart: number | null; errors: string[] };
+  type Probe = {
+    segmentBytes: number;
+    stalls: number;
+    stalledMs: number;
+    firstPlayingAt: number | null;
+    stallStart: number | null;
+    errors: string[];
+    hashes: { path: string; sha256: string }[];
+  };
   const w = window as unknown as { __probe: Probe; relaycast?: { stats(): ProbeSample['relaycast'] } };
   const m = w.__probe;
   const v = document.querySelector('video');
@@ -82,5 +103,6 @@ export function readProbe(): ProbeSample {
     controlled: navigator.serviceWorker?.controller != null,
     relaycast: w.relaycast ? w.relaycast.stats() : null,
     errors: m.errors,
+    hashes: m.hashes.splice(0),
   };
 }

@@ -1,8 +1,20 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { maliciousBundle } from './chaos/build.js';
 import { PROBE_SCRIPT, readProbe, type ProbeSample } from './page-probe.js';
+
+/** honest: the real client; malicious: uploads corrupted bytes; slow: upload throttled hard. */
+export type ViewerRole = 'honest' | 'malicious' | 'slow';
+
+export interface ViewerOptions {
+  readonly p2p: boolean;
+  readonly role?: ViewerRole;
+  /** Upload budget of a 'slow' viewer. */
+  readonly slowUploadBytesPerSec?: number;
+}
 
 export interface Viewer {
   readonly index: number;
+  readonly role: ViewerRole;
   readonly context: BrowserContext;
   readonly page: Page;
   readonly pageErrors: string[];
@@ -10,13 +22,24 @@ export interface Viewer {
   close(): Promise<void>;
 }
 
+export const DEFAULT_SLOW_UPLOAD_BYTES_PER_SEC = 24_000;
+
 /** One isolated viewer: its own context, so its own service worker, storage and PeerJS peer. */
-export async function openViewer(browser: Browser, url: string, index: number, opts: { p2p: boolean }): Promise<Viewer> {
+export async function openViewer(browser: Browser, url: string, index: number, opts: ViewerOptions): Promise<Viewer> {
+  const role = opts.role ?? 'honest';
   const context = await browser.newContext({
     serviceWorkers: opts.p2p ? 'allow' : 'block',
     viewport: { width: 480, height: 320 },
   });
   await context.addInitScript(PROBE_SCRIPT);
+  if (role === 'slow') {
+    const bps = opts.slowUploadBytesPerSec ?? DEFAULT_SLOW_UPLOAD_BYTES_PER_SEC;
+    await context.addInitScript(`window.relaycastOptions = { maxUploadBytesPerSec: ${JSON.stringify(bps)} };`);
+  }
+  if (role === 'malicious') {
+    const body = await maliciousBundle();
+    await context.route('**/relaycast/relaycast.js', (route) => route.fulfill({ status: 200, contentType: 'application/javascript', body }));
+  }
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => {
@@ -28,6 +51,7 @@ export async function openViewer(browser: Browser, url: string, index: number, o
   await page.goto(target.href, { waitUntil: 'domcontentloaded' });
   return {
     index,
+    role,
     context,
     page,
     pageErrors,
