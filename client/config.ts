@@ -59,7 +59,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   trackerUrl: '/relaycast/tracker',
   iceServers: [],
   relayOnly: false,
-  maxPeers: 8,
+  maxPeers: 12,
   connectTimeoutMs: 8000,
   safetyMarginMs: 1500,
   maxPeerWaitMs: 6000,

@@ -1,5 +1,6 @@
 import { decodeFrame, FRAME_HEADER_BYTES, frames, Reassembly } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
+import { realClock, type Clock } from './clock.js';
 import { encodePeerMessage, parsePeerMessage, PEER_PROTOCOL_VERSION, type MissReason, type PeerMessage, type SegmentInfo } from '../protocol/peer.js';
 
 /** A reliable, ordered message channel (a PeerJS `raw` data connection, or a fake in tests). */
@@ -55,7 +56,7 @@ export class PeerLink {
   private readonly pending = new Map<number, Pending>();
   private readonly uploads = new Set<number>();
   private msgTokens = MSG_BURST;
-  private msgLastMs = Date.now();
+  private msgLastMs: number;
   private rateEwma: number | undefined;
   private strikes = 0;
   private lastStrikeMs = 0;
@@ -66,7 +67,10 @@ export class PeerLink {
     private readonly ch: Channel,
     private readonly h: LinkHandler,
     private readonly cfg: { readonly maxUploadsPerPeer: number; readonly sendHighWaterBytes: number },
-  ) {}
+    private readonly clock: Clock = realClock,
+  ) {
+    this.msgLastMs = clock.now();
+  }
 
   start(): void {
     this.sendMsg({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: this.swarm });
@@ -91,7 +95,7 @@ export class PeerLink {
 
   /** Recent pulls from this peer timed out: route around it. */
   get failing(): boolean {
-    return this.strikes >= STRIKES_TO_FAIL && Date.now() - this.lastStrikeMs < STRIKE_MEMORY_MS;
+    return this.strikes >= STRIKES_TO_FAIL && this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS;
   }
 
   announce(segments: readonly SegmentInfo[]): void {
@@ -105,18 +109,18 @@ export class PeerLink {
     if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
     if (this.pending.size >= MAX_PENDING_PULLS) return Promise.resolve({ ok: false, reason: 'too many pulls' });
     const reqId = this.nextReqId++ >>> 0;
-    const started = Date.now();
+    const started = this.clock.now();
     return new Promise<PullResult>((resolve) => {
       const finish = (r: PullResult): void => {
         if (!this.pending.delete(reqId)) return;
         this.measure(r, started);
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (!r.ok && r.reason !== 'miss' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
         resolve(r);
       };
       const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
-      const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, timeoutMs));
+      const timer = this.clock.setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, timeoutMs));
       signal?.addEventListener('abort', onAbort);
       this.pending.set(reqId, { id, expectedBytes, assembly: undefined, finish });
       this.sendMsg({ type: 'request', reqId, id });
@@ -125,12 +129,12 @@ export class PeerLink {
 
   private measure(r: PullResult, startedMs: number): void {
     if (r.ok) {
-      const rate = r.bytes.byteLength / Math.max(0.001, (Date.now() - startedMs) / 1000);
+      const rate = r.bytes.byteLength / Math.max(0.001, (this.clock.now() - startedMs) / 1000);
       this.rateEwma = this.rateEwma === undefined ? rate : 0.5 * this.rateEwma + 0.5 * rate;
       this.strikes = 0;
     } else if (r.reason === 'timeout') {
-      this.strikes = Date.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
-      this.lastStrikeMs = Date.now();
+      this.strikes = this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
+      this.lastStrikeMs = this.clock.now();
     }
   }
 
@@ -138,7 +142,7 @@ export class PeerLink {
   receive(data: unknown): void {
     if (this.closed) return;
     if (typeof data === 'string') {
-      const now = Date.now();
+      const now = this.clock.now();
       this.msgTokens = Math.min(MSG_BURST, this.msgTokens + ((now - this.msgLastMs) / 1000) * MSG_PER_SEC) - 1;
       this.msgLastMs = now;
       if (this.msgTokens < 0) return this.close('protocol: message rate');

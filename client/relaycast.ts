@@ -38,6 +38,8 @@ export class Relaycast {
   private readonly mesh: Mesh;
   private readonly tracker: TrackerClient;
   private trackerP2P = true;
+  /** The origin publishes no hashes and integrity is required: P2P stays off. */
+  private hashesMissing = false;
   private destroyed = false;
 
   constructor(
@@ -89,7 +91,7 @@ export class Relaycast {
       peers,
       swarms: this.swarms.size,
       controlled: this.bridge.controlled,
-      p2p: this.active(),
+      p2p: this.active() && !this.hashesMissing,
     };
   }
 
@@ -126,8 +128,10 @@ export class Relaycast {
     if (!p.integrity && this.cfg.integrity === 'required') {
       // No published hashes: peer bytes could not be checked, so peers are not used (docs/security.md).
       this.statsData.lastError = 'the origin publishes no segment hashes: P2P off (integrity: "off" accepts unverified peers)';
+      this.hashesMissing = true;
       return;
     }
+    this.hashesMissing = false;
     for (const s of p.segments) if (s.sha256 !== undefined) this.verifier.remember(s.id, s.sha256);
     let swarm = this.swarms.get(p.swarm);
     if (!swarm) {
@@ -171,6 +175,7 @@ export class Relaycast {
       for (const l of [...swarm.links.values()]) l.close('p2p switched off');
       return;
     }
+    swarm.setSwarmView(a.seeders.filter((s) => !this.banned.has(s)), a.fetchersPerSegment, a.swarmSize);
     for (const remote of a.peers) {
       if (swarm.links.size >= this.cfg.maxPeers) break;
       // One connection per pair: the smaller id dials, the larger one waits to be dialed.

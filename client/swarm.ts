@@ -6,6 +6,7 @@ import { owners } from './rendezvous.js';
 import type { RelaycastStats } from './stats.js';
 import type { SegmentStore, SegmentSource } from './store.js';
 import type { Verdict } from './integrity.js';
+import { realClock, type Clock } from './clock.js';
 
 export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'>;
 
@@ -57,6 +58,10 @@ export class Swarm implements LinkHandler {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly inflight = new Map<string, Promise<boolean>>();
   private backgroundPulls = 0;
+  /** The tracker's view of the whole swarm (see TrackerPeers.seeders). */
+  private seeders: readonly string[] = [];
+  private fetchersPerSegment = 1;
+  private swarmSize = 0;
   /** Stream bitrate estimate from stored segments and their playlist durations. */
   private bitrateBytesPerSec: number | undefined;
 
@@ -65,6 +70,7 @@ export class Swarm implements LinkHandler {
     private readonly cfg: SwarmConfig,
     private readonly store: SegmentStore,
     private readonly env: SwarmEnv,
+    private readonly clock: Clock = realClock,
   ) {}
 
   // ---- from the worker ----
@@ -90,15 +96,15 @@ export class Swarm implements LinkHandler {
 
   /** The player asked for `id`. Answer from the store or a peer within `deadlineMs`, or miss. */
   async get(id: string, seq: number, deadlineMs: number): Promise<GetResult> {
-    const end = Date.now() + deadlineMs;
-    const left = (): number => end - Date.now();
+    const end = this.clock.now() + deadlineMs;
+    const left = (): number => end - this.clock.now();
     for (;;) {
       const local = this.store.get(id);
       if (local) return this.deliver(local.bytes, local.source);
       const running = this.inflight.get(id);
       if (running) {
         if (left() <= 0) return this.miss('no time');
-        await raceTimeout(running, left());
+        await raceTimeout(this.clock, running, left());
         continue;
       }
       if (left() <= 0) return this.miss('no time');
@@ -110,7 +116,7 @@ export class Swarm implements LinkHandler {
       }
       // Nobody has it yet. Wait for its owner to fetch and announce it, if the owner is a peer.
       const self = this.env.selfId();
-      const own = owners(this.members(), id, this.cfg.originFetchers);
+      const own = this.originFetchersFor(id);
       if (self === undefined || own.includes(self) || own.length === 0) return this.miss('owner is self');
       const announced = await this.waitForHave(id, left());
       if (!announced) return this.miss('not announced in time');
@@ -168,6 +174,33 @@ export class Swarm implements LinkHandler {
     return self === undefined ? ids : [self, ...ids];
   }
 
+  /** The tracker's answer: origin fetchers of the whole swarm and its size. Banned peers are already removed. */
+  setSwarmView(seeders: readonly string[], fetchersPerSegment: number, swarmSize: number): void {
+    this.seeders = seeders;
+    this.fetchersPerSegment = Math.max(1, fetchersPerSegment);
+    this.swarmSize = swarmSize;
+  }
+
+  /**
+   * Who fetches segment `id` from the origin for everyone. When this page sees the whole
+   * swarm (a full mesh), rendezvous hashing over its ready, fast links and itself: every page
+   * computes the same owner. In a larger swarm, over the tracker's seeders, which every page
+   * gets in the same order, so the owner is still agreed on; the segment then spreads peer to
+   * peer. Seeders this page measured slow or failing are left out.
+   */
+  originFetchersFor(id: string): string[] {
+    const members = this.members();
+    if (this.seeders.length > 0 && this.swarmSize > members.length) {
+      const self = this.env.selfId();
+      const usable = this.seeders.filter((s) => {
+        const l = this.links.get(s);
+        return s === self || !l || !this.isSlow(l);
+      });
+      if (usable.length > 0) return owners(usable, id, this.fetchersPerSegment);
+    }
+    return owners(members, id, this.cfg.originFetchers);
+  }
+
   destroy(): void {
     for (const l of [...this.links.values()]) l.close('destroyed');
     this.links.clear();
@@ -181,7 +214,7 @@ export class Swarm implements LinkHandler {
   private prepare(id: string, url: string, seq: number): void {
     if (this.store.has(id) || this.inflight.has(id)) return;
     const self = this.env.selfId();
-    if (self !== undefined && owners(this.members(), id, this.cfg.originFetchers).includes(self)) {
+    if (self !== undefined && this.originFetchersFor(id).includes(self)) {
       const job = this.env.originFetch(url).then((bytes) => {
         if (!bytes) return false;
         this.env.stats.originBytes += bytes.byteLength;
@@ -289,13 +322,13 @@ export class Swarm implements LinkHandler {
       if (!set) this.waiters.set(id, (set = new Set()));
       const s = set;
       const done = (v: boolean): void => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         s.delete(wake);
         if (s.size === 0 && this.waiters.get(id) === s) this.waiters.delete(id);
         resolve(v);
       };
       const wake = (): void => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
+      const timer = this.clock.setTimeout(() => done(false), timeoutMs);
       s.add(wake);
     });
   }
@@ -313,16 +346,16 @@ export class Swarm implements LinkHandler {
   }
 }
 
-function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+function raceTimeout<T>(clock: Clock, p: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    const t = clock.setTimeout(() => resolve(undefined), Math.max(0, ms));
     p.then(
       (v) => {
-        clearTimeout(t);
+        clock.clearTimeout(t);
         resolve(v);
       },
       () => {
-        clearTimeout(t);
+        clock.clearTimeout(t);
         resolve(undefined);
       },
     );

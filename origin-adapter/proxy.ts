@@ -79,8 +79,11 @@ export function createProxy(cfg: ProxyConfig) {
       });
       upReq.on('response', (upRes) => {
         const status = upRes.statusCode ?? 502;
+        const headers = endToEndHeaders(upRes.headers);
+        // Only this adapter speaks for relaycast: an upstream's own x-relaycast-* headers are dropped.
+        for (const k of Object.keys(headers)) if (k.startsWith('x-relaycast-')) delete headers[k];
         const extra = kind === 'playlist' && status === 200 ? playlistControlHeaders(cfg.p2pMode()) : {};
-        res.writeHead(status, upRes.statusMessage, { ...endToEndHeaders(upRes.headers), ...extra });
+        res.writeHead(status, upRes.statusMessage, { ...headers, ...extra });
         // The first full 200 body of a segment is hashed as it streams through, for /relaycast/hash.
         const hashing = kind === 'segment' && status === 200 && req.method === 'GET' && cfg.hashes.get(pagePath) === undefined;
         const hasher = hashing ? streamHasher() : undefined;

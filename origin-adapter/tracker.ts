@@ -77,7 +77,22 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     return true;
   }
 
-  /** The newest `peersPerAnswer` fresh uploaders other than `self`, oldest first. */
+  /**
+   * Origin fetchers: the longest-present fresh uploaders (join order is a proxy for
+   * stability), one per ~50 viewers, at least one; and how many of them fetch each segment.
+   */
+  function seeders(swarm: Map<string, PeerEntry> | undefined, now: number): { seeders: string[]; fetchersPerSegment: number } {
+    if (swarm === undefined || !p2pOn) return { seeders: [], fetchersPerSegment: 1 };
+    const want = Math.min(cfg.peersPerAnswer, Math.max(1, Math.ceil(swarm.size / 50)));
+    const out: string[] = [];
+    for (const [id, e] of swarm) {
+      if (out.length >= want) break;
+      if (e.uploads && isFresh(e, now)) out.push(id);
+    }
+    return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.size / 300))) };
+  }
+
+  /** The newest `peersPerAnswer` fresh uploaders other than `self`, oldest first, plus the seeders. */
   function pick(swarm: Map<string, PeerEntry> | undefined, self: string, now: number): string[] {
     if (swarm === undefined || !p2pOn) return [];
     const ring: string[] = [];
@@ -94,11 +109,17 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       const now = cfg.nowMs();
       const registered = register(a, now);
       const swarm = swarms.get(a.swarm);
+      const seeds = seeders(swarm, now);
+      // A new viewer gets the newest peers and the seeders, so every page is near the segments' source.
+      const recent = pick(swarm, a.peerId, now);
+      const peers = [...new Set([...seeds.seeders.filter((s) => s !== a.peerId), ...recent])].slice(-cfg.peersPerAnswer);
       const answer: TrackerPeers = {
         type: 'peers',
         swarm: a.swarm,
-        peers: pick(swarm, a.peerId, now),
+        peers,
         swarmSize: swarm?.size ?? 0,
+        seeders: seeds.seeders,
+        fetchersPerSegment: seeds.fetchersPerSegment,
         announceIntervalMs: cfg.announceIntervalMs,
         p2p: p2pOn,
       };

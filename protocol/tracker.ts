@@ -19,6 +19,13 @@ export interface TrackerPeers {
   readonly peers: readonly string[];
   /** How many peers the swarm has in total (a metric of the swarm). */
   readonly swarmSize: number;
+  /**
+   * The swarm's origin fetchers: the longest-present uploading peers, the same list for
+   * everyone. In a swarm larger than one page's mesh, each new segment is fetched from the
+   * origin by `fetchersPerSegment` of them (rendezvous hashing) and spreads peer to peer.
+   */
+  readonly seeders: readonly string[];
+  readonly fetchersPerSegment: number;
   /** When to announce again. */
   readonly announceIntervalMs: number;
   /** Operator kill switch: false means "do not use P2P now". */
@@ -43,9 +50,13 @@ export function parseTrackerPeers(v: unknown): Result<TrackerPeers> {
   if (peers === undefined) return err('bad peers');
   const swarmSize = readInt(v, 'swarmSize', 0, 1e9);
   if (swarmSize === undefined) return err('bad swarmSize');
+  const seeders = readArray(v, 'seeders', LIMITS.trackerPeers, (p) => (isSafeId(p, LIMITS.peerIdChars) ? p : undefined));
+  if (seeders === undefined) return err('bad seeders');
+  const fetchersPerSegment = readInt(v, 'fetchersPerSegment', 1, LIMITS.trackerPeers);
+  if (fetchersPerSegment === undefined) return err('bad fetchersPerSegment');
   const announceIntervalMs = readInt(v, 'announceIntervalMs', 500, 600_000);
   if (announceIntervalMs === undefined) return err('bad announceIntervalMs');
   const p2p = readBool(v, 'p2p');
   if (p2p === undefined) return err('bad p2p');
-  return ok({ type: 'peers', swarm, peers, swarmSize, announceIntervalMs, p2p });
+  return ok({ type: 'peers', swarm, peers, swarmSize, seeders, fetchersPerSegment, announceIntervalMs, p2p });
 }

@@ -55,10 +55,12 @@ test('tracker messages validate ids and sizes', () => {
   assert.ok(parseTrackerAnnounce({ type: 'announce', swarm: 's', peerId: 'p', uploads: false }).ok);
   assert.equal(parseTrackerAnnounce({ type: 'announce', swarm: 's', peerId: 'x'.repeat(65) }).ok, false);
   assert.equal(parseTrackerAnnounce({ type: 'announce', swarm: 's', peerId: 'a b' }).ok, false);
-  const peers = { type: 'peers', swarm: 's', peers: ['a', 'b'], swarmSize: 3, announceIntervalMs: 3000, p2p: true };
+  const peers = { type: 'peers', swarm: 's', peers: ['a', 'b'], swarmSize: 3, seeders: ['a'], fetchersPerSegment: 1, announceIntervalMs: 3000, p2p: true };
   assert.ok(parseTrackerPeers(peers).ok);
   assert.equal(parseTrackerPeers({ ...peers, peers: Array(LIMITS.trackerPeers + 1).fill('a') }).ok, false);
   assert.equal(parseTrackerPeers({ ...peers, announceIntervalMs: 1 }).ok, false);
+  assert.equal(parseTrackerPeers({ ...peers, seeders: ['bad id'] }).ok, false);
+  assert.equal(parseTrackerPeers({ ...peers, fetchersPerSegment: 0 }).ok, false);
 });
 
 test('framing: property round-trip through encode/decode/reassembly', () => {
