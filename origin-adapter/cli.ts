@@ -11,6 +11,7 @@ const USAGE = `usage: relaycast-adapter [options]
   --no-source        no embedded ffmpeg live source
   --no-signaling     no PeerJS signaling and no tracker (pages fall back to the origin)
   --p2p on|off|unregister  operator kill switch carried on every playlist (default on)
+  --trust-proxy      behind a reverse proxy: rate-limit by X-Forwarded-For
   --admin-token T    enable POST /relaycast/admin/p2p with 'Authorization: Bearer T' (or env RELAYCAST_ADMIN_TOKEN)
   --segment-sec N    embedded source segment duration (default ${DEFAULT_ADAPTER_OPTIONS.segmentSec})
   --window N         embedded source playlist window in segments (default ${DEFAULT_ADAPTER_OPTIONS.windowSegments})
@@ -41,6 +42,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         'no-signaling': { type: 'boolean' },
         p2p: { type: 'string' },
         'admin-token': { type: 'string' },
+        'trust-proxy': { type: 'boolean' },
         'segment-sec': { type: 'string' },
         window: { type: 'string' },
         stream: { type: 'string' },
@@ -61,6 +63,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     signaling: values['no-signaling'] === true ? false : undefined,
     p2p: P2P_MODES.find((m) => m === values.p2p),
     adminToken: values['admin-token'] ?? process.env['RELAYCAST_ADMIN_TOKEN'],
+    trustProxy: values['trust-proxy'] === true ? true : undefined,
     segmentSec: int('segment-sec', values['segment-sec']),
     windowSegments: int('window', values.window),
     streamName: values.stream,

@@ -28,6 +28,8 @@ export interface AdapterOptions {
    * 'off' stops P2P within one playlist refresh; 'unregister' also makes every worker unregister itself.
    */
   readonly p2p: P2PMode;
+  /** Behind a reverse proxy: rate-limit by the first X-Forwarded-For address instead of the socket's. */
+  readonly trustProxy: boolean;
   /** Bearer token for POST /relaycast/admin/p2p (runtime kill switch); undefined disables the endpoint. */
   readonly adminToken: string | undefined;
   /** How often pages announce to the tracker; peers silent for 3x this are pruned. */
@@ -48,6 +50,7 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   signaling: true,
   p2p: 'on',
   adminToken: undefined,
+  trustProxy: false,
   announceIntervalMs: 3000,
   distDir: undefined,
   log: (line: string) => console.log(`[relaycast] ${line}`),

@@ -18,7 +18,7 @@ import { timingSafeEqual } from 'node:crypto';
 type Route = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 
 export interface RouterParts {
-  readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream'>;
+  readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream' | 'trustProxy'>;
   readonly assets: AssetRoutes;
   readonly stats: () => AdapterStats;
   /** Present only when signaling is on. */
@@ -42,8 +42,13 @@ const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
  */
 const perAddress = new RateLimiter(200, 50);
 
-function limited(req: IncomingMessage, res: ServerResponse): boolean {
-  if (perAddress.allow(req.socket.remoteAddress ?? '?')) return false;
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const fwd = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';
+  return fwd || req.socket.remoteAddress || '?';
+}
+
+function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean): boolean {
+  if (perAddress.allow(clientAddress(req, trustProxy))) return false;
   sendJson(res, 429, { error: 'too many requests' }, { ...OPEN_CORS, 'Retry-After': '1' });
   return true;
 }
@@ -115,10 +120,10 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   if (parts.signaling?.handle(req, res, path)) return;
   if (path === TRACKER_PATH && parts.tracker !== undefined) {
     if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
-    if (limited(req, res)) return;
+    if (limited(req, res, parts.options.trustProxy)) return;
     return handleTracker(req, res, parts.tracker);
   }
-  if (path === '/relaycast/hash' && get) return limited(req, res) ? undefined : hashRoute(res, url, parts);
+  if (path === '/relaycast/hash' && get) return limited(req, res, parts.options.trustProxy) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
   if (path === '/relaycast/stats' && get) return sendJson(res, 200, parts.stats(), { 'Access-Control-Allow-Origin': '*' });
   if (path.startsWith('/relaycast/')) {

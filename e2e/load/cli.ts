@@ -1,7 +1,8 @@
-// npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE]
+// npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE] [--report FILE]
 //                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { renderReport } from './report.js';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
 
 const USAGE = `usage: npm run load -- --viewers N --duration S [options]
@@ -11,6 +12,7 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --baseline          after the P2P run, the same run without P2P; its JSON goes under "baseline"
   --url PAGE          player page to load instead of the embedded demo
   --json FILE         also write the JSON result to FILE
+  --report FILE       write an HTML report with plots (offload over time, bytes per viewer, latency)
   --malicious K       K viewers upload corrupted, truncated and wrong-segment bytes
   --churn PCT         PCT% of the viewers leave and as many join every 20 s
   --signal-outage S   signaling and tracker stopped for S seconds mid-run (embedded adapter)
@@ -40,6 +42,7 @@ try {
       baseline: { type: 'boolean', default: false },
       url: { type: 'string' },
       json: { type: 'string' },
+      report: { type: 'string' },
       malicious: { type: 'string' },
       churn: { type: 'string' },
       'signal-outage': { type: 'string' },
@@ -82,4 +85,8 @@ const result = await runLoad({
 });
 const json = JSON.stringify(result, null, 2);
 if (args.json) writeFileSync(args.json, `${json}\n`);
+if (args.report) {
+  writeFileSync(args.report, renderReport(result));
+  process.stderr.write(`[load] report: ${args.report}\n`);
+}
 console.log(json);
