@@ -35,6 +35,14 @@ interface Pending {
 }
 
 const MAX_REMOTE_HAVE = 256;
+/**
+ * Liveness: an empty `have` is sent when nothing else was sent for KEEPALIVE_MS. A peer
+ * silent for SILENT_MS is treated as gone (its page may have closed without the data
+ * channel noticing for many seconds) and the link is closed after DEAD_MS.
+ */
+export const KEEPALIVE_MS = 1500;
+export const SILENT_MS = 4000;
+const DEAD_MS = 10_000;
 /** Timeouts after which a peer counts as failing, and how long that is remembered. */
 const STRIKES_TO_FAIL = 2;
 const STRIKE_MEMORY_MS = 60_000;
@@ -58,6 +66,8 @@ export class PeerLink {
   private msgTokens = MSG_BURST;
   private msgLastMs: number;
   private rateEwma: number | undefined;
+  private lastHeardMs: number;
+  private lastSentMs: number;
   private strikes = 0;
   private lastStrikeMs = 0;
 
@@ -70,10 +80,24 @@ export class PeerLink {
     private readonly clock: Clock = realClock,
   ) {
     this.msgLastMs = clock.now();
+    this.lastHeardMs = clock.now();
+    this.lastSentMs = clock.now();
   }
 
   start(): void {
     this.sendMsg({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: this.swarm });
+  }
+
+  /** Milliseconds since anything arrived from this peer. */
+  get silentMs(): number {
+    return this.clock.now() - this.lastHeardMs;
+  }
+
+  /** Called periodically (every KEEPALIVE_MS or so) by the owner of the link: liveness both ways. */
+  keepalive(): void {
+    if (this.closed) return;
+    if (this.silentMs > DEAD_MS) return this.close('silent');
+    if (this.ready && this.clock.now() - this.lastSentMs >= KEEPALIVE_MS) this.sendMsg({ type: 'have', segments: [] });
   }
 
   get isReady(): boolean {
@@ -141,6 +165,7 @@ export class PeerLink {
   /** Feed every message received on the channel here. */
   receive(data: unknown): void {
     if (this.closed) return;
+    this.lastHeardMs = this.clock.now();
     if (typeof data === 'string') {
       const now = this.clock.now();
       this.msgTokens = Math.min(MSG_BURST, this.msgTokens + ((now - this.msgLastMs) / 1000) * MSG_PER_SEC) - 1;
@@ -236,6 +261,7 @@ export class PeerLink {
         if (this.ch.bufferedAmount() > this.cfg.sendHighWaterBytes) await this.ch.drained();
         if (this.closed || !this.uploads.has(reqId)) return;
         this.ch.send(frame);
+        this.lastSentMs = this.clock.now();
         this.h.onUploaded(this, frame.byteLength - FRAME_HEADER_BYTES);
       }
     } catch (e) {
@@ -249,6 +275,7 @@ export class PeerLink {
     if (this.closed) return;
     try {
       this.ch.send(encodePeerMessage(m));
+      this.lastSentMs = this.clock.now();
     } catch (e) {
       this.close(`send failed: ${String(e)}`);
     }

@@ -1,7 +1,7 @@
 import type { MissReason, SegmentInfo } from '../protocol/peer.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { RelaycastConfig } from './config.js';
-import type { LinkHandler, PeerLink } from './peer-link.js';
+import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
 import { owners } from './rendezvous.js';
 import type { RelaycastStats } from './stats.js';
 import type { SegmentStore, SegmentSource } from './store.js';
@@ -42,6 +42,9 @@ const BACKGROUND_PULL_TIMEOUT_MS = 8000;
 const SLOW_PEER_BITRATE_MULTIPLE = 2;
 const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
 
+/** Beyond one playlist refresh, how long an owner may take to fetch a new segment and announce it. */
+const OWNER_GRACE_EXTRA_MS = 1500;
+
 /** Accept announcements of segments this far past the newest one our playlist listed (they are newer than our last refresh). */
 const AHEAD_SEGMENTS = 4;
 
@@ -53,7 +56,8 @@ const AHEAD_SEGMENTS = 4;
  */
 export class Swarm implements LinkHandler {
   readonly links = new Map<string, PeerLink>();
-  private readonly known = new Map<string, Known & { readonly durationSec: number }>();
+  private readonly known = new Map<string, Known & { readonly durationSec: number; readonly firstSeenMs: number }>();
+  private targetDurationMs = 2000;
   private newestSeq = -1;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly inflight = new Map<string, Promise<boolean>>();
@@ -71,14 +75,31 @@ export class Swarm implements LinkHandler {
     private readonly store: SegmentStore,
     private readonly env: SwarmEnv,
     private readonly clock: Clock = realClock,
-  ) {}
+  ) {
+    this.keepaliveTimer = this.clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS);
+  }
+
+  private keepaliveTimer: unknown;
+  private destroyed = false;
+
+  /** One timer per swarm (not per link) drives every link's keepalive and dead-peer check. */
+  private keepalive(): void {
+    if (this.destroyed) return;
+    for (const l of [...this.links.values()]) l.keepalive();
+    this.keepaliveTimer = this.clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS / 2);
+  }
 
   // ---- from the worker ----
 
   onPlaylist(p: PlaylistUpdate): void {
     const first = this.newestSeq < 0;
     const fresh = p.segments.filter((s) => s.seq > this.newestSeq);
-    for (const s of p.segments) this.known.set(s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec });
+    this.targetDurationMs = Math.max(500, p.targetDurationSec * 1000);
+    const now = this.clock.now();
+    for (const s of p.segments) {
+      const firstSeenMs = this.known.get(s.id)?.firstSeenMs ?? now;
+      this.known.set(s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs });
+    }
     for (const [id, k] of this.known) if (k.seq < this.newestSeq - 64) this.known.delete(id);
     if (fresh.length === 0) return;
     this.newestSeq = Math.max(this.newestSeq, ...fresh.map((s) => s.seq));
@@ -118,7 +139,11 @@ export class Swarm implements LinkHandler {
       const self = this.env.selfId();
       const own = this.originFetchersFor(id);
       if (self === undefined || own.includes(self) || own.length === 0) return this.miss('owner is self');
-      const announced = await this.waitForHave(id, left());
+      // The owner sees a new segment within one playlist refresh of us and fetches it at once.
+      // Past that grace it is gone or stuck: do not spend the player's buffer on it.
+      const seen = this.known.get(id)?.firstSeenMs;
+      const grace = seen === undefined ? left() : seen + this.targetDurationMs + OWNER_GRACE_EXTRA_MS - this.clock.now();
+      const announced = await this.waitForHave(id, Math.min(left(), grace));
       if (!announced) return this.miss('not announced in time');
     }
   }
@@ -202,6 +227,8 @@ export class Swarm implements LinkHandler {
   }
 
   destroy(): void {
+    this.destroyed = true;
+    this.clock.clearTimeout(this.keepaliveTimer);
     for (const l of [...this.links.values()]) l.close('destroyed');
     this.links.clear();
     for (const w of this.waiters.values()) for (const wake of w) wake();
@@ -290,7 +317,7 @@ export class Swarm implements LinkHandler {
   }
 
   private isSlow(l: PeerLink): boolean {
-    if (l.failing) return true;
+    if (l.failing || l.silentMs > SILENT_MS) return true;
     const rate = l.throughput;
     if (rate === undefined || this.bitrateBytesPerSec === undefined) return false;
     return rate < Math.max(MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * this.bitrateBytesPerSec);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PeerLink } from '../../client/peer-link.js';
 import { owners } from '../../client/rendezvous.js';
@@ -18,6 +18,18 @@ function segBytes(seq: number): Uint8Array {
   for (let i = 0; i < b.length; i++) b[i] = (i * 31 + seq) & 0xff;
   return b;
 }
+
+// Links keep a keepalive timer running until closed: close everything each test made.
+const made: { close(reason: string): void }[] = [];
+const swarms: Swarm[] = [];
+afterEach(() => {
+  for (const l of made.splice(0)) l.close('test over');
+  for (const s of swarms.splice(0)) s.destroy();
+});
+const track = <T extends { close(reason: string): void }>(l: T): T => {
+  made.push(l);
+  return l;
+};
 
 /** The origin's published hashes, served like the adapter's /relaycast/hash. */
 const hashFetch: typeof fetch = async (input) => {
@@ -46,13 +58,14 @@ function makeViewer(id: string, originLog: string[], bans: string[] = []) {
       swarm.links.get(peerId)?.close('banned');
     },
   });
+  swarms.push(swarm);
   return { id, swarm, stats };
 }
 
 function connect(x: ReturnType<typeof makeViewer>, y: ReturnType<typeof makeViewer>): void {
   const { a, b } = channelPair();
-  const la = new PeerLink(y.id, SWARM, a, x.swarm, cfg);
-  const lb = new PeerLink(x.id, SWARM, b, y.swarm, cfg);
+  const la = track(new PeerLink(y.id, SWARM, a, x.swarm, cfg));
+  const lb = track(new PeerLink(x.id, SWARM, b, y.swarm, cfg));
   a.onData = (d) => la.receive(d);
   b.onData = (d) => lb.receive(d);
   x.swarm.addLink(la);
@@ -130,7 +143,7 @@ test('a peer that breaks the protocol is disconnected; pending pulls fail fast',
   const origin: string[] = [];
   const v = makeViewer('v', origin);
   const { a, b } = channelPair();
-  const link = new PeerLink('evil', SWARM, a, v.swarm, cfg);
+  const link = track(new PeerLink('evil', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   link.start();
@@ -149,7 +162,7 @@ test('a peer that breaks the protocol is disconnected; pending pulls fail fast',
 test('a hello for another swarm is refused', async () => {
   const v = makeViewer('v', []);
   const { a, b } = channelPair();
-  const link = new PeerLink('x', SWARM, a, v.swarm, cfg);
+  const link = track(new PeerLink('x', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   b.send(JSON.stringify({ type: 'hello', v: 1, swarm: 'http://other/stream.m3u8' }));
@@ -176,6 +189,7 @@ test('upload opt-out answers no-upload', async () => {
       throttle: async () => undefined,
     }),
   };
+  swarms.push(y.swarm);
   connect(x, y);
   await sleep(20);
   y.swarm.onOriginCopy('http://origin.test/live/seg_1.ts', 1, segBytes(1));
@@ -193,19 +207,19 @@ test('bytes that do not match the published hash never reach the store; the send
   const v = makeViewer('v', origin, bans);
   v.swarm.onPlaylist(playlist(3));
   const { a, b } = channelPair();
-  const link = new PeerLink('evil', SWARM, a, v.swarm, cfg);
+  const link = track(new PeerLink('evil', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   link.start();
   // The evil peer: says hello, announces seg 4, answers every request with flipped bytes of the right size.
-  const evil = new PeerLink('v', SWARM, b, {
+  const evil = track(new PeerLink('v', SWARM, b, {
     onReady: () => undefined,
     onHave: () => undefined,
     serve: () => segBytes(4).map((x) => x ^ 0xff),
     onUploaded: () => undefined,
     onClose: () => undefined,
     throttle: async () => undefined,
-  }, cfg);
+  }, cfg));
   b.onData = (d) => evil.receive(d);
   evil.start();
   await sleep(10);
@@ -221,7 +235,7 @@ test('bytes that do not match the published hash never reach the store; the send
 test('a peer flooding control messages is disconnected', async () => {
   const v = makeViewer('v', []);
   const { a, b } = channelPair();
-  const link = new PeerLink('flood', SWARM, a, v.swarm, cfg);
+  const link = track(new PeerLink('flood', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
@@ -234,7 +248,7 @@ test('a peer flooding control messages is disconnected', async () => {
 test('frames whose total differs from the announced size are a violation', async () => {
   const v = makeViewer('v', []);
   const { a, b } = channelPair();
-  const link = new PeerLink('liar', SWARM, a, v.swarm, cfg);
+  const link = track(new PeerLink('liar', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   link.start();
@@ -244,4 +258,21 @@ test('frames whose total differs from the announced size are a violation', async
   const { encodeFrame } = await import('../../protocol/framing.js');
   b.send(encodeFrame(1, 32 * 1024 * 1024, 0, new Uint8Array(10)));
   assert.deepEqual(await pull, { ok: false, reason: 'closed' });
+});
+
+test('a stuck owner costs at most one playlist refresh plus a grace, not the whole buffer', async () => {
+  const a = makeViewer('a', []);
+  const b = makeViewer('b', []);
+  connect(a, b);
+  await sleep(20);
+  const short = (upTo: number): PlaylistUpdate => ({ ...playlist(upTo), targetDurationSec: 0.5 });
+  a.swarm.onPlaylist(short(5));
+  let seq = 6;
+  while (owners(['a', 'b'], `http://origin.test/live/seg_${seq}.ts`, 1)[0] !== 'b') seq++;
+  a.swarm.onPlaylist(short(seq)); // b never learns it: it is stuck
+  const t0 = Date.now();
+  const r = await a.swarm.get(`http://origin.test/live/seg_${seq}.ts`, seq, 8000);
+  const waited = Date.now() - t0;
+  assert.equal(r.hit, false);
+  assert.ok(waited >= 1500 && waited < 3500, `gave up after ${waited} ms (grace 0.5 s + 1.5 s), not the 8 s deadline`);
 });

@@ -1,0 +1,86 @@
+/**
+ * npm run simulate -- --viewers N --duration S [--churn PCT_PER_MIN]
+ *   [--no-upload-share FRACTION] [--seed K] [--json FILE] [model flags, see --help]
+ *
+ * Runs a live stream through N simulated viewers in virtual time with the real
+ * Swarm, PeerLink and tracker code, and prints one JSON object.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SIM, simulate, type SimOptions } from './run.js';
+
+const numeric: Record<string, keyof SimOptions> = {
+  viewers: 'viewers',
+  duration: 'durationSec',
+  churn: 'churnPctPerMin',
+  'no-upload-share': 'noUploadShare',
+  seed: 'seed',
+  warmup: 'warmupSec',
+  ramp: 'rampSec',
+  'bitrate-mbps': 'bitrateMbps',
+  'segment-sec': 'segmentSec',
+  'uplink-median-mbps': 'uplinkMedianMbps',
+  'uplink-sigma': 'uplinkSigma',
+  'slow-share': 'slowShare',
+  'slow-uplink-mbps': 'slowUplinkMbps',
+  'downlink-mbps': 'downlinkMbps',
+  'budget-mbps': 'budgetMbps',
+  'real-bytes': 'realBytes',
+  'quantum-ms': 'quantumMs',
+};
+
+const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
+  --churn PCT             viewers leaving (and as many joining) per minute, percent (default 0)
+  --no-upload-share F     share of viewers that do not upload (default 0)
+  --seed K                PRNG seed (default 1)
+  --json FILE             also write the JSON result to FILE
+  --warmup S              start of the steady window (default min(30, duration/3))
+  --ramp S                initial viewers join over [0, S) (default ${DEFAULT_SIM.rampSec})
+  --bitrate-mbps X        stream bitrate (default ${DEFAULT_SIM.bitrateMbps}); segment size = bitrate x segment duration
+  --segment-sec X         segment duration (default ${DEFAULT_SIM.segmentSec})
+  --uplink-median-mbps X  median viewer uplink, lognormal (default ${DEFAULT_SIM.uplinkMedianMbps}); --uplink-sigma (default ${DEFAULT_SIM.uplinkSigma})
+  --slow-share F          share of viewers on a slow uplink (default ${DEFAULT_SIM.slowShare}) of --slow-uplink-mbps (default ${DEFAULT_SIM.slowUplinkMbps})
+  --downlink-mbps X       viewer downlink for origin fetches (default ${DEFAULT_SIM.downlinkMbps})
+  --budget-mbps X         the page's upload budget (client maxUploadBytesPerSec; default ${DEFAULT_SIM.budgetMbps}); 0 = none
+  --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
+  --real-bytes N          real bytes carried per segment (default 26000 x segment seconds; see README)
+  --quantum-ms X          scheduler batching window (default ${DEFAULT_SIM.quantumMs}; 0 = exact)
+  --no-seed-math-random   leave Math.random (Swarm.pickHolder) unseeded
+  --quiet                 no progress lines on stderr`;
+
+async function main(): Promise<void> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { json: { type: 'string' }, 'uplink-sharing': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, 'no-seed-math-random': { type: 'boolean' } };
+  for (const k of Object.keys(numeric)) options[k] = { type: 'string' };
+  const { values } = parseArgs({ options, strict: true });
+  if (values['help'] === true) {
+    console.log(HELP);
+    return;
+  }
+  const input: Record<string, number | boolean | ((l: string) => void)> = {};
+  for (const [flag, key] of Object.entries(numeric)) {
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new RangeError(`--${flag}: not a number: ${raw}`);
+    input[key] = n;
+  }
+  if (input['viewers'] === undefined || input['durationSec'] === undefined) {
+    console.error(HELP);
+    process.exitCode = 2;
+    return;
+  }
+  if (values['no-seed-math-random'] === true) input['seedMathRandom'] = false;
+  const sharing = values['uplink-sharing'];
+  if (typeof sharing === 'string') (input as Record<string, unknown>)['uplinkSharing'] = sharing;
+  if (values['quiet'] !== true) input['progress'] = (line: string) => process.stderr.write(`${line}\n`);
+  const result = await simulate(input as unknown as Parameters<typeof simulate>[0]);
+  const text = JSON.stringify(result, null, 2);
+  console.log(text);
+  const file = values['json'];
+  if (typeof file === 'string') writeFileSync(file, `${text}\n`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+});

@@ -1,0 +1,106 @@
+import type { PlaylistSegment, PlaylistUpdate } from '../protocol/worker.js';
+import type { Scheduler } from './scheduler.js';
+
+/**
+ * The live source and the origin (a CDN: never a bottleneck). Segment `seq`
+ * covers media time [seq * segmentSec, (seq + 1) * segmentSec) and can be fetched
+ * from the moment it is complete. The origin counts every segment byte it serves.
+ */
+export interface LiveConfig {
+  readonly segmentMs: number;
+  readonly windowSegments: number;
+  /** Segment size on the wire (virtual bytes). */
+  readonly segmentBytes: number;
+  /** Real bytes carried in memory per segment. */
+  readonly realBytes: number;
+  /** One-way latency between any viewer and the origin. */
+  readonly originLatencyMs: number;
+}
+
+export const SWARM_ID = 'http://origin.sim/live/index.m3u8';
+const FIRST_SEQ = 1000;
+
+export type OriginKind = 'owner' | 'startup' | 'miss';
+
+export class Origin {
+  private readonly bytesBySeq = new Map<number, Uint8Array>();
+  /** Virtual segment bytes served, in total and since `windowFromMs`, by why they were fetched. */
+  servedBytes = 0;
+  readonly windowBytes: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
+  readonly windowRequests: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
+  /** Miss fetches by the Swarm's miss reason. */
+  readonly windowMissReasons = new Map<string, number>();
+
+  constructor(
+    private readonly sched: Scheduler,
+    readonly cfg: LiveConfig,
+    private readonly windowFromMs: number,
+  ) {}
+
+  /** Newest complete segment at virtual time `t` (segment FIRST_SEQ completes at t = 0). */
+  newestSeq(t: number): number {
+    return FIRST_SEQ + Math.floor(t / this.cfg.segmentMs);
+  }
+
+  /** Media seconds of the live edge (end of the newest complete segment) at `t`. */
+  edgeSec(t: number): number {
+    return ((this.newestSeq(t) + 1) * this.cfg.segmentMs) / 1000;
+  }
+
+  /** When segment `seq` could first be fetched (virtual ms). */
+  availableAtMs(seq: number): number {
+    return (seq - FIRST_SEQ) * this.cfg.segmentMs;
+  }
+
+  url(seq: number): string {
+    return `http://origin.sim/live/seg_${seq}.ts`;
+  }
+
+  seqOf(id: string): number {
+    return Number(id.slice(id.lastIndexOf('_') + 1, -3));
+  }
+
+  playlist(t: number): PlaylistUpdate {
+    const newest = this.newestSeq(t);
+    const segments: PlaylistSegment[] = [];
+    for (let s = newest - this.cfg.windowSegments + 1; s <= newest; s++) {
+      const url = this.url(s);
+      segments.push({ id: url, url, seq: s, durationSec: this.cfg.segmentMs / 1000 });
+    }
+    return { type: 'rc-playlist', swarm: SWARM_ID, targetDurationSec: this.cfg.segmentMs / 1000, live: true, integrity: true, segments };
+  }
+
+  /**
+   * A viewer fetches segment `seq`: the request takes one latency, the answer one
+   * latency plus the transfer at the viewer's downlink. Counted when served.
+   */
+  fetch(seq: number, downlinkBytesPerSec: number, kind: OriginKind, missReason?: string): Promise<Uint8Array | undefined> {
+    return new Promise((resolve) => {
+      this.sched.after(this.cfg.originLatencyMs, () => {
+        const t = this.sched.now();
+        if (seq > this.newestSeq(t)) return resolve(undefined);
+        this.servedBytes += this.cfg.segmentBytes;
+        if (t >= this.windowFromMs) {
+          this.windowBytes[kind] += this.cfg.segmentBytes;
+          this.windowRequests[kind]++;
+          if (missReason !== undefined) this.windowMissReasons.set(missReason, (this.windowMissReasons.get(missReason) ?? 0) + 1);
+        }
+        const bytes = this.content(seq);
+        const ms = this.cfg.originLatencyMs + (this.cfg.segmentBytes * 1000) / downlinkBytesPerSec;
+        this.sched.after(ms, () => resolve(bytes));
+      });
+    });
+  }
+
+  /** The real bytes of a segment: one shared buffer per segment (peers' copies are their own reassembled buffers). */
+  private content(seq: number): Uint8Array {
+    let b = this.bytesBySeq.get(seq);
+    if (!b) {
+      b = new Uint8Array(this.cfg.realBytes);
+      for (let i = 0; i < b.length; i++) b[i] = (i * 31 + seq) & 0xff;
+      this.bytesBySeq.set(seq, b);
+      for (const k of this.bytesBySeq.keys()) if (k < seq - 64) this.bytesBySeq.delete(k);
+    }
+    return b;
+  }
+}

@@ -1,0 +1,337 @@
+import { DEFAULT_CONFIG } from '../client/config.js';
+import { createTracker, trackerConfig } from '../origin-adapter/tracker.js';
+import { Metrics, percentile, round } from './metrics.js';
+import { Network, DEFAULT_NET } from './network.js';
+import { Origin } from './origin.js';
+import { Rng } from './rng.js';
+import { Scheduler } from './scheduler.js';
+import { Viewer, type ViewerSpec, type World } from './viewer.js';
+
+/** Every knob of a run; units in the names. See README.md for the model behind each. */
+export interface SimOptions {
+  readonly viewers: number;
+  readonly durationSec: number;
+  /** Share of viewers leaving per minute, in percent; as many new ones join. */
+  readonly churnPctPerMin: number;
+  /** Share of viewers that do not upload (uploadAllowed false). */
+  readonly noUploadShare: number;
+  readonly seed: number;
+  /** Steady window starts here (virtual s); default min(30, duration / 3). */
+  readonly warmupSec?: number;
+  /** The initial viewers join at uniform random times in [0, rampSec). */
+  readonly rampSec: number;
+  readonly bitrateMbps: number;
+  readonly segmentSec: number;
+  readonly uplinkMedianMbps: number;
+  /** Sigma of ln(uplink) around the median. */
+  readonly uplinkSigma: number;
+  /** Share of viewers on a slow uplink of `slowUplinkMbps` instead. */
+  readonly slowShare: number;
+  readonly slowUplinkMbps: number;
+  readonly downlinkMbps: number;
+  /** One-way access latency of each viewer, uniform; a pair's latency is the sum of both. */
+  readonly accessLatencyMsMin: number;
+  readonly accessLatencyMsMax: number;
+  readonly originLatencyMs: number;
+  /** The page's upload budget (client maxUploadBytesPerSec, default 2 MB/s = 16 Mbit/s); 0 = none. */
+  readonly budgetMbps: number;
+  /**
+   * Real bytes carried per segment (memory); its virtual size is bitrate * segment duration.
+   * Default 26,000 per segment second: below 25,000 the Swarm's absolute slow-peer floor
+   * (50,000 B/s, compared with rates measured in real bytes) would mark every peer slow.
+   */
+  readonly realBytes?: number;
+  /** How a viewer's connections share its uplink (network.ts). */
+  readonly uplinkSharing: 'fair' | 'fifo';
+  readonly announceIntervalMs: number;
+  /** Scheduler batching (see scheduler.ts); 0 = exact. */
+  readonly quantumMs: number;
+  /** Replace Math.random (used by Swarm.pickHolder) with the seeded PRNG during the run. */
+  readonly seedMathRandom: boolean;
+  /** Progress lines (to stderr in the CLI). */
+  readonly progress?: (line: string) => void;
+}
+
+export const DEFAULT_SIM: Omit<SimOptions, 'viewers' | 'durationSec'> = {
+  churnPctPerMin: 0,
+  noUploadShare: 0,
+  seed: 1,
+  rampSec: 10,
+  bitrateMbps: 4,
+  segmentSec: 2,
+  uplinkMedianMbps: 5,
+  uplinkSigma: 0.5,
+  slowShare: 0.1,
+  slowUplinkMbps: 1,
+  downlinkMbps: 25,
+  accessLatencyMsMin: 5,
+  accessLatencyMsMax: 40,
+  originLatencyMs: 30,
+  budgetMbps: (DEFAULT_CONFIG.maxUploadBytesPerSec * 8) / 1e6,
+  uplinkSharing: 'fair',
+  announceIntervalMs: 3000,
+  quantumMs: 1,
+  seedMathRandom: true,
+};
+
+export interface SimResult {
+  readonly viewers: number;
+  readonly durationSec: number;
+  readonly virtual: true;
+  readonly churnPctPerMin: number;
+  readonly noUploadShare: number;
+  readonly seed: number;
+  readonly offload: number | null;
+  readonly bound: number;
+  readonly continuity: number | null;
+  readonly lagSecP50: number | null;
+  readonly lagSecP95: number | null;
+  readonly holdBackSec: number;
+  readonly hopDepth: Record<string, number>;
+  readonly uploadRatio: { p50: number | null; p95: number | null; max: number | null };
+  readonly uploadRatioUploaders: { p50: number | null; p95: number | null; max: number | null };
+  readonly originSegmentBytes: number;
+  readonly segmentBytesToPlayers: number;
+  readonly stalls: number;
+  readonly stallSec: number;
+  readonly plays: number;
+  readonly wallSec: number;
+  readonly events: number;
+  readonly model: Record<string, unknown>;
+  readonly diagnostics: Record<string, unknown>;
+}
+
+const mbps = (x: number): number => (x * 1e6) / 8;
+
+export async function simulate(input: Partial<SimOptions> & { viewers: number; durationSec: number }): Promise<SimResult> {
+  const o: SimOptions = { ...DEFAULT_SIM, ...input };
+  validate(o);
+  const wallStart = performance.now();
+  const rng = new Rng(o.seed);
+  const mathRng = rng.fork();
+  const savedRandom = Math.random;
+  if (o.seedMathRandom) Math.random = () => mathRng.next();
+  try {
+    return await runWorld(o, rng, wallStart);
+  } finally {
+    Math.random = savedRandom;
+  }
+}
+
+async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<SimResult> {
+  const durationMs = o.durationSec * 1000;
+  const warmupMs = (o.warmupSec ?? Math.min(30, o.durationSec / 3)) * 1000;
+  const segmentMs = o.segmentSec * 1000;
+  const segmentBytes = Math.round(mbps(o.bitrateMbps) * o.segmentSec);
+  const realBytes = Math.min(segmentBytes, o.realBytes ?? Math.round(26_000 * o.segmentSec));
+  const sched = new Scheduler();
+  const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing });
+  const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, warmupMs);
+  const metrics = new Metrics(warmupMs);
+  const tracker = createTracker(trackerConfig({ announceIntervalMs: o.announceIntervalMs, p2p: true }, () => sched.now()));
+  const world: World = {
+    sched,
+    net,
+    tracker,
+    origin,
+    metrics,
+    viewers: new Map(),
+    player: { segmentMs, liveSyncSegments: 3, safetyMarginMs: DEFAULT_CONFIG.safetyMarginMs, maxPeerWaitMs: DEFAULT_CONFIG.maxPeerWaitMs },
+    maxPeers: DEFAULT_CONFIG.maxPeers,
+    budgetBytesPerSec: mbps(o.budgetMbps),
+    violations: new Map(),
+    seeders: [],
+    fetchersPerSegment: 1,
+  };
+
+  const viewerRng = rng.fork();
+  let serial = 0;
+  const spec = (uploads: boolean): ViewerSpec => {
+    const slow = viewerRng.next() < o.slowShare;
+    const up = slow ? o.slowUplinkMbps : viewerRng.lognormal(o.uplinkMedianMbps, o.uplinkSigma);
+    // Random ids, like PeerJS UUIDs: "the smaller id dials" is then random with respect to join order.
+    return {
+      id: `${viewerRng.hex(12)}-${(serial++).toString(36)}`,
+      uplinkBytesPerSec: mbps(up),
+      downlinkBytesPerSec: mbps(o.downlinkMbps),
+      accessLatencyMs: viewerRng.uniform(o.accessLatencyMsMin, o.accessLatencyMsMax),
+      uploads,
+    };
+  };
+
+  // Exactly round(share * N) viewers without upload; a leaver's replacement takes its setting, so the share stays exact.
+  const noUpload = Math.round(o.noUploadShare * o.viewers);
+  const flags = Array.from({ length: o.viewers }, (_, i) => i >= noUpload);
+  for (let i = flags.length - 1; i > 0; i--) {
+    const j = viewerRng.int(i + 1);
+    [flags[i], flags[j]] = [flags[j]!, flags[i]!];
+  }
+  const population: Viewer[] = [];
+  const departed: Viewer[] = [];
+  let capacity = 0;
+  for (const uploads of flags) {
+    const v = new Viewer(world, spec(uploads));
+    if (uploads) capacity += Math.min(v.spec.uplinkBytesPerSec, world.budgetBytesPerSec || Infinity);
+    population.push(v);
+    sched.at(viewerRng.uniform(0, o.rampSec * 1000), () => v.join());
+  }
+
+  // Churn: every leave is paired with a join (new id, new uplink), at a steady rate.
+  let joins = 0;
+  let leaves = 0;
+  const churnRng = rng.fork();
+  const perMin = (o.churnPctPerMin / 100) * o.viewers;
+  if (perMin > 0) {
+    const gapMs = 60_000 / perMin;
+    const churn = (): void => {
+      const i = churnRng.int(population.length);
+      const gone = population[i];
+      if (gone?.alive) {
+        gone.leave();
+        departed.push(gone);
+        leaves++;
+        const fresh = new Viewer(world, spec(gone.spec.uploads));
+        population[i] = fresh;
+        fresh.join();
+        joins++;
+      }
+      sched.after(gapMs, churn);
+    };
+    sched.at(o.rampSec * 1000 + churnRng.uniform(0, gapMs), churn);
+  }
+
+  const every = (ms: number, from: number, fn: () => void): void => {
+    const tick = (): void => {
+      fn();
+      sched.after(ms, tick);
+    };
+    sched.at(from, tick);
+  };
+  every(o.announceIntervalMs, o.announceIntervalMs, () => tracker.prune());
+  let linkSamples = 0;
+  let linkSum = 0;
+  every(1000, warmupMs, () => {
+    const now = sched.now();
+    const edge = origin.edgeSec(now);
+    for (const v of population) {
+      const head = v.alive ? v.player.playheadMs(now) : undefined;
+      if (head !== undefined) metrics.lag(edge - head / 1000);
+    }
+  });
+  every(10_000, warmupMs, () => {
+    for (const v of population) {
+      if (!v.alive) continue;
+      linkSum += v.readyLinks();
+      linkSamples++;
+    }
+  });
+  let peakHeap = 0;
+  let peakRss = 0;
+  every(10_000, 10_000, () => {
+    const mem = process.memoryUsage();
+    const heap = mem.heapUsed / 1e6;
+    peakHeap = Math.max(peakHeap, heap);
+    peakRss = Math.max(peakRss, mem.rss / 1e6);
+    const served = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss;
+    const off = metrics.bytesToPlayers > 0 ? 1 - served / metrics.bytesToPlayers : NaN;
+    o.progress?.(
+      `t=${(sched.now() / 1000).toFixed(0)}s wall=${((performance.now() - wallStart) / 1000).toFixed(1)}s events=${sched.events} heap=${heap.toFixed(0)}MB rss=${(mem.rss / 1e6).toFixed(0)}MB offload=${off.toFixed(4)} stalls=${metrics.stalls}/${metrics.plays}`,
+    );
+  });
+
+  await sched.run({ untilMs: durationMs, quantumMs: o.quantumMs });
+
+  let maxUtil = 0;
+  for (const v of [...departed, ...population]) if (!Number.isNaN(v.joinedAtMs)) maxUtil = Math.max(maxUtil, v.uplinkUtilization(sched.now()));
+  const ratios: number[] = [];
+  const uploaderRatios: number[] = [];
+  for (const v of [...departed, ...population]) {
+    const r = v.uploadRatio();
+    if (r === undefined) continue;
+    ratios.push(r);
+    if (v.spec.uploads) uploaderRatios.push(r);
+  }
+  const originBytes = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss;
+  const hopDepth: Record<string, number> = {};
+  for (const [h, n] of [...metrics.hops].sort((a, b) => a[0] - b[0])) hopDepth[h < 0 ? 'unknown' : String(h)] = n;
+  const demand = o.viewers * mbps(o.bitrateMbps);
+  const byId = new Map([...departed, ...population].map((v) => [v.id, v]));
+  const delays: Record<string, unknown> = {};
+  for (const [kind, h] of metrics.delays) delays[kind] = { n: h.count, p10: h.percentile(0.1), p50: h.percentile(0.5), p90: h.percentile(0.9) };
+  const dist = (xs: number[]) => ({ p50: round(percentile(xs, 0.5), 3), p95: round(percentile(xs, 0.95), 3), max: round(xs.length ? Math.max(...xs) : null, 3) });
+  return {
+    viewers: o.viewers,
+    durationSec: o.durationSec,
+    virtual: true,
+    churnPctPerMin: o.churnPctPerMin,
+    noUploadShare: o.noUploadShare,
+    seed: o.seed,
+    offload: metrics.bytesToPlayers > 0 ? round(1 - originBytes / metrics.bytesToPlayers) : null,
+    bound: round(1 - 1 / o.viewers),
+    continuity: metrics.plays > 0 ? round(1 - metrics.stalls / metrics.plays, 5) : null,
+    lagSecP50: metrics.lagPercentile(0.5),
+    lagSecP95: metrics.lagPercentile(0.95),
+    holdBackSec: (3 * segmentMs) / 1000,
+    hopDepth,
+    uploadRatio: dist(ratios),
+    uploadRatioUploaders: dist(uploaderRatios),
+    originSegmentBytes: originBytes,
+    segmentBytesToPlayers: metrics.bytesToPlayers,
+    stalls: metrics.stalls,
+    stallSec: round(metrics.stallMs / 1000, 3),
+    plays: metrics.plays,
+    wallSec: round((performance.now() - wallStart) / 1000, 2),
+    events: sched.events,
+    model: {
+      windowSec: [warmupMs / 1000, o.durationSec],
+      bitrateMbps: o.bitrateMbps,
+      segmentSec: o.segmentSec,
+      segmentBytes,
+      realBytesPerSegment: realBytes,
+      uplinkSharing: o.uplinkSharing,
+      uplink: `lognormal(median ${o.uplinkMedianMbps} Mbit/s, sigma ${o.uplinkSigma}); ${o.slowShare * 100}% at ${o.slowUplinkMbps} Mbit/s`,
+      downlinkMbps: o.downlinkMbps,
+      accessLatencyMs: [o.accessLatencyMsMin, o.accessLatencyMsMax],
+      originLatencyMs: o.originLatencyMs,
+      budgetMbps: o.budgetMbps,
+      maxPeers: world.maxPeers,
+      rampSec: o.rampSec,
+      quantumMs: o.quantumMs,
+      /** Upload capacity of the uploading viewers over the swarm's demand (N x bitrate): offload cannot exceed it. */
+      uploadCapacityRatio: round(capacity / demand, 3),
+    },
+    diagnostics: {
+      originBytesByKind: { ...origin.windowBytes },
+      originRequestsByKind: { ...origin.windowRequests },
+      originMissReasons: Object.fromEntries(origin.windowMissReasons),
+      playerRequests: { fromStore: metrics.requestsStore, afterWaitingForPeer: metrics.requestsPeerWait, fromOrigin: metrics.requestsOrigin },
+      meanReadyLinks: linkSamples > 0 ? round(linkSum / linkSamples, 2) : null,
+      trackerSwarmSize: Object.values(tracker.swarmSizes())[0] ?? 0,
+      /** Seconds from a segment's availability at the origin (see metrics.ts DelayKind). */
+      delaysSec: delays,
+      seeders: {
+        fetchersPerSegment: world.fetchersPerSegment,
+        uplinkMbps: world.seeders.map((id) => round(((byId.get(id)?.spec.uplinkBytesPerSec ?? NaN) * 8) / 1e6, 1)),
+      },
+      joins,
+      leaves,
+      protocolViolations: Object.fromEntries(world.violations),
+      maxUplinkUtilization: round(maxUtil, 4),
+      peakHeapMB: round(peakHeap, 0),
+      peakRssMB: round(peakRss, 0),
+    },
+  };
+}
+
+function validate(o: SimOptions): void {
+  const need = (ok: boolean, msg: string): void => {
+    if (!ok) throw new RangeError(`simulate: ${msg}`);
+  };
+  need(Number.isInteger(o.viewers) && o.viewers >= 1, 'viewers must be an integer >= 1');
+  need(o.durationSec > 0, 'duration must be > 0');
+  need(o.churnPctPerMin >= 0, 'churn must be >= 0');
+  need(o.noUploadShare >= 0 && o.noUploadShare <= 1, 'no-upload share must be in [0, 1]');
+  need(o.realBytes === undefined || (o.realBytes >= 1 && o.realBytes <= 64 * 1024), 'realBytes must be in [1, 65536] (one frame per segment)');
+  need(o.uplinkSharing === 'fair' || o.uplinkSharing === 'fifo', "uplink sharing must be 'fair' or 'fifo'");
+  need(o.bitrateMbps > 0 && o.segmentSec > 0, 'bitrate and segment duration must be > 0');
+}

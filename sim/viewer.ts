@@ -1,0 +1,327 @@
+import { DEFAULT_CONFIG } from '../client/config.js';
+import { PeerLink, type PullResult } from '../client/peer-link.js';
+import { emptyStats } from '../client/stats.js';
+import { SegmentStore } from '../client/store.js';
+import { Swarm } from '../client/swarm.js';
+import { UploadBudget } from '../client/upload-budget.js';
+import type { Tracker } from '../origin-adapter/tracker.js';
+import type { TrackerPeers } from '../protocol/tracker.js';
+import type { DelayKind, Metrics } from './metrics.js';
+import type { Host, Network, SimChannel } from './network.js';
+import { SWARM_ID, type Origin } from './origin.js';
+import { Player, type PlayerConfig } from './player.js';
+import type { Scheduler } from './scheduler.js';
+
+/** What all viewers share: the clock, the network, the tracker, the origin, the counters. */
+export interface World {
+  readonly sched: Scheduler;
+  readonly net: Network;
+  readonly tracker: Tracker;
+  readonly origin: Origin;
+  readonly metrics: Metrics;
+  /** Viewers present now, by peer id. */
+  readonly viewers: Map<string, Viewer>;
+  readonly player: PlayerConfig;
+  readonly maxPeers: number;
+  /** The page's upload budget in virtual bytes/s (client config maxUploadBytesPerSec); 0 = none. */
+  readonly budgetBytesPerSec: number;
+  /** Links closed for a protocol violation, by reason (should stay empty). */
+  readonly violations: Map<string, number>;
+  /** The last tracker answer's origin fetchers (for the report). */
+  seeders: readonly string[];
+  fetchersPerSegment: number;
+}
+
+export interface ViewerSpec {
+  readonly id: string;
+  readonly uplinkBytesPerSec: number;
+  readonly downlinkBytesPerSec: number;
+  readonly accessLatencyMs: number;
+  readonly uploads: boolean;
+}
+
+/** How long a PeerJS data connection takes to open: signaling offer/answer through the server, ICE, DTLS, SCTP. */
+function connectDelayMs(latencyMs: number, originLatencyMs: number): number {
+  return 4 * originLatencyMs + 100 + 9 * latencyMs;
+}
+
+/**
+ * The page-side PeerLink with one observation added: which peer a pulled copy came
+ * from, to count hops from the origin. The protocol is PeerLink's, unchanged.
+ */
+class SimLink extends PeerLink {
+  constructor(
+    peerId: string,
+    ch: SimChannel,
+    swarm: Swarm,
+    clock: Scheduler['clock'],
+    private readonly onPeerCopy: (peerId: string, id: string) => void,
+  ) {
+    super(peerId, SWARM_ID, ch, swarm, DEFAULT_CONFIG, clock);
+  }
+
+  override pull(id: string, timeoutMs: number, expectedBytes?: number, signal?: AbortSignal): Promise<PullResult> {
+    return super.pull(id, timeoutMs, expectedBytes, signal).then((r) => {
+      if (r.ok) this.onPeerCopy(this.peerId, id);
+      return r;
+    });
+  }
+}
+
+/**
+ * One viewer: a page running the unchanged Swarm and PeerLinks, its tracker
+ * client and mesh (as client/relaycast.ts and client/mesh.ts do it), its
+ * service worker's origin fallback, and a player.
+ */
+export class Viewer {
+  readonly stats = emptyStats();
+  readonly host: Host;
+  readonly swarm: Swarm;
+  readonly player: Player;
+  /** Hop count of the copy held of each segment (by seq): 0 = from the origin. */
+  readonly hops = new Map<number, number>();
+  private readonly store: SegmentStore;
+  private readonly budget: UploadBudget;
+  private readonly dialing = new Set<string>();
+  private readonly banned = new Set<string>();
+  private present = false;
+  private readonly scale: number;
+  joinedAtMs = NaN;
+  leftAtMs = NaN;
+
+  constructor(
+    private readonly w: World,
+    readonly spec: ViewerSpec,
+  ) {
+    this.host = w.net.host(spec.uplinkBytesPerSec, spec.accessLatencyMs);
+    this.scale = w.net.cfg.payloadScale;
+    const clock = w.sched.clock;
+    // Byte caps are in real bytes: scale the page's virtual caps down.
+    this.store = new SegmentStore({
+      maxBytes: Math.floor(DEFAULT_CONFIG.maxStoreBytes / 4 / this.scale),
+      keepSegments: DEFAULT_CONFIG.keepSegments,
+    });
+    this.budget = new UploadBudget(w.budgetBytesPerSec / this.scale, () => clock.now(), (ms) => w.sched.sleep(ms));
+    this.swarm = new Swarm(
+      SWARM_ID,
+      DEFAULT_CONFIG,
+      this.store,
+      {
+        selfId: () => (this.present ? spec.id : undefined),
+        originFetch: (url) => this.originFetchForSwarm(url),
+        stats: this.stats,
+        uploadsInFlight: () => this.uploadsInFlight(),
+        uploadAllowed: () => spec.uploads,
+        throttle: (n) => this.budget.take(n),
+        // Integrity is tested elsewhere; here every copy is genuine.
+        verify: () => Promise.resolve('ok'),
+        onBadPeer: (peerId, reason) => this.ban(peerId, reason),
+      },
+      clock,
+    );
+    this.player = new Player(w.player, {
+      now: () => clock.now(),
+      after: (ms, fn) => void w.sched.after(ms, fn),
+      load: (seq, deadlineMs) => this.load(seq, deadlineMs),
+      onPlay: (ok) => {
+        if (!w.metrics.inWindow(clock.now())) return;
+        w.metrics.plays++;
+        if (!ok) w.metrics.stalls++;
+      },
+      onStallEnd: (ms) => {
+        if (w.metrics.inWindow(clock.now())) w.metrics.stallMs += ms;
+      },
+      alive: () => this.present,
+    });
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get alive(): boolean {
+    return this.present;
+  }
+
+  readyLinks(): number {
+    let n = 0;
+    for (const l of this.swarm.links.values()) if (l.isReady) n++;
+    return n;
+  }
+
+  /** uploaded / downloaded segment bytes so far (undefined before any download). */
+  uploadRatio(): number | undefined {
+    const down = this.stats.peerBytes + this.stats.originBytes;
+    return down > 0 ? this.stats.uploadedBytes / down : undefined;
+  }
+
+  /** Bytes that left this viewer's uplink over what its uplink could carry while it was present (must stay <= 1). */
+  uplinkUtilization(nowMs: number): number {
+    const end = Number.isNaN(this.leftAtMs) ? nowMs : this.leftAtMs;
+    const capacity = (this.spec.uplinkBytesPerSec * Math.max(0, end - this.joinedAtMs)) / 1000;
+    return capacity > 0 ? this.host.sentBytes / capacity : 0;
+  }
+
+  join(): void {
+    this.present = true;
+    this.joinedAtMs = this.w.sched.now();
+    this.w.viewers.set(this.id, this);
+    this.refreshPlaylist();
+    this.announce();
+  }
+
+  leave(): void {
+    if (!this.present) return;
+    this.present = false;
+    this.leftAtMs = this.w.sched.now();
+    this.w.viewers.delete(this.id);
+    this.swarm.destroy();
+  }
+
+  // ---- the page's tracker client and mesh (client/tracker-client.ts, client/relaycast.ts onPeers, client/mesh.ts) ----
+
+  private announce(): void {
+    if (!this.present) return;
+    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads });
+    const rtt = 2 * this.w.origin.cfg.originLatencyMs;
+    this.w.sched.after(rtt, () => this.onPeers(answer));
+    this.w.sched.after(answer.announceIntervalMs, () => this.announce());
+  }
+
+  private onPeers(a: TrackerPeers): void {
+    if (!this.present) return;
+    const swarm = this.swarm;
+    if (!a.p2p) {
+      for (const l of [...swarm.links.values()]) l.close('p2p switched off');
+      return;
+    }
+    swarm.setSwarmView(a.seeders.filter((s) => !this.banned.has(s)), a.fetchersPerSegment, a.swarmSize);
+    this.w.seeders = a.seeders;
+    this.w.fetchersPerSegment = a.fetchersPerSegment;
+    const self = this.id;
+    for (const remote of a.peers) {
+      if (swarm.links.size >= this.w.maxPeers) break;
+      // One connection per pair: the smaller id dials, the larger one waits to be dialed.
+      if (remote === self || swarm.links.has(remote) || remote < self || this.banned.has(remote)) continue;
+      this.dial(remote);
+    }
+  }
+
+  private dial(remoteId: string): void {
+    if (this.dialing.has(remoteId)) return;
+    this.dialing.add(remoteId);
+    const sched = this.w.sched;
+    const remote = this.w.viewers.get(remoteId);
+    const latency = this.spec.accessLatencyMs + (remote?.spec.accessLatencyMs ?? 30);
+    const delay = connectDelayMs(latency, this.w.origin.cfg.originLatencyMs);
+    sched.after(delay, () => {
+      const r = this.w.viewers.get(remoteId);
+      if (!this.present || !r) {
+        // connect() to a peer that is gone fails silently: the mesh gives up after connectTimeoutMs.
+        sched.after(Math.max(0, DEFAULT_CONFIG.connectTimeoutMs - delay), () => this.dialing.delete(remoteId));
+        return;
+      }
+      this.dialing.delete(remoteId);
+      const [mine, theirs] = this.w.net.pair(this.host, r.host);
+      r.attach(this.id, theirs);
+      this.attach(remoteId, mine);
+    });
+  }
+
+  /** client/relaycast.ts attach(): refuse when full or banned; else a PeerLink over the channel. */
+  attach(remoteId: string, ch: SimChannel): void {
+    if (!this.present || this.swarm.links.size >= this.w.maxPeers || this.banned.has(remoteId)) {
+      ch.close();
+      return;
+    }
+    const link = new SimLink(remoteId, ch, this.swarm, this.w.sched.clock, (peerId, id) => this.onPeerCopy(peerId, id));
+    ch.onData = (d) => link.receive(d);
+    ch.onClose = () => link.close('closed');
+    this.swarm.addLink(link);
+    link.start();
+  }
+
+  private ban(peerId: string, reason: string): void {
+    this.w.violations.set(reason, (this.w.violations.get(reason) ?? 0) + 1);
+    if (!this.banned.has(peerId)) {
+      this.banned.add(peerId);
+      this.stats.bannedPeers++;
+    }
+    this.swarm.links.get(peerId)?.close(`banned: ${reason}`);
+  }
+
+  private uploadsInFlight(): number {
+    let n = 0;
+    for (const l of this.swarm.links.values()) n += l.activeUploads;
+    return n;
+  }
+
+  private onPeerCopy(peerId: string, id: string): void {
+    const seq = this.w.origin.seqOf(id);
+    const src = this.w.viewers.get(peerId)?.hops.get(seq);
+    this.hops.set(seq, src === undefined ? -1 : src + 1);
+    this.noteDelay('peerCopy', seq);
+  }
+
+  private noteDelay(kind: DelayKind, seq: number): void {
+    const o = this.w.origin;
+    const at = o.availableAtMs(seq);
+    if (this.w.metrics.inWindow(at)) this.w.metrics.delay(kind, (this.w.sched.now() - at) / 1000);
+  }
+
+  // ---- the service worker and the player ----
+
+  private refreshPlaylist(): void {
+    if (!this.present) return;
+    const sched = this.w.sched;
+    const o = this.w.origin;
+    const p = o.playlist(sched.now() + o.cfg.originLatencyMs);
+    sched.after(2 * o.cfg.originLatencyMs, () => {
+      if (!this.present) return;
+      const newest = p.segments[p.segments.length - 1]?.seq ?? -1;
+      for (const seq of this.hops.keys()) if (seq < newest - 2 * DEFAULT_CONFIG.keepSegments) this.hops.delete(seq);
+      this.swarm.onPlaylist(p);
+      this.player.onPlaylist(newest);
+    });
+    sched.after(o.cfg.segmentMs, () => this.refreshPlaylist());
+  }
+
+  /** The Swarm asks the worker to fetch a segment it owns (rc-origin-fetch). */
+  private async originFetchForSwarm(url: string): Promise<Uint8Array | undefined> {
+    const seq = this.w.origin.seqOf(url);
+    const bytes = await this.w.origin.fetch(seq, this.spec.downlinkBytesPerSec, 'owner');
+    if (bytes) {
+      this.hops.set(seq, 0);
+      this.noteDelay('ownerCopy', seq);
+    }
+    return bytes;
+  }
+
+  /** The player's segment request through the worker: the page (Swarm.get) within the deadline, else the origin. */
+  private async load(seq: number, deadlineMs: number): Promise<void> {
+    const o = this.w.origin;
+    const m = this.w.metrics;
+    const id = o.url(seq);
+    const inStore = this.store.has(id);
+    this.noteDelay('playerRequest', seq);
+    const r = await this.swarm.get(id, seq, deadlineMs);
+    if (!this.present) return;
+    const now = this.w.sched.now();
+    if (r.hit) {
+      if (m.inWindow(now)) {
+        if (inStore) m.requestsStore++;
+        else m.requestsPeerWait++;
+      }
+      m.delivered(now, o.cfg.segmentBytes, this.hops.get(seq) ?? -1);
+      return;
+    }
+    const bytes = await o.fetch(seq, this.spec.downlinkBytesPerSec, deadlineMs === 0 ? 'startup' : 'miss', r.reason);
+    if (!this.present) return;
+    const t = this.w.sched.now();
+    if (m.inWindow(t)) m.requestsOrigin++;
+    m.delivered(t, o.cfg.segmentBytes, 0);
+    if (!bytes) return;
+    this.hops.set(seq, 0);
+    this.swarm.onOriginCopy(id, seq, bytes);
+  }
+}
