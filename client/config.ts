@@ -28,6 +28,8 @@ export interface RelaycastConfig {
   readonly maxStoreBytes: number;
   /** Segments behind the newest one kept in the store (the live window plus slack). */
   readonly keepSegments: number;
+  /** A copy this many hops from the origin is not relayed further (every hop adds relay time). */
+  readonly maxHops: number;
   /** How many peers fetch each new segment from the origin for the swarm (rendezvous-hash owners). */
   readonly originFetchers: number;
   /** Serve segments to other viewers (also switched off when the browser asks to save data). */
@@ -65,6 +67,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   maxPeerWaitMs: 6000,
   maxStoreBytes: 64 * 1024 * 1024,
   keepSegments: 12,
+  maxHops: 8,
   originFetchers: 1,
   upload: true,
   maxUploadBytesPerSec: 2_000_000,

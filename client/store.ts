@@ -5,6 +5,8 @@ export interface StoredSegment {
   readonly seq: number;
   readonly bytes: Uint8Array;
   readonly source: SegmentSource;
+  /** Hops from the origin: 0 when this page fetched it from the origin. */
+  readonly hop: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MissReason, SegmentInfo } from '../protocol/peer.js';
+import { MAX_HOP, type MissReason, type SegmentInfo } from '../protocol/peer.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { RelaycastConfig } from './config.js';
 import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
@@ -8,7 +8,7 @@ import type { SegmentStore, SegmentSource } from './store.js';
 import type { Verdict } from './integrity.js';
 import { realClock, type Clock } from './clock.js';
 
-export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'>;
+export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> & Partial<Pick<RelaycastConfig, 'maxHops'>>;
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -22,6 +22,8 @@ export interface SwarmEnv {
   readonly uploadAllowed: () => boolean;
   /** The viewer's upload budget. */
   readonly throttle: (bytes: number) => Promise<void>;
+  /** Observes every copy stored, with its hop count (measurement: the simulator's hop histogram). */
+  readonly onStored?: (id: string, hop: number) => void;
   /** Checks peer bytes against the origin's published hash. */
   readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
   /** A peer sent bytes that failed verification: drop it and never use it again. */
@@ -112,7 +114,7 @@ export class Swarm implements LinkHandler {
   onOriginCopy(id: string, seq: number, bytes: Uint8Array): void {
     this.env.stats.originBytes += bytes.byteLength;
     this.env.stats.deliveredOriginBytes += bytes.byteLength;
-    this.keep(id, seq, bytes, 'origin');
+    this.keep(id, seq, bytes, 'origin', 0);
   }
 
   /** The player asked for `id`. Answer from the store or a peer within `deadlineMs`, or miss. */
@@ -156,7 +158,7 @@ export class Swarm implements LinkHandler {
   }
 
   onReady(link: PeerLink): void {
-    const have = this.store.list().map((s) => ({ id: s.id, seq: s.seq, bytes: s.bytes.byteLength }));
+    const have = this.store.list().map((s) => ({ id: s.id, seq: s.seq, bytes: s.bytes.byteLength, hop: s.hop }));
     if (have.length > 0) link.announce(have);
   }
 
@@ -245,7 +247,7 @@ export class Swarm implements LinkHandler {
       const job = this.env.originFetch(url).then((bytes) => {
         if (!bytes) return false;
         this.env.stats.originBytes += bytes.byteLength;
-        this.keep(id, seq, bytes, 'origin');
+        this.keep(id, seq, bytes, 'origin', 0);
         return true;
       });
       this.track(id, job);
@@ -273,7 +275,8 @@ export class Swarm implements LinkHandler {
   private pull(link: PeerLink, id: string, seq: number, timeoutMs: number): Promise<boolean> {
     const running = this.inflight.get(id);
     if (running) return running;
-    const job = link.pull(id, timeoutMs, link.remoteHas.get(id)?.bytes).then(async (r) => {
+    const announced = link.remoteHas.get(id);
+    const job = link.pull(id, timeoutMs, announced?.bytes).then(async (r) => {
       if (!r.ok) return false;
       this.env.stats.peerBytes += r.bytes.byteLength;
       // Nothing from a peer is stored (so served to the player or others) before it matches the origin's hash.
@@ -287,7 +290,7 @@ export class Swarm implements LinkHandler {
         this.env.stats.unverifiedSegments++;
         return false;
       }
-      this.keep(id, seq, r.bytes, 'peer');
+      this.keep(id, seq, r.bytes, 'peer', Math.min(MAX_HOP, (announced?.hop ?? MAX_HOP - 1) + 1));
       return true;
     });
     this.track(id, job);
@@ -303,14 +306,15 @@ export class Swarm implements LinkHandler {
   }
 
   /** Store and tell every peer. */
-  private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource): void {
-    if (!this.store.put({ id, seq, bytes, source })) return;
+  private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource, hop: number): void {
+    if (!this.store.put({ id, seq, bytes, source, hop })) return;
+    this.env.onStored?.(id, hop);
     const dur = this.known.get(id)?.durationSec;
     if (dur !== undefined && dur > 0) {
       const r = bytes.byteLength / dur;
       this.bitrateBytesPerSec = this.bitrateBytesPerSec === undefined ? r : 0.8 * this.bitrateBytesPerSec + 0.2 * r;
     }
-    const have = [{ id, seq, bytes: bytes.byteLength }];
+    const have = [{ id, seq, bytes: bytes.byteLength, hop }];
     for (const l of this.links.values()) if (l.isReady) l.announce(have);
     const w = this.waiters.get(id);
     if (w) for (const wake of w) wake();
@@ -323,12 +327,18 @@ export class Swarm implements LinkHandler {
     return rate < Math.max(MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * this.bitrateBytesPerSec);
   }
 
-  /** A ready peer that announced `id`: not slow or failing if possible, then least busy, then fastest. */
+  /**
+   * A ready peer that announced `id`: not slow or failing if possible, then least busy, then
+   * nearest the origin (every hop adds relay time), then fastest.
+   */
   private pickHolder(id: string): PeerLink | undefined {
-    const score = (l: PeerLink): number => (this.isSlow(l) ? 1000 : 0) + l.activePulls * 10 - Math.min(9, (l.throughput ?? 0) / 1e6);
+    const score = (l: PeerLink): number =>
+      (this.isSlow(l) ? 1000 : 0) + l.activePulls * 10 + Math.min(9, l.remoteHas.get(id)?.hop ?? 9) - Math.min(0.9, (l.throughput ?? 0) / 1e7);
     let best: PeerLink | undefined;
+    const maxHops = this.cfg.maxHops ?? MAX_HOP;
     for (const l of this.links.values()) {
-      if (!l.isReady || !l.remoteHas.has(id)) continue;
+      // Depth is bounded: a copy already maxHops from the origin is not relayed further.
+      if (!l.isReady || !l.remoteHas.has(id) || (l.remoteHas.get(id)?.hop ?? 0) >= maxHops) continue;
       if (!best || score(l) < score(best) || (score(l) === score(best) && Math.random() < 0.5)) best = l;
     }
     return best;

@@ -13,7 +13,12 @@ export interface SegmentInfo {
   /** Media sequence number, used to keep only the live window. */
   readonly seq: number;
   readonly bytes: number;
+  /** Hops from the origin of the announcer's copy: 0 = it fetched it from the origin itself. */
+  readonly hop?: number;
 }
+
+/** Copies further than this from the origin are not announced (and not relayed further). */
+export const MAX_HOP = 32;
 
 export type PeerMessage =
   /** First message on a connection: which swarm this connection serves. */
@@ -37,7 +42,9 @@ function parseSegmentInfo(v: unknown): SegmentInfo | undefined {
   const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
   const bytes = readInt(v, 'bytes', 1, LIMITS.segmentBytes);
   if (seq === undefined || bytes === undefined) return undefined;
-  return { id, seq, bytes };
+  if (v['hop'] === undefined) return { id, seq, bytes };
+  const hop = readInt(v, 'hop', 0, MAX_HOP);
+  return hop === undefined ? undefined : { id, seq, bytes, hop };
 }
 
 /** Parses one text message from a peer. Takes the raw string so size is checked before JSON.parse. */

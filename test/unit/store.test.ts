@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SegmentStore } from '../../client/store.js';
 
-const seg = (seq: number, size = 10) => ({ id: `s${seq}`, seq, bytes: new Uint8Array(size), source: 'origin' as const });
+const seg = (seq: number, size = 10) => ({ id: `s${seq}`, seq, bytes: new Uint8Array(size), source: 'origin' as const, hop: 0 });
 
 test('keeps only the live window behind the newest segment', () => {
   const s = new SegmentStore({ maxBytes: 1e9, keepSegments: 3 });
