@@ -41,6 +41,8 @@ const MAX_REMOTE_HAVE = 256;
  * channel noticing for many seconds) and the link is closed after DEAD_MS.
  */
 export const KEEPALIVE_MS = 1500;
+/** Round-trip time is measured on connect and then this often. */
+const PING_EVERY_MS = 10_000;
 export const SILENT_MS = 4000;
 const DEAD_MS = 10_000;
 /** Timeouts after which a peer counts as failing, and how long that is remembered. */
@@ -68,6 +70,10 @@ export class PeerLink {
   private rateEwma: number | undefined;
   private lastHeardMs: number;
   private lastSentMs: number;
+  private rttEwma: number | undefined;
+  private pingN = 0;
+  private pingSentMs = 0;
+  private lastPingMs = -Infinity;
   private strikes = 0;
   private lastStrikeMs = 0;
 
@@ -93,10 +99,21 @@ export class PeerLink {
     return this.clock.now() - this.lastHeardMs;
   }
 
-  /** Called periodically (every KEEPALIVE_MS or so) by the owner of the link: liveness both ways. */
+  /** Smoothed round-trip time to this peer in ms, undefined before the first pong. */
+  get rttMs(): number | undefined {
+    return this.rttEwma;
+  }
+
+  /** Called periodically (every KEEPALIVE_MS or so) by the owner of the link: liveness both ways, and RTT. */
   keepalive(): void {
     if (this.closed) return;
     if (this.silentMs > DEAD_MS) return this.close('silent');
+    if (this.ready && this.clock.now() - this.lastPingMs >= PING_EVERY_MS) {
+      this.lastPingMs = this.pingSentMs = this.clock.now();
+      this.pingN = (this.pingN + 1) >>> 0;
+      this.sendMsg({ type: 'ping', n: this.pingN });
+      return;
+    }
     if (this.ready && this.clock.now() - this.lastSentMs >= KEEPALIVE_MS) this.sendMsg({ type: 'have', segments: [] });
   }
 
@@ -224,6 +241,15 @@ export class PeerLink {
         return;
       case 'cancel':
         this.uploads.delete(m.reqId);
+        return;
+      case 'ping':
+        return this.sendMsg({ type: 'pong', n: m.n });
+      case 'pong':
+        if (m.n === this.pingN && this.pingSentMs > 0) {
+          const rtt = this.clock.now() - this.pingSentMs;
+          this.rttEwma = this.rttEwma === undefined ? rtt : 0.7 * this.rttEwma + 0.3 * rtt;
+          this.pingSentMs = 0;
+        }
         return;
       case 'miss': {
         const p = this.pending.get(m.reqId);

@@ -329,11 +329,15 @@ export class Swarm implements LinkHandler {
 
   /**
    * A ready peer that announced `id`: not slow or failing if possible, then least busy, then
-   * nearest the origin (every hop adds relay time), then fastest.
+   * nearest the origin (every hop adds relay time) and by ping, then fastest.
    */
   private pickHolder(id: string): PeerLink | undefined {
     const score = (l: PeerLink): number =>
-      (this.isSlow(l) ? 1000 : 0) + l.activePulls * 10 + Math.min(9, l.remoteHas.get(id)?.hop ?? 9) - Math.min(0.9, (l.throughput ?? 0) / 1e7);
+      (this.isSlow(l) ? 1000 : 0) +
+      l.activePulls * 10 +
+      Math.min(9, l.remoteHas.get(id)?.hop ?? 9) +
+      Math.min(5, (l.rttMs ?? 100) / 100) -
+      Math.min(0.9, (l.throughput ?? 0) / 1e7);
     let best: PeerLink | undefined;
     const maxHops = this.cfg.maxHops ?? MAX_HOP;
     for (const l of this.links.values()) {

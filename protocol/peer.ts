@@ -28,7 +28,10 @@ export type PeerMessage =
   /** Ask for one segment's bytes; answered by chunk frames with the same reqId, or `miss`. */
   | { readonly type: 'request'; readonly reqId: number; readonly id: string }
   | { readonly type: 'cancel'; readonly reqId: number }
-  | { readonly type: 'miss'; readonly reqId: number; readonly reason: MissReason };
+  | { readonly type: 'miss'; readonly reqId: number; readonly reason: MissReason }
+  /** Round-trip measurement: the receiver echoes `n` in a pong at once. */
+  | { readonly type: 'ping'; readonly n: number }
+  | { readonly type: 'pong'; readonly n: number };
 
 export type MissReason = 'not-found' | 'busy' | 'no-upload';
 const MISS_REASONS: readonly MissReason[] = ['not-found', 'busy', 'no-upload'];
@@ -85,6 +88,12 @@ export function parsePeerMessage(text: string): Result<PeerMessage> {
       const known = MISS_REASONS.find((r) => r === reason);
       if (reqId === undefined || known === undefined) return err('bad miss');
       return ok({ type: 'miss', reqId, reason: known });
+    }
+    case 'ping':
+    case 'pong': {
+      const n = readInt(v, 'n', 0, MAX_REQ_ID);
+      if (n === undefined) return err(`bad ${v['type']}`);
+      return ok(v['type'] === 'ping' ? { type: 'ping', n } : { type: 'pong', n });
     }
     default:
       return err('unknown type');

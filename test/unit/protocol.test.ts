@@ -14,6 +14,9 @@ test('peer messages round-trip', () => {
     { type: 'request', reqId: 7, id: 'http://x/a.ts' },
     { type: 'cancel', reqId: 7 },
     { type: 'miss', reqId: 7, reason: 'busy' },
+    { type: 'ping', n: 3 },
+    { type: 'pong', n: 3 },
+    { type: 'have', segments: [{ id: 'http://x/b.ts', seq: 5, bytes: 10, hop: 2 }] },
   ];
   for (const m of msgs) assert.deepEqual(parsePeerMessage(encodePeerMessage(m)), { ok: true, value: m });
 });
@@ -31,6 +34,8 @@ test('hostile peer messages are rejected, never thrown', () => {
     '{"type":"request","reqId":1.5,"id":"a"}',
     '{"type":"request","reqId":1,"id":"has space"}',
     '{"type":"miss","reqId":1,"reason":"whatever"}',
+    '{"type":"ping","n":-1}',
+    '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"hop":33}]}',
     '{"type":"__proto__"}',
     'x'.repeat(LIMITS.controlMessageChars + 1),
   ];
