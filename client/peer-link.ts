@@ -41,10 +41,10 @@ const MAX_REMOTE_HAVE = 256;
  * channel noticing for many seconds) and the link is closed after DEAD_MS.
  */
 export const KEEPALIVE_MS = 1500;
-/** Round-trip time is measured on connect and then this often. */
-const PING_EVERY_MS = 10_000;
 export const SILENT_MS = 4000;
 const DEAD_MS = 10_000;
+/** Round-trip time is measured on connect and then this often. */
+const PING_EVERY_MS = 10_000;
 /** Timeouts after which a peer counts as failing, and how long that is remembered. */
 const STRIKES_TO_FAIL = 2;
 const STRIKE_MEMORY_MS = 60_000;

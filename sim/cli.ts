@@ -5,6 +5,7 @@
  * Runs a live stream through N simulated viewers in virtual time with the real
  * Swarm, PeerLink and tracker code, and prints one JSON object.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SIM, simulate, type SimOptions } from './run.js';
@@ -27,6 +28,7 @@ const numeric: Record<string, keyof SimOptions> = {
   'budget-mbps': 'budgetMbps',
   'real-bytes': 'realBytes',
   'quantum-ms': 'quantumMs',
+  'wire-chunk-bytes': 'wireChunkBytes',
 };
 
 const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
@@ -43,6 +45,7 @@ const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --downlink-mbps X       viewer downlink for origin fetches (default ${DEFAULT_SIM.downlinkMbps})
   --budget-mbps X         the page's upload budget (client maxUploadBytesPerSec; default ${DEFAULT_SIM.budgetMbps}); 0 = none
   --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
+  --wire-chunk-bytes N    virtual payload per frame on the wire (default 65536, the page's frame size)
   --real-bytes N          real bytes carried per segment (default 26000 x segment seconds; see README)
   --quantum-ms X          scheduler batching window (default ${DEFAULT_SIM.quantumMs}; 0 = exact)
   --no-seed-math-random   leave Math.random (Swarm.pickHolder) unseeded
@@ -74,10 +77,24 @@ async function main(): Promise<void> {
   if (typeof sharing === 'string') (input as Record<string, unknown>)['uplinkSharing'] = sharing;
   if (values['quiet'] !== true) input['progress'] = (line: string) => process.stderr.write(`${line}\n`);
   const result = await simulate(input as unknown as Parameters<typeof simulate>[0]);
-  const text = JSON.stringify(result, null, 2);
+  const text = JSON.stringify({ ...result, code: codeVersion() }, null, 2);
   console.log(text);
   const file = values['json'];
   if (typeof file === 'string') writeFileSync(file, `${text}\n`);
+}
+
+/** Which client code ran: results depend on it. */
+function codeVersion(): { commit: string; modified: string[] } | null {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const modified = git('status', '--porcelain', '--', 'client', 'protocol', 'origin-adapter/tracker.ts', 'origin-adapter/config.ts', 'sim')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => l.slice(3));
+    return { commit: git('rev-parse', '--short', 'HEAD').trim(), modified };
+  } catch {
+    return null;
+  }
 }
 
 main().catch((e: unknown) => {

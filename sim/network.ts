@@ -1,5 +1,6 @@
 import type { Channel } from '../client/peer-link.js';
-import { FRAME_HEADER_BYTES } from '../protocol/framing.js';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from '../protocol/framing.js';
+import { LIMITS } from '../protocol/limits.js';
 import type { Scheduler } from './scheduler.js';
 
 /**
@@ -19,6 +20,14 @@ import type { Scheduler } from './scheduler.js';
 export interface NetConfig {
   /** Virtual bytes per real payload byte of a binary frame. */
   readonly payloadScale: number;
+  /**
+   * Virtual payload bytes per frame on the wire. A page sends a segment as frames of
+   * 64 KiB (LIMITS.chunkPayloadBytes); the sim's few real bytes fit one frame, so the
+   * channel splits it again into valid frames of this virtual size: the receiver then
+   * hears from the sender as often as it would (PeerLink liveness), and concurrent
+   * uploads interleave at frame granularity.
+   */
+  readonly wireChunkBytes: number;
   /** Per-message transport overhead (SCTP + DTLS + UDP/IP headers), virtual bytes. */
   readonly messageOverheadBytes: number;
   /** `drained()` resolves at or below this many buffered bytes (the page's bufferedAmountLowThreshold). */
@@ -32,7 +41,13 @@ export interface NetConfig {
   readonly sharing: 'fair' | 'fifo';
 }
 
-export const DEFAULT_NET: NetConfig = { payloadScale: 1, messageOverheadBytes: 40, lowWaterBytes: 256 * 1024, sharing: 'fair' };
+export const DEFAULT_NET: NetConfig = {
+  payloadScale: 1,
+  wireChunkBytes: LIMITS.chunkPayloadBytes,
+  messageOverheadBytes: 40,
+  lowWaterBytes: 256 * 1024,
+  sharing: 'fair',
+};
 
 interface Msg {
   readonly data: string | ArrayBuffer;
@@ -221,8 +236,27 @@ export class SimChannel implements Channel {
   send(data: string | ArrayBuffer): void {
     // PeerJS reports a send on a closed connection as an error event; the mesh then closes the link.
     if (this.closed) return;
-    const size = this.net.sizeOf(data);
-    this.host.enqueue(this, { data, size, remaining: size });
+    for (const part of this.wireFrames(data)) {
+      const size = this.net.sizeOf(part);
+      this.host.enqueue(this, { data: part, size, remaining: size });
+    }
+  }
+
+  /** A binary frame whose virtual payload exceeds wireChunkBytes, as the frames a page would send. */
+  private wireFrames(data: string | ArrayBuffer): (string | ArrayBuffer)[] {
+    if (typeof data === 'string') return [data];
+    const virtualPayload = (data.byteLength - FRAME_HEADER_BYTES) * this.net.cfg.payloadScale;
+    const parts = Math.ceil(virtualPayload / this.net.cfg.wireChunkBytes);
+    if (parts <= 1) return [data];
+    const f = decodeFrame(data);
+    if (!f.ok) return [data];
+    const { reqId, totalBytes, offset, payload } = f.value;
+    const step = Math.ceil(payload.byteLength / parts);
+    const out: ArrayBuffer[] = [];
+    for (let at = 0; at < payload.byteLength; at += step) {
+      out.push(encodeFrame(reqId, totalBytes, offset + at, payload.subarray(at, Math.min(payload.byteLength, at + step))));
+    }
+    return out;
   }
 
   bufferedAmount(): number {

@@ -43,6 +43,8 @@ export interface SimOptions {
   readonly realBytes?: number;
   /** How a viewer's connections share its uplink (network.ts). */
   readonly uplinkSharing: 'fair' | 'fifo';
+  /** Virtual payload bytes per frame on the wire (the page's 64 KiB frames). */
+  readonly wireChunkBytes: number;
   readonly announceIntervalMs: number;
   /** Scheduler batching (see scheduler.ts); 0 = exact. */
   readonly quantumMs: number;
@@ -69,6 +71,7 @@ export const DEFAULT_SIM: Omit<SimOptions, 'viewers' | 'durationSec'> = {
   originLatencyMs: 30,
   budgetMbps: (DEFAULT_CONFIG.maxUploadBytesPerSec * 8) / 1e6,
   uplinkSharing: 'fair',
+  wireChunkBytes: 64 * 1024,
   announceIntervalMs: 3000,
   quantumMs: 1,
   seedMathRandom: true,
@@ -125,7 +128,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   const segmentBytes = Math.round(mbps(o.bitrateMbps) * o.segmentSec);
   const realBytes = Math.min(segmentBytes, o.realBytes ?? Math.round(26_000 * o.segmentSec));
   const sched = new Scheduler();
-  const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing });
+  const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing, wireChunkBytes: o.wireChunkBytes });
   const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, warmupMs);
   const metrics = new Metrics(warmupMs);
   const tracker = createTracker(trackerConfig({ announceIntervalMs: o.announceIntervalMs, p2p: true }, () => sched.now()));
@@ -289,6 +292,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       segmentBytes,
       realBytesPerSegment: realBytes,
       uplinkSharing: o.uplinkSharing,
+      wireChunkBytes: o.wireChunkBytes,
       uplink: `lognormal(median ${o.uplinkMedianMbps} Mbit/s, sigma ${o.uplinkSigma}); ${o.slowShare * 100}% at ${o.slowUplinkMbps} Mbit/s`,
       downlinkMbps: o.downlinkMbps,
       accessLatencyMs: [o.accessLatencyMsMin, o.accessLatencyMsMax],
@@ -332,6 +336,7 @@ function validate(o: SimOptions): void {
   need(o.churnPctPerMin >= 0, 'churn must be >= 0');
   need(o.noUploadShare >= 0 && o.noUploadShare <= 1, 'no-upload share must be in [0, 1]');
   need(o.realBytes === undefined || (o.realBytes >= 1 && o.realBytes <= 64 * 1024), 'realBytes must be in [1, 65536] (one frame per segment)');
+  need(o.wireChunkBytes >= 1024, 'wire chunk must be >= 1024 bytes');
   need(o.uplinkSharing === 'fair' || o.uplinkSharing === 'fifo', "uplink sharing must be 'fair' or 'fifo'");
   need(o.bitrateMbps > 0 && o.segmentSec > 0, 'bitrate and segment duration must be > 0');
 }

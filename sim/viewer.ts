@@ -112,7 +112,7 @@ export class Viewer {
         stats: this.stats,
         uploadsInFlight: () => this.uploadsInFlight(),
         uploadAllowed: () => spec.uploads,
-        throttle: (n) => this.budget.take(n),
+        throttle: (n) => this.throttle(n),
         // Integrity is tested elsewhere; here every copy is genuine.
         verify: () => Promise.resolve('ok'),
         onBadPeer: (peerId, reason) => this.ban(peerId, reason),
@@ -248,6 +248,19 @@ export class Viewer {
       this.stats.bannedPeers++;
     }
     this.swarm.links.get(peerId)?.close(`banned: ${reason}`);
+  }
+
+  /**
+   * PeerLink takes from the budget once per frame. Here one frame carries a whole segment,
+   * which the channel sends as 64 KiB wire frames: take the first wire frame's share now and
+   * book the rest as debt for the uploads that follow, as a page pacing its frames would.
+   */
+  private throttle(realBytes: number): Promise<void> {
+    const parts = Math.max(1, Math.ceil((realBytes * this.scale) / this.w.net.cfg.wireChunkBytes));
+    const first = realBytes / parts;
+    const wait = this.budget.take(first);
+    if (parts > 1) void this.budget.take(realBytes - first);
+    return wait;
   }
 
   private uploadsInFlight(): number {
