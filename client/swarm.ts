@@ -141,10 +141,13 @@ export class Swarm implements LinkHandler {
       const self = this.env.selfId();
       const own = this.originFetchersFor(id);
       if (self === undefined || own.includes(self) || own.length === 0) return this.miss('owner is self');
-      // The owner sees a new segment within one playlist refresh of us and fetches it at once.
-      // Past that grace it is gone or stuck: do not spend the player's buffer on it.
+      // In a full mesh the owner is a direct peer: it sees a new segment within one playlist
+      // refresh of us and fetches it at once. Past that grace it is gone or stuck: do not spend
+      // the player's buffer on it. In a larger swarm the copy comes over several hops: wait for
+      // any peer's `have` until the deadline.
       const seen = this.known.get(id)?.firstSeenMs;
-      const grace = seen === undefined ? left() : seen + this.targetDurationMs + OWNER_GRACE_EXTRA_MS - this.clock.now();
+      const grace =
+        seen === undefined || this.usesSeeders() ? left() : seen + this.targetDurationMs + OWNER_GRACE_EXTRA_MS - this.clock.now();
       const announced = await this.waitForHave(id, Math.min(left(), grace));
       if (!announced) return this.miss('not announced in time');
     }
@@ -215,9 +218,14 @@ export class Swarm implements LinkHandler {
    * gets in the same order, so the owner is still agreed on; the segment then spreads peer to
    * peer. Seeders this page measured slow or failing are left out.
    */
+  /** This page does not see the whole swarm: the tracker's seeders fetch from the origin. */
+  private usesSeeders(): boolean {
+    return this.seeders.length > 0 && this.swarmSize > this.members().length;
+  }
+
   originFetchersFor(id: string): string[] {
     const members = this.members();
-    if (this.seeders.length > 0 && this.swarmSize > members.length) {
+    if (this.usesSeeders()) {
       const self = this.env.selfId();
       const usable = this.seeders.filter((s) => {
         const l = this.links.get(s);

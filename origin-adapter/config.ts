@@ -61,7 +61,7 @@ export const ADAPTER_LIMITS = {
   trackerBodyBytes: 8 * 1024,
   trackerPeersPerAnswer: 16,
   trackerMaxSwarms: 10_000,
-  trackerMaxPeersPerSwarm: 5_000,
+  trackerMaxPeersPerSwarm: 50_000,
   /** Missed announces after which a peer is pruned. */
   trackerStaleAnnounces: 3,
   signalingMaxClients: 5_000,

@@ -14,11 +14,20 @@ export interface TrackerConfig {
   /** Peers not seen for this long are pruned. */
   readonly staleAfterMs: number;
   readonly nowMs: () => number;
+  /** For sampling peers; injected so simulations are reproducible. */
+  readonly random?: () => number;
 }
 
 interface PeerEntry {
   uploads: boolean;
   lastSeenMs: number;
+}
+
+/** A swarm's peers in join order (Map) plus an array for O(1) random sampling. */
+interface Swarm {
+  readonly peers: Map<string, PeerEntry>;
+  readonly ids: string[];
+  readonly pos: Map<string, number>;
 }
 
 /** `registered: false` means a cap was hit: the peer still gets an answer but is not stored or handed out. */
@@ -40,6 +49,7 @@ export interface Tracker {
 export function trackerConfig(
   o: { announceIntervalMs: number; p2p: boolean },
   nowMs: () => number = Date.now,
+  random: () => number = Math.random,
 ): TrackerConfig {
   return {
     announceIntervalMs: o.announceIntervalMs,
@@ -49,13 +59,15 @@ export function trackerConfig(
     peersPerAnswer: ADAPTER_LIMITS.trackerPeersPerAnswer,
     staleAfterMs: ADAPTER_LIMITS.trackerStaleAnnounces * o.announceIntervalMs,
     nowMs,
+    random,
   };
 }
 
 export function createTracker(cfg: TrackerConfig): Tracker {
   // Map iteration order is insertion order, i.e. join order; re-announces keep the slot.
-  const swarms = new Map<string, Map<string, PeerEntry>>();
+  const swarms = new Map<string, Swarm>();
   let p2pOn = cfg.p2p;
+  const random = cfg.random ?? Math.random;
 
   const isFresh = (e: PeerEntry, now: number): boolean => now - e.lastSeenMs <= cfg.staleAfterMs;
 
@@ -63,45 +75,67 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     let swarm = swarms.get(a.swarm);
     if (swarm === undefined) {
       if (swarms.size >= cfg.maxSwarms) return false;
-      swarm = new Map();
+      swarm = { peers: new Map(), ids: [], pos: new Map() };
       swarms.set(a.swarm, swarm);
     }
-    const known = swarm.get(a.peerId);
+    const known = swarm.peers.get(a.peerId);
     if (known !== undefined) {
       known.lastSeenMs = now;
       known.uploads = a.uploads;
       return true;
     }
-    if (swarm.size >= cfg.maxPeersPerSwarm) return false;
-    swarm.set(a.peerId, { uploads: a.uploads, lastSeenMs: now });
+    if (swarm.peers.size >= cfg.maxPeersPerSwarm) return false;
+    swarm.peers.set(a.peerId, { uploads: a.uploads, lastSeenMs: now });
+    swarm.pos.set(a.peerId, swarm.ids.length);
+    swarm.ids.push(a.peerId);
     return true;
+  }
+
+  function remove(swarm: Swarm, id: string): void {
+    swarm.peers.delete(id);
+    const i = swarm.pos.get(id);
+    if (i === undefined) return;
+    const last = swarm.ids.pop();
+    if (last !== undefined && last !== id) {
+      swarm.ids[i] = last;
+      swarm.pos.set(last, i);
+    }
+    swarm.pos.delete(id);
   }
 
   /**
    * Origin fetchers: the longest-present fresh uploaders (join order is a proxy for
    * stability), one per ~50 viewers, at least one; and how many of them fetch each segment.
    */
-  function seeders(swarm: Map<string, PeerEntry> | undefined, now: number): { seeders: string[]; fetchersPerSegment: number } {
+  function seeders(swarm: Swarm | undefined, now: number): { seeders: string[]; fetchersPerSegment: number } {
     if (swarm === undefined || !p2pOn) return { seeders: [], fetchersPerSegment: 1 };
-    const want = Math.min(cfg.peersPerAnswer, Math.max(1, Math.ceil(swarm.size / 50)));
+    const want = Math.min(cfg.peersPerAnswer, Math.max(1, Math.ceil(swarm.peers.size / 50)));
     const out: string[] = [];
-    for (const [id, e] of swarm) {
+    for (const [id, e] of swarm.peers) {
       if (out.length >= want) break;
       if (e.uploads && isFresh(e, now)) out.push(id);
     }
-    return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.size / 300))) };
+    return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.peers.size / 300))) };
   }
 
-  /** The newest `peersPerAnswer` fresh uploaders other than `self`, oldest first, plus the seeders. */
-  function pick(swarm: Map<string, PeerEntry> | undefined, self: string, now: number): string[] {
+  /**
+   * Up to `peersPerAnswer` fresh uploaders other than `self`: all of them in a small swarm
+   * (join order), a uniform random sample in a large one, so the mesh is a random graph
+   * (a few hops across) rather than a band of viewers who joined at the same time.
+   */
+  function pick(swarm: Swarm | undefined, self: string, now: number): string[] {
     if (swarm === undefined || !p2pOn) return [];
-    const ring: string[] = [];
-    for (const [id, e] of swarm) {
-      if (id === self || !e.uploads || !isFresh(e, now)) continue;
-      ring.push(id);
-      if (ring.length > cfg.peersPerAnswer) ring.shift();
+    const usable = (id: string): boolean => {
+      const e = swarm.peers.get(id);
+      return id !== self && e !== undefined && e.uploads && isFresh(e, now);
+    };
+    if (swarm.ids.length <= cfg.peersPerAnswer + 1) return [...swarm.peers.keys()].filter(usable);
+    const out = new Set<string>();
+    for (let tries = 0; out.size < cfg.peersPerAnswer && tries < cfg.peersPerAnswer * 4; tries++) {
+      const id = swarm.ids[Math.floor(random() * swarm.ids.length)];
+      if (id !== undefined && usable(id)) out.add(id);
     }
-    return ring;
+    return [...out];
   }
 
   return {
@@ -110,14 +144,14 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       const registered = register(a, now);
       const swarm = swarms.get(a.swarm);
       const seeds = seeders(swarm, now);
-      // A new viewer gets the newest peers and the seeders, so every page is near the segments' source.
-      const recent = pick(swarm, a.peerId, now);
-      const peers = [...new Set([...seeds.seeders.filter((s) => s !== a.peerId), ...recent])].slice(-cfg.peersPerAnswer);
+      // Peers to connect to, the seeders first, so every page is near the segments' source.
+      const sample = pick(swarm, a.peerId, now);
+      const peers = [...new Set([...seeds.seeders.filter((s) => s !== a.peerId), ...sample])].slice(0, cfg.peersPerAnswer);
       const answer: TrackerPeers = {
         type: 'peers',
         swarm: a.swarm,
         peers,
-        swarmSize: swarm?.size ?? 0,
+        swarmSize: swarm?.peers.size ?? 0,
         seeders: seeds.seeders,
         fetchersPerSegment: seeds.fetchersPerSegment,
         announceIntervalMs: cfg.announceIntervalMs,
@@ -129,13 +163,13 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       const now = cfg.nowMs();
       let dropped = 0;
       for (const [name, swarm] of swarms) {
-        for (const [id, e] of swarm) {
+        for (const [id, e] of swarm.peers) {
           if (!isFresh(e, now)) {
-            swarm.delete(id);
+            remove(swarm, id);
             dropped++;
           }
         }
-        if (swarm.size === 0) swarms.delete(name);
+        if (swarm.peers.size === 0) swarms.delete(name);
       }
       return dropped;
     },
@@ -144,7 +178,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     },
     p2p: () => p2pOn,
     swarmSizes() {
-      return Object.fromEntries([...swarms].map(([name, s]) => [name, s.size]));
+      return Object.fromEntries([...swarms].map(([name, s]) => [name, s.peers.size]));
     },
   };
 }

@@ -2,7 +2,7 @@
 // Node types, sw/ against WebWorker, client/ against DOM, the adapter against Node.
 import { execFileSync } from 'node:child_process';
 
-const projects = ['protocol', 'sw', 'client', 'origin-adapter', '.'];
+const projects = ['protocol', 'sw', 'client', 'origin-adapter', 'sim', '.'];
 let failed = false;
 for (const p of projects) {
   const cfg = p === '.' ? 'tsconfig.test.json' : `${p}/tsconfig.json`;

@@ -35,13 +35,21 @@ describe('tracker logic', () => {
     assert.ok(parseTrackerPeers(JSON.parse(JSON.stringify(answer))).ok);
   });
 
-  test('at most 16 peers, the most recently joined, newest last', () => {
+  test('a large swarm: at most 16 distinct peers, the seeders first, the rest a random sample', () => {
     const { tracker } = makeTracker();
-    for (let i = 0; i < 40; i++) tracker.announce(ann(`p${i}`));
-    const peers = tracker.announce(ann('p0')).answer.peers;
-    assert.equal(peers.length, 16);
-    assert.equal(peers[0], 'p24');
-    assert.equal(peers[15], 'p39');
+    for (let i = 0; i < 200; i++) tracker.announce(ann(`p${i}`));
+    const seen = new Set<string>();
+    for (let k = 0; k < 20; k++) {
+      const a = tracker.announce(ann('p100')).answer;
+      assert.equal(a.peers.length, 16);
+      assert.equal(new Set(a.peers).size, 16);
+      assert.ok(!a.peers.includes('p100'));
+      assert.deepEqual(a.seeders, ['p0', 'p1', 'p2', 'p3'], 'one seeder per 50 viewers, longest present first');
+      assert.deepEqual(a.peers.slice(0, 4), a.seeders);
+      assert.equal(a.fetchersPerSegment, 1);
+      for (const p of a.peers) seen.add(p);
+    }
+    assert.ok(seen.size > 60, `samples differ between answers (${seen.size} distinct peers seen)`);
   });
 
   test('swarms are separate', () => {
