@@ -65,7 +65,7 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
 function inert(reason: string | null): RelaycastHandle {
   const stats: RelaycastStats = {
     peerBytes: 0, originBytes: 0, uploadedBytes: 0, deliveredPeerBytes: 0, deliveredOriginBytes: 0,
-    peerHits: 0, peerMisses: 0, rejectedSegments: 0, unverifiedSegments: 0, bannedPeers: 0, peers: 0, swarms: 0, controlled: false, p2p: false, peerId: null, lastError: reason,
+    peerHits: 0, peerMisses: 0, rejectedSegments: 0, unverifiedSegments: 0, bannedPeers: 0, lastBanReason: null, peers: 0, swarms: 0, controlled: false, p2p: false, peerId: null, lastError: reason,
   };
   return { stats: () => ({ ...stats }), setUpload: () => undefined, setUploadLimit: () => undefined, destroy: () => undefined };
 }

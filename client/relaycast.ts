@@ -201,6 +201,7 @@ export class Relaycast {
       }
       this.banned.add(peerId);
       this.statsData.bannedPeers++;
+      this.statsData.lastBanReason = reason;
     }
     for (const s of this.swarms.values()) s.links.get(peerId)?.close(`banned: ${reason}`);
   }

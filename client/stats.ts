@@ -18,6 +18,8 @@ export interface RelaycastStats {
   unverifiedSegments: number;
   /** Peers disconnected and not used again this session (bad bytes or protocol violations). */
   bannedPeers: number;
+  /** Why the last peer was banned (for operators: a honest-looking peer banned is worth a look). */
+  lastBanReason: string | null;
   /** Open, ready peer connections (all swarms). */
   peers: number;
   swarms: number;
@@ -43,6 +45,7 @@ export function emptyStats(): RelaycastStats {
     rejectedSegments: 0,
     unverifiedSegments: 0,
     bannedPeers: 0,
+    lastBanReason: null,
     peers: 0,
     swarms: 0,
     controlled: false,

@@ -52,6 +52,8 @@ export interface ViewerResult {
   latencySecMedian: number | null;
   controlled: boolean;
   playing: boolean;
+  /** relaycast's reason for its last ban, if any. */
+  lastBanReason: string | null;
 }
 
 export interface LoadResult {
@@ -198,6 +200,7 @@ export function computeResult(
       latencySecMedian: roundOrNull(median(latencies.get(v.id) ?? []), 2),
       controlled: v.sample?.controlled ?? false,
       playing: v.present ? playingAtEnd(v) : false,
+      lastBanReason: rc(v)?.lastBanReason ?? null,
     })),
     events: o.events ?? [],
     timeline: ticks.map((t) => ({

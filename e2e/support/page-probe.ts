@@ -70,6 +70,7 @@ export interface ProbeSample {
     lastError: string | null;
     rejectedSegments: number;
     bannedPeers: number;
+    lastBanReason?: string | null;
   };
   readonly errors: string[];
   /** Segments received since the last read (drained on each read). */
