@@ -1,5 +1,5 @@
 // npm run bench:memory -- [--minutes 10] [--json FILE]
-// A viewer's JS heap over a long live session, with P2P (two meshed viewers) and without
+// A viewer's memory (JS heap + ArrayBuffer backing stores) over a long live session, with P2P (two meshed viewers) and without
 // (a third viewer with no worker and no relaycast script) in the same run. Prints JSON.
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,11 +14,15 @@ if (!Number.isFinite(minutes) || minutes <= 0) {
   process.exit(2);
 }
 
+/**
+ * JS heap in use plus ArrayBuffer backing stores (where segment bytes live: they are outside
+ * the JS heap, so JSHeapUsedSize alone would not see the segment store), after a GC.
+ */
 async function heapMB(cdp: CDPSession): Promise<number> {
   // Collect garbage first so the number is what is retained, not what is waiting for GC.
   await cdp.send('HeapProfiler.collectGarbage');
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  return (metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1e6;
+  const u = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
+  return (u.usedSize + (u.backingStorageSize ?? 0)) / 1e6;
 }
 
 /** Least-squares slope of y over x (MB per minute). */
@@ -42,9 +46,7 @@ try {
   const peer = await s.open();
   const base = await s.open({ p2p: false });
   const cdps = await Promise.all([measured, base].map(async (v) => {
-    const c = await v.context.newCDPSession(v.page);
-    await c.send('Performance.enable');
-    return c;
+    return v.context.newCDPSession(v.page);
   }));
   const t0 = Date.now();
   const samples: { min: number; p2pMB: number; noP2pMB: number }[] = [];
