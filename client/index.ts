@@ -1,7 +1,7 @@
 import { Workbox } from 'workbox-window';
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
 import { Relaycast } from './relaycast.js';
-import type { RelaycastStats } from './stats.js';
+import { emptyStats, type RelaycastStats } from './stats.js';
 
 export { DEFAULT_CONFIG } from './config.js';
 export type { RelaycastConfig } from './config.js';
@@ -63,9 +63,6 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
 }
 
 function inert(reason: string | null): RelaycastHandle {
-  const stats: RelaycastStats = {
-    peerBytes: 0, originBytes: 0, uploadedBytes: 0, deliveredPeerBytes: 0, deliveredOriginBytes: 0,
-    peerHits: 0, peerMisses: 0, rejectedSegments: 0, unverifiedSegments: 0, bannedPeers: 0, lastBanReason: null, peers: 0, swarms: 0, controlled: false, p2p: false, peerId: null, lastError: reason,
-  };
+  const stats: RelaycastStats = { ...emptyStats(), lastError: reason };
   return { stats: () => ({ ...stats }), setUpload: () => undefined, setUploadLimit: () => undefined, destroy: () => undefined };
 }

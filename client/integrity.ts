@@ -1,3 +1,4 @@
+import { putBounded } from '../protocol/bounded.js';
 import { isRecord } from '../protocol/guards.js';
 import { isSha256 } from '../protocol/worker.js';
 
@@ -30,13 +31,7 @@ export class Verifier {
   ) {}
 
   remember(segmentId: string, sha256: string): void {
-    this.known.delete(segmentId);
-    this.known.set(segmentId, sha256);
-    while (this.known.size > MAX_CACHED) {
-      const first = this.known.keys().next();
-      if (first.done) break;
-      this.known.delete(first.value);
-    }
+    putBounded(this.known, segmentId, sha256, MAX_CACHED);
   }
 
   async verify(segmentId: string, bytes: Uint8Array): Promise<Verdict> {

@@ -1,3 +1,5 @@
+import { putBounded } from '../protocol/bounded.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
 import { decodeFrame, FRAME_HEADER_BYTES, frames, Reassembly } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
 import { realClock, type Clock } from './clock.js';
@@ -65,8 +67,7 @@ export class PeerLink {
   private nextReqId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly uploads = new Set<number>();
-  private msgTokens = MSG_BURST;
-  private msgLastMs: number;
+  private readonly msgRate: TokenBucket;
   private rateEwma: number | undefined;
   private lastHeardMs: number;
   private lastSentMs: number;
@@ -85,7 +86,7 @@ export class PeerLink {
     private readonly cfg: { readonly maxUploadsPerPeer: number; readonly sendHighWaterBytes: number },
     private readonly clock: Clock = realClock,
   ) {
-    this.msgLastMs = clock.now();
+    this.msgRate = new TokenBucket(MSG_BURST, MSG_PER_SEC, clock.now());
     this.lastHeardMs = clock.now();
     this.lastSentMs = clock.now();
   }
@@ -184,10 +185,7 @@ export class PeerLink {
     if (this.closed) return;
     this.lastHeardMs = this.clock.now();
     if (typeof data === 'string') {
-      const now = this.clock.now();
-      this.msgTokens = Math.min(MSG_BURST, this.msgTokens + ((now - this.msgLastMs) / 1000) * MSG_PER_SEC) - 1;
-      this.msgLastMs = now;
-      if (this.msgTokens < 0) return this.close('protocol: message rate');
+      if (!this.msgRate.take(this.clock.now())) return this.close('protocol: message rate');
       const m = parsePeerMessage(data);
       if (!m.ok) return this.close(`protocol: ${m.reason}`);
       this.onMessage(m.value);
@@ -225,15 +223,7 @@ export class PeerLink {
       case 'hello':
         return this.close('protocol: second hello');
       case 'have':
-        for (const s of m.segments) {
-          this.remoteHas.delete(s.id);
-          this.remoteHas.set(s.id, s);
-        }
-        while (this.remoteHas.size > MAX_REMOTE_HAVE) {
-          const first = this.remoteHas.keys().next();
-          if (first.done) break;
-          this.remoteHas.delete(first.value);
-        }
+        for (const s of m.segments) putBounded(this.remoteHas, s.id, s, MAX_REMOTE_HAVE);
         this.h.onHave(this, m.segments);
         return;
       case 'request':

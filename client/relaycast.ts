@@ -1,3 +1,4 @@
+import { addBounded } from '../protocol/bounded.js';
 import type { TrackerPeers } from '../protocol/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { RelaycastConfig } from './config.js';
@@ -195,11 +196,7 @@ export class Relaycast {
   /** Disconnect a peer from every swarm and never connect to it again this session. */
   private ban(peerId: string, reason: string): void {
     if (!this.banned.has(peerId)) {
-      if (this.banned.size >= MAX_BANNED) {
-        const first = this.banned.values().next();
-        if (!first.done) this.banned.delete(first.value);
-      }
-      this.banned.add(peerId);
+      addBounded(this.banned, peerId, MAX_BANNED);
       this.statsData.bannedPeers++;
       this.statsData.lastBanReason = reason;
     }

@@ -211,6 +211,11 @@ export class Swarm implements LinkHandler {
     this.swarmSize = swarmSize;
   }
 
+  /** This page does not see the whole swarm (`members` as from members()): the tracker's seeders fetch from the origin. */
+  private usesSeeders(members: readonly string[] = this.members()): boolean {
+    return this.seeders.length > 0 && this.swarmSize > members.length;
+  }
+
   /**
    * Who fetches segment `id` from the origin for everyone. When this page sees the whole
    * swarm (a full mesh), rendezvous hashing over its ready, fast links and itself: every page
@@ -218,14 +223,9 @@ export class Swarm implements LinkHandler {
    * gets in the same order, so the owner is still agreed on; the segment then spreads peer to
    * peer. Seeders this page measured slow or failing are left out.
    */
-  /** This page does not see the whole swarm: the tracker's seeders fetch from the origin. */
-  private usesSeeders(): boolean {
-    return this.seeders.length > 0 && this.swarmSize > this.members().length;
-  }
-
   originFetchersFor(id: string): string[] {
     const members = this.members();
-    if (this.usesSeeders()) {
+    if (this.usesSeeders(members)) {
       const self = this.env.selfId();
       const usable = this.seeders.filter((s) => {
         const l = this.links.get(s);

@@ -6,6 +6,7 @@
  * full 200 response streams through the proxy, and pages ask
  * /relaycast/hash for it when they need it.
  */
+import { putBounded } from '../protocol/bounded.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,13 +23,7 @@ export class HashRegistry {
   }
 
   set(path: string, sha256: string): void {
-    this.hashes.delete(path);
-    this.hashes.set(path, sha256);
-    while (this.hashes.size > this.maxEntries) {
-      const first = this.hashes.keys().next();
-      if (first.done) break;
-      this.hashes.delete(first.value);
-    }
+    putBounded(this.hashes, path, sha256, this.maxEntries);
   }
 
   get size(): number {

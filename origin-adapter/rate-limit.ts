@@ -2,8 +2,11 @@
  * Per-key token buckets (keys: client addresses), bounded in count: the
  * oldest key is forgotten first. Used to cap tracker and hash lookups.
  */
+import { putBounded } from '../protocol/bounded.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
+
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; lastMs: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly burst: number,
@@ -15,21 +18,9 @@ export class RateLimiter {
   /** True if `key` may make one more request now. */
   allow(key: string): boolean {
     const t = this.now();
-    let b = this.buckets.get(key);
-    if (b === undefined) {
-      b = { tokens: this.burst, lastMs: t };
-      if (this.buckets.size >= this.maxKeys) {
-        const first = this.buckets.keys().next();
-        if (!first.done) this.buckets.delete(first.value);
-      }
-    } else {
-      this.buckets.delete(key);
-    }
-    this.buckets.set(key, b);
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.lastMs) / 1000) * this.perSec);
-    b.lastMs = t;
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    const b = this.buckets.get(key) ?? new TokenBucket(this.burst, this.perSec, t);
+    // Re-inserting keeps recently active keys; the least recently seen is forgotten first.
+    putBounded(this.buckets, key, b, this.maxKeys);
+    return b.take(t);
   }
 }

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { ExpressPeerServer } from 'peer';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import { ADAPTER_LIMITS, type LogFn } from './config.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
 
 export const SIGNAL_PATH = '/relaycast/signal';
 export const PEERJS_KEY = 'peerjs';
@@ -98,14 +99,9 @@ export function createSignaling(server: Server, log: LogFn): Signaling {
       });
       wss.on('connection', (ws) => {
         // A token bucket per socket: a client flooding the server is cut off.
-        let tokens = WS_BURST_MESSAGES;
-        let last = Date.now();
+        const rate = new TokenBucket(WS_BURST_MESSAGES, WS_MESSAGES_PER_SEC, Date.now());
         ws.on('message', () => {
-          const now = Date.now();
-          tokens = Math.min(WS_BURST_MESSAGES, tokens + ((now - last) / 1000) * WS_MESSAGES_PER_SEC);
-          last = now;
-          tokens -= 1;
-          if (tokens < 0) {
+          if (!rate.take(Date.now())) {
             log('signaling: client over its message rate, disconnected');
             ws.terminate();
           }

@@ -1,4 +1,7 @@
+import { addBounded, putBounded } from '../protocol/bounded.js';
 import type { MediaSegment } from './hls-playlist.js';
+
+const MAX_PLAYLISTS = 256;
 
 export interface KnownSegment extends MediaSegment {
   readonly swarm: string;
@@ -20,22 +23,12 @@ export class Registry {
   }
 
   addPlaylist(url: string): void {
-    this.playlists.add(url);
-    if (this.playlists.size > 256) {
-      const first = this.playlists.values().next();
-      if (!first.done) this.playlists.delete(first.value);
-    }
+    addBounded(this.playlists, url, MAX_PLAYLISTS);
   }
 
   addSegment(seg: KnownSegment): void {
     // Re-inserting moves the key to the end, so eviction drops the least recently listed.
-    this.segments.delete(seg.url);
-    this.segments.set(seg.url, seg);
-    while (this.segments.size > this.maxSegments) {
-      const first = this.segments.keys().next();
-      if (first.done) break;
-      this.segments.delete(first.value);
-    }
+    putBounded(this.segments, seg.url, seg, this.maxSegments);
   }
 
   /** Kill switch: forget every segment so none is intercepted any more. */

@@ -132,14 +132,17 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
       }
     }
   };
+  /** Checks the segments the viewer received since the last sample, then keeps the sample (without them). */
+  const record = async (e: Entry, s: ProbeSample): Promise<void> => {
+    await check(s.hashes);
+    e.last = { ...s, hashes: [] };
+  };
   const poll = async (): Promise<void> => {
     const present = entries.filter((e) => e.present);
     const [origin, samples] = await Promise.all([originBytes(statsUrl), Promise.all(present.map((e) => e.viewer.sample()))]);
     for (const [i, s] of samples.entries()) {
       const e = present[i];
-      if (!e || !s) continue;
-      await check(s.hashes);
-      e.last = { ...s, hashes: [] };
+      if (e && s) await record(e, s);
     }
     ticks.push({
       tSec: now(),
@@ -153,10 +156,7 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
     const leaving = [...present].sort(() => Math.random() - 0.5).slice(0, k);
     for (const e of leaving) {
       const s = await e.viewer.sample();
-      if (s) {
-        await check(s.hashes);
-        e.last = { ...s, hashes: [] };
-      }
+      if (s) await record(e, s);
       e.present = false;
       errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
       await e.viewer.close();

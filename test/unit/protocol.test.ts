@@ -119,3 +119,19 @@ test('property: decodeFrame never throws on arbitrary bytes', () => {
     }),
   );
 });
+
+test('bounded collections drop the oldest entry; a token bucket allows a burst then its rate', async () => {
+  const { putBounded, addBounded } = await import('../../protocol/bounded.js');
+  const { TokenBucket } = await import('../../protocol/token-bucket.js');
+  const m = new Map<string, number>();
+  for (const k of ['a', 'b', 'c']) putBounded(m, k, 1, 2);
+  putBounded(m, 'b', 2, 2);
+  assert.deepEqual([...m.keys()], ['c', 'b'], 're-putting moves a key to the newest place');
+  const s = new Set<string>();
+  for (const k of ['a', 'b', 'a', 'c']) addBounded(s, k, 2);
+  assert.deepEqual([...s], ['b', 'c'], 're-adding keeps the old place');
+  const t = new TokenBucket(3, 2, 0);
+  assert.deepEqual([t.take(0), t.take(0), t.take(0), t.take(0)], [true, true, true, false]);
+  assert.equal(t.take(500), true, 'one token back after half a second at 2/s');
+  assert.equal(t.take(500), false);
+});

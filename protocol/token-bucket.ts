@@ -1,0 +1,26 @@
+/**
+ * A token bucket for counting events against a rate: `burst` at once, then
+ * `perSec` per second. Time is passed in (ms), so callers use their own clock.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private lastMs: number;
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSec: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = nowMs;
+  }
+
+  /** Takes one token; false when the rate is exceeded. */
+  take(nowMs: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) / 1000) * this.perSec);
+    this.lastMs = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
