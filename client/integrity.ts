@@ -41,15 +41,18 @@ export class Verifier {
   }
 
   private async lookup(segmentId: string): Promise<string | undefined> {
+    // A segment id is a URL, plus `|start-end` for a byte range of it (protocol/segment-id.ts).
+    const [url, range] = segmentId.split('|');
     let path: string;
     try {
-      path = new URL(segmentId.split('|')[0] ?? '').pathname;
+      path = new URL(url ?? '').pathname;
     } catch {
       return undefined;
     }
     try {
       const u = new URL(this.hashUrl);
       u.searchParams.set('path', path);
+      if (range !== undefined) u.searchParams.set('range', range);
       const r = await this.fetchFn(u.href, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
       if (!r.ok) return undefined;
       const j: unknown = await r.json();

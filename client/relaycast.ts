@@ -2,7 +2,9 @@ import { addBounded } from '../protocol/bounded.js';
 import type { TrackerPeers } from '../protocol/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { RelaycastConfig } from './config.js';
+import { realClock } from './clock.js';
 import { peerDeadlineMs, type MediaLike } from './deadline.js';
+import { admitLink, freeLinks, peersToDial } from './link-policy.js';
 import { Mesh } from './mesh.js';
 import { PeerLink, type Channel } from './peer-link.js';
 import { emptyStats, type RelaycastStats } from './stats.js';
@@ -31,6 +33,8 @@ export interface PageEnv {
 export class Relaycast {
   private readonly statsData: RelaycastStats = emptyStats();
   private readonly swarms = new Map<string, Swarm>();
+  /** Per swarm: when a link was last evicted for a newcomer (client/link-policy.ts). */
+  private readonly linkState = new Map<string, { lastEvictionMs: number }>();
   private readonly verifier: Verifier;
   private readonly banned = new Set<string>();
   private readonly budget: UploadBudget;
@@ -62,7 +66,7 @@ export class Relaycast {
     this.mesh = new Mesh(
       cfg,
       {
-        attach: (remoteId, swarm, ch) => this.attach(remoteId, swarm, ch),
+        attach: (remoteId, swarm, ch, outgoing) => this.attach(remoteId, swarm, ch, outgoing),
         onId: (id) => {
           this.statsData.peerId = id ?? null;
           if (id !== undefined) this.statsData.lastError = null;
@@ -72,10 +76,16 @@ export class Relaycast {
       },
       env.pageUrl,
     );
-    this.tracker = new TrackerClient(new URL(cfg.trackerUrl, env.pageUrl).href, () => this.uploadAllowed(), {
-      onPeers: (a) => this.onPeers(a),
-      onError: (m) => (this.statsData.lastError = m),
-    });
+    this.tracker = new TrackerClient(
+      new URL(cfg.trackerUrl, env.pageUrl).href,
+      () => this.uploadAllowed(),
+      {
+        onPeers: (a) => this.onPeers(a),
+        onError: (m) => (this.statsData.lastError = m),
+      },
+      undefined,
+      (swarm) => this.freeLinks(swarm),
+    );
   }
 
   start(): void {
@@ -125,7 +135,6 @@ export class Relaycast {
   }
 
   private onPlaylist(p: PlaylistUpdate): void {
-    if (!this.live(p)) return;
     if (!p.integrity && this.cfg.integrity === 'required') {
       // No published hashes: peer bytes could not be checked, so peers are not used (docs/security.md).
       this.statsData.lastError = 'the origin publishes no segment hashes: P2P off (integrity: "off" accepts unverified peers)';
@@ -137,10 +146,12 @@ export class Relaycast {
     let swarm = this.swarms.get(p.swarm);
     if (!swarm) {
       if (this.swarms.size >= MAX_SWARMS) return;
-      const store = new SegmentStore({ maxBytes: Math.floor(this.cfg.maxStoreBytes / MAX_SWARMS), keepSegments: this.cfg.keepSegments });
+      // Live: the window near the edge. VOD: recently played segments, up to the byte cap, for later viewers.
+      const keepSegments = p.live ? this.cfg.keepSegments : Number.MAX_SAFE_INTEGER;
+      const store = new SegmentStore({ maxBytes: Math.floor(this.cfg.maxStoreBytes / MAX_SWARMS), keepSegments });
       swarm = new Swarm(p.swarm, this.cfg, store, {
         selfId: () => this.mesh.id,
-        originFetch: (url) => (this.active() ? this.bridge.originFetch(url) : Promise.resolve(undefined)),
+        originFetch: (url, range) => (this.active() ? this.bridge.originFetch(url, range) : Promise.resolve(undefined)),
         stats: this.statsData,
         uploadsInFlight: () => this.uploadsInFlight(),
         verify: (id, bytes) => (this.cfg.integrity === 'off' ? Promise.resolve('ok') : this.verifier.verify(id, bytes)),
@@ -152,11 +163,6 @@ export class Relaycast {
       this.tracker.join(p.swarm);
     }
     if (this.active()) swarm.onPlaylist(p);
-  }
-
-  /** Only live playlists form swarms for now; VOD passes straight through to the origin. */
-  private live(p: PlaylistUpdate): boolean {
-    return p.live;
   }
 
   private async onGet(swarmId: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string> {
@@ -177,18 +183,45 @@ export class Relaycast {
       return;
     }
     swarm.setSwarmView(a.seeders.filter((s) => !this.banned.has(s)), a.fetchersPerSegment, a.swarmSize);
-    for (const remote of a.peers) {
-      if (swarm.links.size >= this.cfg.maxPeers) break;
-      // One connection per pair: the smaller id dials, the larger one waits to be dialed.
-      if (remote === self || swarm.links.has(remote) || remote < self || this.banned.has(remote)) continue;
-      this.mesh.connect(remote, a.swarm);
-    }
+    const dial = peersToDial(a.peers, {
+      self,
+      swarmSize: a.swarmSize,
+      maxPeers: this.cfg.maxPeers,
+      links: swarm.links.size,
+      dialing: this.mesh.dialingCount(a.swarm),
+      linked: (id) => swarm.links.has(id),
+      isDialing: (id) => this.mesh.isDialing(id, a.swarm),
+      banned: (id) => this.banned.has(id),
+    });
+    for (const remote of dial) this.mesh.connect(remote, a.swarm);
   }
 
-  private attach(remoteId: string, swarmId: string, ch: Channel): PeerLink | undefined {
+  /** Link slots free in a swarm, reported to the tracker (client/link-policy.ts). */
+  private freeLinks(swarmId: string): number | undefined {
     const swarm = this.swarms.get(swarmId);
-    if (!swarm || !this.active() || swarm.links.size >= this.cfg.maxPeers || this.banned.has(remoteId)) return undefined;
-    const link = new PeerLink(remoteId, swarmId, ch, swarm, this.cfg);
+    if (!swarm) return undefined;
+    return freeLinks({ maxPeers: this.cfg.maxPeers, links: swarm.links.size, dialing: this.mesh.dialingCount(swarmId) });
+  }
+
+  private attach(remoteId: string, swarmId: string, ch: Channel, outgoing: boolean): PeerLink | undefined {
+    const swarm = this.swarms.get(swarmId);
+    const self = this.mesh.id;
+    if (!swarm || !this.active() || self === undefined) return undefined;
+    let state = this.linkState.get(swarmId);
+    if (!state) this.linkState.set(swarmId, (state = { lastEvictionMs: -Infinity }));
+    const admit = admitLink({
+      self,
+      remote: remoteId,
+      outgoing,
+      swarmSize: swarm.trackerSwarmSize,
+      maxPeers: this.cfg.maxPeers,
+      banned: this.banned.has(remoteId),
+      nowMs: realClock.now(),
+      links: swarm.links,
+      state,
+    });
+    if (!admit) return undefined;
+    const link = new PeerLink(remoteId, swarmId, ch, swarm, this.cfg, undefined, outgoing);
     swarm.addLink(link);
     return link;
   }

@@ -1,5 +1,7 @@
 import { MAX_HOP, type MissReason, type SegmentInfo } from '../protocol/peer.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
+import type { ByteRange } from '../protocol/segment-id.js';
+import { putBounded } from '../protocol/bounded.js';
 import type { RelaycastConfig } from './config.js';
 import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
 import { owners } from './rendezvous.js';
@@ -13,8 +15,8 @@ export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTo
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
   readonly selfId: () => string | undefined;
-  /** Fetches a known segment from the origin through the worker (counted there). */
-  readonly originFetch: (url: string) => Promise<Uint8Array | undefined>;
+  /** Fetches a known segment (or byte range) from the origin through the worker (counted there). */
+  readonly originFetch: (url: string, range?: ByteRange) => Promise<Uint8Array | undefined>;
   readonly stats: RelaycastStats;
   /** Total uploads in flight across all swarms of this page. */
   readonly uploadsInFlight: () => number;
@@ -35,11 +37,13 @@ export type GetResult = { readonly hit: true; readonly bytes: Uint8Array } | { r
 interface Known {
   readonly url: string;
   readonly seq: number;
+  readonly range?: ByteRange;
 }
 
 /** Background pulls of segments the player has not asked for yet. */
 const MAX_BACKGROUND_PULLS = 3;
 const BACKGROUND_PULL_TIMEOUT_MS = 8000;
+const MIN_BACKGROUND_PULL_TIMEOUT_MS = 2000;
 /** A peer delivering slower than this multiple of the stream's bitrate cannot relay it in time. */
 const SLOW_PEER_BITRATE_MULTIPLE = 2;
 const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
@@ -49,6 +53,11 @@ const OWNER_GRACE_EXTRA_MS = 1500;
 
 /** Accept announcements of segments this far past the newest one our playlist listed (they are newer than our last refresh). */
 const AHEAD_SEGMENTS = 4;
+
+/** VOD: segments of the window kept in view (the worker sends a few at a time as the player moves). */
+const VOD_KNOWN = 256;
+/** VOD: a peer that announced one of the previous segments this recently plays right here: its copy is worth waiting for. */
+const VOD_NEAR_SEGMENTS = 2;
 
 /**
  * One swarm: the viewers of one rendition of one stream. It decides, for each
@@ -60,6 +69,8 @@ export class Swarm implements LinkHandler {
   readonly links = new Map<string, PeerLink>();
   private readonly known = new Map<string, Known & { readonly durationSec: number; readonly firstSeenMs: number }>();
   private targetDurationMs = 2000;
+  /** A VOD swarm: no live edge; windows follow the player (onVodWindow). */
+  private vod = false;
   private newestSeq = -1;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly inflight = new Map<string, Promise<boolean>>();
@@ -94,20 +105,38 @@ export class Swarm implements LinkHandler {
   // ---- from the worker ----
 
   onPlaylist(p: PlaylistUpdate): void {
+    if (!p.live) return this.onVodWindow(p);
     const first = this.newestSeq < 0;
     const fresh = p.segments.filter((s) => s.seq > this.newestSeq);
     this.targetDurationMs = Math.max(500, p.targetDurationSec * 1000);
     const now = this.clock.now();
     for (const s of p.segments) {
       const firstSeenMs = this.known.get(s.id)?.firstSeenMs ?? now;
-      this.known.set(s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs });
+      this.known.set(s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs, ...(s.range ? { range: s.range } : {}) });
     }
     for (const [id, k] of this.known) if (k.seq < this.newestSeq - 64) this.known.delete(id);
     if (fresh.length === 0) return;
     this.newestSeq = Math.max(this.newestSeq, ...fresh.map((s) => s.seq));
     this.store.advance(this.newestSeq);
     // On joining, only the live edge is worth preparing; the player fetches its startup segments itself.
-    for (const s of first ? fresh.slice(-1) : fresh) this.prepare(s.id, s.url, s.seq);
+    for (const s of first ? fresh.slice(-1) : fresh) this.prepare(s.id, s.url, s.seq, s.range);
+  }
+
+  /**
+   * VOD: the worker sends the segment the player just asked for and the next few. Peers
+   * playing the same part of the video share them as in a live swarm (owners fetch, the
+   * rest pull); a viewer alone there gets them from the store of whoever watched earlier,
+   * or from the origin.
+   */
+  private onVodWindow(p: PlaylistUpdate): void {
+    this.vod = true;
+    this.targetDurationMs = Math.max(500, p.targetDurationSec * 1000);
+    const now = this.clock.now();
+    for (const s of p.segments) {
+      const firstSeenMs = this.known.get(s.id)?.firstSeenMs ?? now;
+      putBounded(this.known, s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs, ...(s.range ? { range: s.range } : {}) }, VOD_KNOWN);
+    }
+    for (const s of p.segments.slice(1)) this.prepare(s.id, s.url, s.seq, s.range);
   }
 
   /** The worker fetched this segment from the origin for the player: keep it for peers. */
@@ -145,6 +174,8 @@ export class Swarm implements LinkHandler {
       // refresh of us and fetches it at once. Past that grace it is gone or stuck: do not spend
       // the player's buffer on it. In a larger swarm the copy comes over several hops: wait for
       // any peer's `have` until the deadline.
+      // VOD: an owner elsewhere in the video never fetches this one; wait only for a peer playing right here.
+      if (this.vod && !this.peerNear(seq)) return this.miss('no peer near');
       const seen = this.known.get(id)?.firstSeenMs;
       const grace =
         seen === undefined || this.usesSeeders() ? left() : seen + this.targetDurationMs + OWNER_GRACE_EXTRA_MS - this.clock.now();
@@ -211,6 +242,11 @@ export class Swarm implements LinkHandler {
     this.swarmSize = swarmSize;
   }
 
+  /** Viewers in the swarm as the tracker last said (0 before its first answer). */
+  get trackerSwarmSize(): number {
+    return this.swarmSize;
+  }
+
   /** This page does not see the whole swarm (`members` as from members()): the tracker's seeders fetch from the origin. */
   private usesSeeders(members: readonly string[] = this.members()): boolean {
     return this.seeders.length > 0 && this.swarmSize > members.length;
@@ -248,11 +284,11 @@ export class Swarm implements LinkHandler {
   // ---- internals ----
 
   /** A new segment appeared in the playlist: fetch it for the swarm if we own it, else pull it if someone has it. */
-  private prepare(id: string, url: string, seq: number): void {
+  private prepare(id: string, url: string, seq: number, range?: ByteRange): void {
     if (this.store.has(id) || this.inflight.has(id)) return;
     const self = this.env.selfId();
     if (self !== undefined && this.originFetchersFor(id).includes(self)) {
-      const job = this.env.originFetch(url).then((bytes) => {
+      const job = this.env.originFetch(url, range).then((bytes) => {
         if (!bytes) return false;
         this.env.stats.originBytes += bytes.byteLength;
         this.keep(id, seq, bytes, 'origin', 0);
@@ -265,16 +301,27 @@ export class Swarm implements LinkHandler {
     if (holder) void this.backgroundPull(holder, { id, seq, bytes: 1 });
   }
 
+  /** VOD: a ready peer announced one of the segments just before `seq`, so it plays here and will have `seq` soon. */
+  private peerNear(seq: number): boolean {
+    for (const l of this.links.values()) {
+      if (!l.isReady) continue;
+      for (const h of l.remoteHas.values()) if (h.seq < seq && h.seq >= seq - VOD_NEAR_SEGMENTS) return true;
+    }
+    return false;
+  }
+
   private wanted(s: SegmentInfo): boolean {
-    if (this.store.has(s.id) || this.inflight.has(s.id) || this.newestSeq < 0) return false;
+    if (this.store.has(s.id) || this.inflight.has(s.id)) return false;
+    if (this.vod) return this.known.has(s.id);
+    if (this.newestSeq < 0) return false;
     return s.seq >= this.newestSeq - 1 && s.seq <= this.newestSeq + AHEAD_SEGMENTS;
   }
 
   private async backgroundPull(link: PeerLink, s: SegmentInfo): Promise<void> {
-    if (this.backgroundPulls >= MAX_BACKGROUND_PULLS) return;
+    if (this.backgroundPulls >= MAX_BACKGROUND_PULLS) { if ((globalThis as any).process?.env?.SIM_DEBUG && s.id.endsWith((globalThis as any).process.env.SIM_DEBUG)) console.error(`bgfull t=${this.clock.now()} self=${this.env.selfId()?.slice(0,6)} from=${link.peerId.slice(0,6)} inflight=${[...this.inflight.keys()].map(k=>k.slice(-7)).join(',')}`); return; }
     this.backgroundPulls++;
     try {
-      await this.pull(link, s.id, s.seq, BACKGROUND_PULL_TIMEOUT_MS);
+      await this.pull(link, s.id, s.seq, this.backgroundTimeoutMs(link, s.id));
     } finally {
       this.backgroundPulls--;
     }
@@ -354,6 +401,18 @@ export class Swarm implements LinkHandler {
       if (!best || score(l) < score(best) || (score(l) === score(best) && Math.random() < 0.5)) best = l;
     }
     return best;
+  }
+
+  /**
+   * A background pull holds one of few slots: bounded by what the peer's measured rate needs
+   * (with slack), so a slow or overloaded holder does not keep the slot while faster copies
+   * appear elsewhere.
+   */
+  private backgroundTimeoutMs(link: PeerLink, id: string): number {
+    const bytes = link.remoteHas.get(id)?.bytes;
+    const rate = link.throughput;
+    if (bytes === undefined || rate === undefined || bytes <= 1) return BACKGROUND_PULL_TIMEOUT_MS;
+    return Math.min(BACKGROUND_PULL_TIMEOUT_MS, Math.max(MIN_BACKGROUND_PULL_TIMEOUT_MS, 500 + (3 * bytes * 1000) / rate));
   }
 
   /** One attempt may take what the peer's measured rate needs (with slack), so a slow peer cannot eat the whole deadline. */

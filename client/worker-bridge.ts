@@ -1,4 +1,5 @@
-import { parseOriginReply, parseWorkerToPage, type PlaylistUpdate, type SegmentReply } from '../protocol/worker.js';
+import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type SegmentReply } from '../protocol/worker.js';
+import type { ByteRange } from '../protocol/segment-id.js';
 
 export interface BridgeHandler {
   onPlaylist(p: PlaylistUpdate): void;
@@ -35,7 +36,7 @@ export class WorkerBridge {
   }
 
   /** Asks the worker to fetch a known segment from the origin. Resolves undefined on any failure. */
-  originFetch(url: string): Promise<Uint8Array | undefined> {
+  originFetch(url: string, range?: ByteRange): Promise<Uint8Array | undefined> {
     const ctl = this.sw.controller;
     if (!ctl) return Promise.resolve(undefined);
     const reqId = this.nextReqId++;
@@ -52,7 +53,8 @@ export class WorkerBridge {
         const r = parseOriginReply(e.data);
         done(r.ok && r.value.reqId === reqId && r.value.type === 'rc-origin-bytes' ? new Uint8Array(r.value.bytes) : undefined);
       };
-      ctl.postMessage({ type: 'rc-origin-fetch', reqId, url }, [ch.port2]);
+      const msg: OriginFetch = { type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}) };
+      ctl.postMessage(msg, [ch.port2]);
     });
   }
 

@@ -1,6 +1,7 @@
 /** relaycast-adapter command line. */
 import { parseArgs } from 'node:util';
 import { P2P_MODES } from './control.js';
+import { isPlayerName, PLAYERS } from './player-page.js';
 import { DEFAULT_ADAPTER_OPTIONS, startAdapter, type AdapterOptions } from './index.js';
 
 const USAGE = `usage: relaycast-adapter [options]
@@ -16,6 +17,10 @@ const USAGE = `usage: relaycast-adapter [options]
   --segment-sec N    embedded source segment duration (default ${DEFAULT_ADAPTER_OPTIONS.segmentSec})
   --window N         embedded source playlist window in segments (default ${DEFAULT_ADAPTER_OPTIONS.windowSegments})
   --stream NAME      embedded stream name (default ${DEFAULT_ADAPTER_OPTIONS.streamName})
+  --renditions N     embedded source ABR ladder: 1-3 video renditions (default ${DEFAULT_ADAPTER_OPTIONS.renditions})
+  --vod-sec N        seconds of the embedded VOD asset at /vod/<stream>/ (default ${DEFAULT_ADAPTER_OPTIONS.vodSec}; 0 = none)
+  --player P         player of the generated page: hls.js, dash.js, video.js or shaka (default ${DEFAULT_ADAPTER_OPTIONS.player});
+                     /watch/<stream>?player=P&protocol=hls|dash&vod=1 picks per page
   --help             this text
 `;
 
@@ -46,6 +51,9 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         'segment-sec': { type: 'string' },
         window: { type: 'string' },
         stream: { type: 'string' },
+        renditions: { type: 'string' },
+        'vod-sec': { type: 'string' },
+        player: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -55,6 +63,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
   if (values.help === true) return 'help';
   if (values.p2p !== undefined && !P2P_MODES.some((m) => m === values.p2p)) throw new UsageError('--p2p must be on, off or unregister');
   const source = values['no-source'] === true ? false : undefined;
+  if (values.player !== undefined && !isPlayerName(values.player)) throw new UsageError(`--player must be one of ${PLAYERS.join(', ')}`);
   return {
     port: int('port', values.port),
     host: values.host,
@@ -67,6 +76,9 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     segmentSec: int('segment-sec', values['segment-sec']),
     windowSegments: int('window', values.window),
     streamName: values.stream,
+    renditions: int('renditions', values.renditions),
+    vodSec: int('vod-sec', values['vod-sec']),
+    player: isPlayerName(values.player) ? values.player : undefined,
   };
 }
 

@@ -3,6 +3,7 @@
  * Each module takes a `Pick<>` of the resolved options.
  */
 import type { P2PMode } from './control.js';
+import { isPlayerName, type PlayerName } from './player-page.js';
 
 export type LogFn = (line: string) => void;
 
@@ -21,6 +22,12 @@ export interface AdapterOptions {
   readonly segmentSec: number;
   /** Segments listed in the embedded source's sliding-window playlist. */
   readonly windowSegments: number;
+  /** Video renditions of the embedded source's ABR ladder (1..3); each is its own swarm. */
+  readonly renditions: number;
+  /** Seconds of the embedded VOD asset (/vod/<streamName>/); 0 = none. */
+  readonly vodSec: number;
+  /** The player of the generated page unless ?player= says otherwise. */
+  readonly player: PlayerName;
   /** PeerJS signaling and tracker routes; when false they do not exist (404). */
   readonly signaling: boolean;
   /**
@@ -47,6 +54,9 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   streamName: 'demo',
   segmentSec: 2,
   windowSegments: 6,
+  renditions: 1,
+  vodSec: 60,
+  player: 'hls.js',
   signaling: true,
   p2p: 'on',
   adminToken: undefined,
@@ -87,6 +97,9 @@ function validate(o: AdapterOptions): void {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.streamName)) bad('streamName must match [A-Za-z0-9_-]{1,64}');
   if (!Number.isInteger(o.segmentSec) || o.segmentSec < 1 || o.segmentSec > 30) bad('segmentSec must be an integer 1..30');
   if (!Number.isInteger(o.windowSegments) || o.windowSegments < 3 || o.windowSegments > 100) bad('windowSegments must be an integer 3..100');
+  if (!Number.isInteger(o.renditions) || o.renditions < 1 || o.renditions > 3) bad('renditions must be 1, 2 or 3');
+  if (!Number.isInteger(o.vodSec) || o.vodSec < 0 || o.vodSec > 3600) bad('vodSec must be an integer 0..3600');
+  if (!isPlayerName(o.player)) bad(`unknown player ${String(o.player)}`);
   if (!Number.isInteger(o.announceIntervalMs) || o.announceIntervalMs < 500 || o.announceIntervalMs > 600_000) {
     bad('announceIntervalMs must be an integer 500..600000');
   }

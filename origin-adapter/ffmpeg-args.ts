@@ -1,62 +1,113 @@
-/** Pure builders for the embedded live source: ffmpeg arguments and the static master playlist. */
+/**
+ * Pure builders for the embedded source's ffmpeg command lines. One ffmpeg
+ * dash muxer run publishes the stream both ways over the same fMP4 (CMAF)
+ * segments: DASH (stream.mpd, SegmentTemplate + SegmentTimeline) and HLS
+ * (master.m3u8 + media_N.m3u8 with EXT-X-MAP), one rendition per ladder rung
+ * plus one audio rendition.
+ */
 import { join } from 'node:path';
+
+export interface Rung {
+  readonly width: number;
+  readonly height: number;
+  readonly videoBitrateK: number;
+}
+
+/** The ABR ladder, lowest first; `renditions: n` publishes the first n rungs. */
+export const LADDER: readonly Rung[] = [
+  { width: 320, height: 180, videoBitrateK: 250 },
+  { width: 480, height: 270, videoBitrateK: 400 },
+  { width: 640, height: 360, videoBitrateK: 600 },
+];
+
+export const STREAM = { fps: 25, audioBitrateK: 64, audioRate: 48000 } as const;
 
 export interface LiveEncodeOptions {
   readonly dir: string;
   readonly segmentSec: number;
   readonly windowSegments: number;
-  /** First segment number (continues numbering after an ffmpeg restart so cached names never repeat). */
-  readonly startNumber: number;
-  /** Marks a restart: the playlist starts with EXT-X-DISCONTINUITY. */
-  readonly discontinuity: boolean;
+  /** Video renditions, 1..LADDER.length. */
+  readonly renditions: number;
+  /**
+   * Run number of ffmpeg in this dir (0 first, +1 per restart). It is part of every
+   * segment name: the dash muxer always numbers from 1, and a name must never carry
+   * two different contents (players, caches and peers key segments by URL).
+   */
+  readonly epoch: number;
 }
 
-export const LIVE_VIDEO = { width: 320, height: 180, fps: 25, videoBitrateK: 250, audioBitrateK: 64 } as const;
+/** Media segments the embedded source writes: epoch, representation, number. */
+export const SEGMENT_PATTERN = /^chunk-e(\d+)-(\d+)-(\d{6,})\.m4s$/;
 
-/** Segment file names ffmpeg writes; the number is the media sequence number. */
-export const SEGMENT_PATTERN = /^seg_(\d{6,})\.ts$/;
+export const MANIFESTS = { dash: 'stream.mpd', hls: 'master.m3u8', firstMedia: 'media_0.m3u8' } as const;
 
-export function ffmpegArgs(o: LiveEncodeOptions): string[] {
-  const gop = String(o.segmentSec * LIVE_VIDEO.fps); // one keyframe per segment boundary
-  const flags = ['delete_segments', 'independent_segments', 'temp_file', ...(o.discontinuity ? ['discont_start'] : [])];
+function encodeArgs(renditions: number, segmentSec: number): string[] {
+  const n = Math.max(1, Math.min(LADDER.length, Math.floor(renditions)));
+  const gop = String(segmentSec * STREAM.fps); // one keyframe per segment boundary, so every rung switches cleanly
+  const rungs = LADDER.slice(0, n);
+  const split =
+    n === 1
+      ? `[0:v]scale=${rungs[0]?.width ?? 320}:${rungs[0]?.height ?? 180}[v0]`
+      : `[0:v]split=${n}${rungs.map((_, i) => `[s${i}]`).join('')};` + rungs.map((r, i) => `[s${i}]scale=${r.width}:${r.height}[v${i}]`).join(';');
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'warning',
-    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${LIVE_VIDEO.width}x${LIVE_VIDEO.height}:rate=${LIVE_VIDEO.fps}`,
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-filter_complex', split,
+    ...rungs.flatMap((_, i) => ['-map', `[v${i}]`]),
+    '-map', '1:a',
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-b:v', `${LIVE_VIDEO.videoBitrateK}k`,
-    '-c:a', 'aac', '-b:a', `${LIVE_VIDEO.audioBitrateK}k`,
-    '-f', 'hls', '-hls_time', String(o.segmentSec), '-hls_list_size', String(o.windowSegments),
-    '-hls_flags', flags.join('+'), '-hls_delete_threshold', '2',
-    '-start_number', String(o.startNumber),
-    '-hls_segment_filename', join(o.dir, 'seg_%06d.ts'),
-    join(o.dir, 'index.m3u8'),
+    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
+    ...rungs.flatMap((r, i) => [`-b:v:${i}`, `${r.videoBitrateK}k`]),
+    '-c:a', 'aac', '-b:a', `${STREAM.audioBitrateK}k`,
   ];
 }
 
-/**
- * x264 picks High profile, level 1.3 for 320x180@25 (checked in the SPS of a
- * segment: 64 00 0d), hence avc1.64000d; AAC-LC is mp4a.40.2.
- */
-export function masterPlaylist(): string {
-  const bandwidth = Math.round((LIVE_VIDEO.videoBitrateK + LIVE_VIDEO.audioBitrateK) * 1000 * 1.5);
+const ADAPTATION_SETS = 'id=0,streams=v id=1,streams=a';
+
+export function liveArgs(o: LiveEncodeOptions): string[] {
+  const top = LADDER[Math.min(LADDER.length, o.renditions) - 1] ?? LADDER[0];
   return [
-    '#EXTM3U',
-    '#EXT-X-VERSION:3',
-    '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${LIVE_VIDEO.width}x${LIVE_VIDEO.height},` +
-      `FRAME-RATE=${LIVE_VIDEO.fps}.000,CODECS="avc1.64000d,mp4a.40.2"`,
-    'index.m3u8',
-    '',
-  ].join('\n');
+    '-hide_banner', '-nostdin', '-loglevel', 'warning',
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${top?.width ?? 320}x${top?.height ?? 180}:rate=${STREAM.fps}`,
+    '-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${STREAM.audioRate}`,
+    ...encodeArgs(o.renditions, o.segmentSec),
+    '-f', 'dash', '-seg_duration', String(o.segmentSec),
+    '-window_size', String(o.windowSegments), '-extra_window_size', '3',
+    '-use_template', '1', '-use_timeline', '1', '-hls_playlist', '1',
+    '-adaptation_sets', ADAPTATION_SETS,
+    '-init_seg_name', `init-e${o.epoch}-$RepresentationID$.m4s`,
+    '-media_seg_name', `chunk-e${o.epoch}-$RepresentationID$-$Number%06d$.m4s`,
+    join(o.dir, MANIFESTS.dash),
+  ];
 }
 
-/** Media sequence numbers of the segments a playlist lists (only our own seg_NNNNNN.ts names). */
-export function listedSegments(playlist: string): number[] {
-  const out: number[] = [];
-  for (const line of playlist.split('\n')) {
-    const m = SEGMENT_PATTERN.exec(line.trim());
-    if (m?.[1] !== undefined) out.push(Number(m[1]));
-  }
-  return out;
+export interface VodEncodeOptions {
+  readonly dir: string;
+  readonly segmentSec: number;
+  readonly durationSec: number;
+}
+
+/**
+ * A VOD asset in one file per rendition, addressed by byte ranges: DASH
+ * SegmentList with mediaRange and HLS EXT-X-BYTERANGE + EXT-X-MAP BYTERANGE.
+ */
+export function vodArgs(o: VodEncodeOptions): string[] {
+  const d = String(o.durationSec);
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${STREAM.fps}:duration=${d}`,
+    '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=${STREAM.audioRate}:duration=${d}`,
+    ...encodeArgs(1, o.segmentSec),
+    '-f', 'dash', '-seg_duration', String(o.segmentSec), '-single_file', '1',
+    '-use_template', '0', '-use_timeline', '0', '-hls_playlist', '1',
+    '-adaptation_sets', ADAPTATION_SETS,
+    '-single_file_name', 'vod-$RepresentationID$.mp4',
+    join(o.dir, MANIFESTS.dash),
+  ];
+}
+
+/** Segment file names an HLS media playlist lists (only the embedded source's own names). */
+export function listedSegments(playlist: string): string[] {
+  return playlist
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => SEGMENT_PATTERN.test(l));
 }

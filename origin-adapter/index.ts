@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { createAssetRoutes, defaultDistDir } from './assets.js';
 import { resolveOptions, type AdapterOptions } from './config.js';
 import { createLiveRoutes } from './live-routes.js';
+import { createVodAsset, type VodAsset } from './vod-source.js';
 import { createLiveSource, type LiveSource } from './live-source.js';
 import { createProxy } from './proxy.js';
 import { createRequestHandler } from './server.js';
@@ -79,6 +80,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
   };
 
   let source: LiveSource | undefined;
+  let vod: VodAsset | undefined;
   let signaling: Signaling | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
@@ -90,13 +92,16 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
-      await Promise.all([closed, source?.stop()]);
+      await Promise.all([closed, source?.stop(), vod?.stop()]);
     })();
     return closing;
   };
 
   try {
-    if (o.source) source = await createLiveSource({ segmentSec: o.segmentSec, windowSegments: o.windowSegments, log: o.log });
+    if (o.source) {
+      source = await createLiveSource({ segmentSec: o.segmentSec, windowSegments: o.windowSegments, renditions: o.renditions, log: o.log });
+      if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
+    }
     signaling = o.signaling ? createSignaling(server, o.log) : undefined;
     server.on(
       'request',
@@ -106,7 +111,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         stats,
         signaling,
         tracker,
-        live: source && createLiveRoutes({ streamName: o.streamName, dir: source.dir, counters, hashes, p2pMode: () => p2p }),
+        media: source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec }),
         proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, p2pMode: () => p2p }),
         hashes,
         signalingUp: () => signalingUp,

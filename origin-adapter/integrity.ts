@@ -1,16 +1,15 @@
 /**
  * Segment hashes the adapter publishes so pages can check peer bytes before
- * they reach a player. For the embedded source every segment listed in a
- * playlist is hashed before that playlist is served (no window where a listed
- * segment has no hash); in --upstream mode a segment is hashed as its first
+ * they reach a player. For the embedded live source the newest segments
+ * are hashed before each manifest is served (no window where a listed segment
+ * has no hash); in --upstream mode a segment is hashed as its first
  * full 200 response streams through the proxy, and pages ask
- * /relaycast/hash for it when they need it.
+ * /relaycast/hash for it when they need it. Byte ranges of the embedded
+ * source's files (VOD) are hashed on demand, each once.
  */
 import { putBounded } from '../protocol/bounded.js';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isSafeFileName } from './paths.js';
+import { open, readFile } from 'node:fs/promises';
 
 /** Published hashes: SHA-256, base64url, keyed by URL path (query ignored: the bytes do not depend on tokens). */
 export class HashRegistry {
@@ -35,37 +34,36 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64url');
 }
 
-/** Segment URIs of a media playlist, as written (relative or absolute). */
-export function playlistSegmentUris(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
-
 /**
- * Hashes every segment a playlist of the embedded source lists (files in `dir`,
- * served under `urlDir`), and returns the header value naming them:
- * `seg_000041.ts=<sha256>,seg_000042.ts=<sha256>` for the last `max` segments.
- * A segment deleted under the sliding window meanwhile is skipped.
+ * The hash of one complete file of the embedded source (or a byte range of it),
+ * computed once and kept under its URL path (`path` or `path|start-end`).
+ * Undefined when the file does not exist (deleted under the sliding window).
  */
-export async function hashListedSegments(text: string, dir: string, urlDir: string, reg: HashRegistry, max = 32): Promise<string> {
-  const parts: string[] = [];
-  for (const uri of playlistSegmentUris(text).slice(-max)) {
-    if (!isSafeFileName(uri)) continue;
-    const path = `${urlDir}/${uri}`;
-    let h = reg.get(path);
-    if (h === undefined) {
+export async function hashFile(reg: HashRegistry, key: string, file: string, range?: { start: number; end: number }): Promise<string | undefined> {
+  const known = reg.get(key);
+  if (known !== undefined) return known;
+  let bytes: Uint8Array;
+  try {
+    if (range === undefined) {
+      bytes = await readFile(file);
+    } else {
+      const fh = await open(file, 'r');
       try {
-        h = sha256(await readFile(join(dir, uri)));
-      } catch {
-        continue;
+        const len = range.end - range.start + 1;
+        const buf = Buffer.alloc(len);
+        const { bytesRead } = await fh.read(buf, 0, len, range.start);
+        if (bytesRead !== len) return undefined;
+        bytes = buf;
+      } finally {
+        await fh.close();
       }
-      reg.set(path, h);
     }
-    parts.push(`${uri}=${h}`);
+  } catch {
+    return undefined;
   }
-  return parts.join(',');
+  const h = sha256(bytes);
+  reg.set(key, h);
+  return h;
 }
 
 /** Incremental hashing of a streamed body (upstream mode). */

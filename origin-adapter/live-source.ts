@@ -1,18 +1,21 @@
 /**
- * Embedded live source: ffmpeg encodes a test pattern into a live HLS sliding
- * window in a fresh temp dir. ffmpeg is restarted if it dies (bounded), and
- * never outlives this process.
+ * Embedded live source: ffmpeg encodes a test pattern into a live sliding
+ * window, published as DASH and HLS over the same fMP4 segments, in a fresh
+ * temp dir. ffmpeg is restarted if it dies (bounded), and never outlives this
+ * process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogFn } from './config.js';
-import { ffmpegArgs, listedSegments, masterPlaylist, SEGMENT_PATTERN } from './ffmpeg-args.js';
+import { liveArgs, listedSegments, MANIFESTS } from './ffmpeg-args.js';
 
 export interface LiveSourceOptions {
   readonly segmentSec: number;
   readonly windowSegments: number;
+  /** Video renditions of the ABR ladder (1..3). */
+  readonly renditions: number;
   readonly log: LogFn;
   /** Default: the binary of @ffmpeg-installer/ffmpeg. */
   readonly ffmpegPath?: string;
@@ -21,7 +24,7 @@ export interface LiveSourceOptions {
 }
 
 export interface LiveSource {
-  /** Holds master.m3u8, index.m3u8 and seg_NNNNNN.ts. */
+  /** Holds stream.mpd, master.m3u8, media_N.m3u8, init-eE-R.m4s and chunk-eE-R-NNNNNN.m4s. */
   readonly dir: string;
   /** Resolves once the media playlist lists at least 3 segments. */
   start(): Promise<void>;
@@ -35,7 +38,7 @@ const KILL_GRACE_MS = 2000;
 const RESTART_DELAY_MS = 1000;
 const HEALTHY_RUN_MS = 60_000;
 
-async function defaultFfmpegPath(): Promise<string> {
+export async function defaultFfmpegPath(): Promise<string> {
   // Imported lazily: the installer package throws at import time on unsupported platforms.
   const mod = await import('@ffmpeg-installer/ffmpeg');
   return mod.default.path;
@@ -58,18 +61,10 @@ export async function createLiveSource(o: LiveSourceOptions): Promise<LiveSource
   };
   const tail = (): string => stderrTail.join('\n');
 
-  async function nextSegmentNumber(): Promise<number> {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    let max = -1;
-    for (const n of names) {
-      const m = SEGMENT_PATTERN.exec(n);
-      if (m?.[1] !== undefined) max = Math.max(max, Number(m[1]));
-    }
-    return max + 1;
-  }
+  let epoch = 0;
 
-  function spawnFfmpeg(startNumber: number, discontinuity: boolean): void {
-    const args = ffmpegArgs({ dir, segmentSec: o.segmentSec, windowSegments: o.windowSegments, startNumber, discontinuity });
+  function spawnFfmpeg(): void {
+    const args = liveArgs({ dir, segmentSec: o.segmentSec, windowSegments: o.windowSegments, renditions: o.renditions, epoch });
     const p = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = p;
     startedAtMs = Date.now();
@@ -96,9 +91,8 @@ export async function createLiveSource(o: LiveSourceOptions): Promise<LiveSource
       o.log(`live source: ffmpeg exited (${code ?? signal ?? '?'}); restart ${restarts}/${maxRestarts}\n${tail()}`);
       restartTimer = setTimeout(() => {
         restartTimer = undefined;
-        void nextSegmentNumber().then((n) => {
-          if (!stopping) spawnFfmpeg(n, true);
-        });
+        epoch++;
+        if (!stopping) spawnFfmpeg();
       }, RESTART_DELAY_MS);
     });
   }
@@ -106,7 +100,7 @@ export async function createLiveSource(o: LiveSourceOptions): Promise<LiveSource
   async function waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const text = await readFile(join(dir, 'index.m3u8'), 'utf8').catch(() => '');
+      const text = await readFile(join(dir, MANIFESTS.firstMedia), 'utf8').catch(() => '');
       if (listedSegments(text).length >= READY_SEGMENTS) return;
       if (stopping) throw new Error('live source stopped before it was ready');
       if (Date.now() > deadline) {
@@ -138,9 +132,8 @@ export async function createLiveSource(o: LiveSourceOptions): Promise<LiveSource
   return {
     dir,
     async start() {
-      await writeFile(join(dir, 'master.m3u8'), masterPlaylist());
       process.on('exit', killOnExit);
-      spawnFfmpeg(0, false);
+      spawnFfmpeg();
       const timeoutMs = (READY_SEGMENTS + 2) * o.segmentSec * 1000 + 10_000;
       try {
         await waitReady(timeoutMs);

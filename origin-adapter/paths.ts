@@ -7,20 +7,23 @@ export function isSafeFileName(name: string): boolean {
   return SAFE_NAME.test(name) && !name.startsWith('.');
 }
 
-export interface LivePath {
+export interface MediaPath {
+  /** /live/… is the embedded live source, /vod/… the embedded VOD asset. */
+  readonly kind: 'live' | 'vod';
   readonly stream: string;
   readonly file: string;
 }
 
-/** Parses `/live/<stream>/<file>`; undefined for anything else, including encoded separators. */
-export function parseLivePath(pathname: string): LivePath | undefined {
-  const m = /^\/live\/([^/]+)\/([^/]+)$/.exec(pathname);
+/** Parses `/live/<stream>/<file>` or `/vod/<stream>/<file>`; undefined for anything else, including encoded separators. */
+export function parseMediaPath(pathname: string): MediaPath | undefined {
+  const m = /^\/(live|vod)\/([^/]+)\/([^/]+)$/.exec(pathname);
   if (m === null) return undefined;
-  const stream = m[1];
-  const file = m[2];
+  const kind = m[1] === 'vod' ? 'vod' : 'live';
+  const stream = m[2];
+  const file = m[3];
   if (stream === undefined || file === undefined) return undefined;
   if (!isSafeFileName(stream) || !isSafeFileName(file)) return undefined;
-  return { stream, file };
+  return { kind, stream, file };
 }
 
 const SEGMENT_EXT = new Set(['.ts', '.m4s', '.mp4', '.m4a', '.aac', '.cmfv', '.cmfa']);

@@ -1,12 +1,31 @@
 /**
- * The page a streamer publishes: a plain hls.js player plus THE ONE LINE that
- * enables relaycast. The player gets no special config: relaycast never changes
- * its live-sync settings, so P2P on and off are compared on equal terms.
+ * The page a streamer publishes: a plain player (hls.js, dash.js, video.js or
+ * Shaka) plus THE ONE LINE that enables relaycast. The player gets no special
+ * config: relaycast never changes its live-sync settings, so P2P on and off
+ * are compared on equal terms.
  */
 
+export const PLAYERS = ['hls.js', 'dash.js', 'video.js', 'shaka'] as const;
+export type PlayerName = (typeof PLAYERS)[number];
+export type StreamProtocol = 'hls' | 'dash';
+
+/** What each player plays: hls.js only HLS, dash.js only DASH, video.js and Shaka both. */
+export const PLAYER_PROTOCOLS: Readonly<Record<PlayerName, readonly StreamProtocol[]>> = {
+  'hls.js': ['hls'],
+  'dash.js': ['dash'],
+  'video.js': ['hls', 'dash'],
+  shaka: ['hls', 'dash'],
+};
+
+export function isPlayerName(v: unknown): v is PlayerName {
+  return PLAYERS.some((p) => p === v);
+}
+
 export interface PlayerPageOptions {
-  /** Playlist URL; must already have passed isAcceptablePlayerSrc. */
+  /** Manifest URL (HLS playlist or DASH MPD); must already have passed isAcceptablePlayerSrc. */
   readonly src: string;
+  readonly player: PlayerName;
+  readonly protocol: StreamProtocol;
   readonly title: string;
   /** False renders the same page without the relaycast script (baseline, `?relaycast=0`). */
   readonly relaycast: boolean;
@@ -48,18 +67,36 @@ function showStats() {
 showStats();
 setInterval(showStats, 1000);`;
 
-const PLAYER_SCRIPT = `
-const video = document.getElementById('video');
-let hls = null;
+/** Each player at its defaults, started the way its own documentation shows. */
+const PLAYER_SCRIPTS: Readonly<Record<PlayerName, string>> = {
+  'hls.js': `
+let player = null;
 if (window.Hls !== undefined && Hls.isSupported()) {
-  hls = new Hls();
-  hls.loadSource(SRC);
-  hls.attachMedia(video);
+  player = new Hls();
+  player.loadSource(SRC);
+  player.attachMedia(video);
 } else {
   video.src = SRC;
 }
-video.play().catch(() => {});
-window.relaycastPlayer = { video, hls };`;
+video.play().catch(() => {});`,
+  'dash.js': `
+const player = dashjs.MediaPlayer().create();
+player.initialize(video, SRC, true);`,
+  'video.js': `
+const player = videojs(video, { autoplay: 'muted', muted: true, controls: true, fluid: false });
+player.src({ src: SRC, type: PROTOCOL === 'dash' ? 'application/dash+xml' : 'application/x-mpegURL' });`,
+  shaka: `
+shaka.polyfill.installAll();
+const player = new shaka.Player();
+player.attach(video).then(() => player.load(SRC)).then(() => video.play().catch(() => {}), (e) => console.error('shaka', e && e.code, e));`,
+};
+
+const VENDOR_TAGS: Readonly<Record<PlayerName, string>> = {
+  'hls.js': '<script src="/relaycast/vendor/hls.min.js"></script>',
+  'dash.js': '<script src="/relaycast/vendor/dash.all.min.js"></script>',
+  'video.js': '<link rel="stylesheet" href="/relaycast/vendor/video-js.min.css">\n<script src="/relaycast/vendor/video.min.js"></script>',
+  shaka: '<script src="/relaycast/vendor/shaka-player.compiled.js"></script>',
+};
 
 export function renderPlayerPage(o: PlayerPageOptions): string {
   const oneLine = o.relaycast ? '\n<script src="/relaycast/relaycast.js"></script>' : '';
@@ -74,13 +111,16 @@ body { margin: 0; background: #111; color: #ddd; font: 14px system-ui, sans-seri
 video { display: block; width: 100%; max-width: 960px; margin: 0 auto; background: #000; }
 #relaycast-stats { max-width: 960px; margin: 8px auto; padding: 0 8px; font-variant-numeric: tabular-nums; }
 </style>
-<script src="/relaycast/vendor/hls.min.js"></script>${oneLine}
+${VENDOR_TAGS[o.player]}${oneLine}
 </head>
 <body>
-<video id="video" muted autoplay playsinline controls></video>
+<video id="video"${o.player === 'video.js' ? ' class="video-js"' : ''} muted autoplay playsinline controls></video>
 <div id="relaycast-stats">relaycast off</div>
 <script>
-const SRC = ${jsonForScript(o.src)};${PLAYER_SCRIPT}
+const SRC = ${jsonForScript(o.src)};
+const PROTOCOL = ${jsonForScript(o.protocol)};
+const video = document.getElementById('video');${PLAYER_SCRIPTS[o.player]}
+window.relaycastPlayer = { video, player, name: ${jsonForScript(o.player)} };
 ${STATS_SCRIPT}
 </script>
 </body>
@@ -93,6 +133,7 @@ export function renderWatchUsage(reason: string): string {
   return `<!doctype html><meta charset="utf-8"><title>relaycast</title>
 <p>${escapeHtml(reason)}</p>
 <p>Usage: <code>/watch?src=/path/to/playlist.m3u8</code> (a path on this server, or an http(s) URL).
-Add <code>&amp;relaycast=0</code> for the same page without relaycast.</p>
+Add <code>&amp;relaycast=0</code> for the same page without relaycast, <code>&amp;player=hls.js|dash.js|video.js|shaka</code>
+to pick the player.</p>
 `;
 }

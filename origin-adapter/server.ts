@@ -4,28 +4,28 @@ import type { AdapterOptions } from './config.js';
 import type { AssetRoutes } from './assets.js';
 import { sendJson, sendText } from './http-util.js';
 import { isAcceptablePlayerSrc } from './paths.js';
-import { renderPlayerPage, renderWatchUsage } from './player-page.js';
+import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS, renderPlayerPage, renderWatchUsage, type PlayerName, type StreamProtocol } from './player-page.js';
+import { MANIFESTS } from './ffmpeg-args.js';
 import type { Signaling } from './signaling.js';
 import type { AdapterStats } from './stats.js';
 import { handleTracker, TRACKER_PATH } from './tracker-route.js';
 import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
-import type { HashRegistry } from './integrity.js';
+import { hashFile, type HashRegistry } from './integrity.js';
+import type { MediaRoutes } from './live-routes.js';
 import { readBody } from './http-util.js';
 import { RateLimiter } from './rate-limit.js';
 import { timingSafeEqual } from 'node:crypto';
 
-type Route = (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
-
 export interface RouterParts {
-  readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream' | 'trustProxy'>;
+  readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream' | 'trustProxy' | 'player'>;
   readonly assets: AssetRoutes;
   readonly stats: () => AdapterStats;
   /** Present only when signaling is on. */
   readonly signaling: Signaling | undefined;
   readonly tracker: Tracker | undefined;
-  /** Present only with the embedded source. */
-  readonly live: Route | undefined;
+  /** Present only with an embedded source (live and/or VOD). */
+  readonly media: MediaRoutes | undefined;
   readonly proxy: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   readonly hashes: HashRegistry;
   /** False during a signaling/tracker outage. */
@@ -53,8 +53,24 @@ function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean)
   return true;
 }
 
-/** GET /relaycast/hash?path=/live/demo/seg_000041.ts -> {"sha256": "<base64url>"} */
-function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): void {
+const MAX_HASHED_RANGE_BYTES = 64 * 1024 * 1024;
+
+/** `start-end` (inclusive, as in HTTP), or undefined when absent; 'bad' when malformed. */
+function parseHashRange(v: string | null): { start: number; end: number } | undefined | 'bad' {
+  if (v === null) return undefined;
+  const m = /^(\d{1,15})-(\d{1,15})$/.exec(v);
+  const start = Number(m?.[1]);
+  const end = Number(m?.[2]);
+  if (!m || end < start || end - start + 1 > MAX_HASHED_RANGE_BYTES) return 'bad';
+  return { start, end };
+}
+
+/**
+ * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346]
+ *   -> {"sha256": "<base64url>"}
+ * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones once streamed.
+ */
+async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Promise<void> {
   const raw = url.searchParams.get('path') ?? '';
   let path: string;
   try {
@@ -63,7 +79,11 @@ function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): void {
     return sendJson(res, 400, { error: 'bad path' }, OPEN_CORS);
   }
   if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
-  const sha256 = parts.hashes.get(path);
+  const range = parseHashRange(url.searchParams.get('range'));
+  if (range === 'bad') return sendJson(res, 400, { error: 'range must be start-end' }, OPEN_CORS);
+  const key = range === undefined ? path : `${path}|${range.start}-${range.end}`;
+  const file = parts.media?.fileFor(path);
+  const sha256 = parts.hashes.get(key) ?? (file !== undefined ? await hashFile(parts.hashes, key, file, range) : undefined);
   if (sha256 === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
   sendJson(res, 200, { sha256 }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
 }
@@ -96,20 +116,41 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.end(res.req.method === 'HEAD' ? undefined : html);
 }
 
+type WatchChoice = { player: PlayerName; protocol: StreamProtocol } | { error: string };
+
+/** ?player= and ?protocol= (defaults: the adapter's --player, then the player's first protocol). */
+function chooseWatch(url: URL, defaultPlayer: PlayerName): WatchChoice {
+  const p = url.searchParams.get('player') ?? defaultPlayer;
+  if (!isPlayerName(p)) return { error: `player must be one of ${PLAYERS.join(', ')}` };
+  const supported = PLAYER_PROTOCOLS[p];
+  const proto = url.searchParams.get('protocol') ?? supported[0];
+  const protocol = supported.find((x) => x === proto);
+  if (protocol === undefined) return { error: `${p} plays ${supported.join(' or ')}, not ${String(proto)}` };
+  return { player: p, protocol };
+}
+
 function watch(res: ServerResponse, url: URL, parts: RouterParts): boolean {
   const relaycast = url.searchParams.get('relaycast') !== '0';
   const stream = parts.options.streamName;
-  if (url.pathname === `/watch/${stream}` && parts.live !== undefined) {
-    sendHtml(res, 200, renderPlayerPage({ src: `/live/${stream}/master.m3u8`, title: `${stream} · relaycast`, relaycast }));
+  const isStreamPage = url.pathname === `/watch/${stream}` && parts.media !== undefined;
+  if (!isStreamPage && url.pathname !== '/watch') return false;
+  const choice = chooseWatch(url, parts.options.player);
+  if ('error' in choice) {
+    sendHtml(res, 400, renderWatchUsage(choice.error));
     return true;
   }
-  if (url.pathname !== '/watch') return false;
+  if (isStreamPage) {
+    const kind = url.searchParams.get('vod') === '1' ? 'vod' : 'live';
+    const manifest = choice.protocol === 'dash' ? MANIFESTS.dash : MANIFESTS.hls;
+    sendHtml(res, 200, renderPlayerPage({ src: `/${kind}/${stream}/${manifest}`, title: `${stream} · relaycast`, relaycast, ...choice }));
+    return true;
+  }
   const src = url.searchParams.get('src');
   if (src === null || !isAcceptablePlayerSrc(src)) {
     sendHtml(res, 400, renderWatchUsage(src === null ? 'missing ?src=' : 'src must be a path starting with / or an http(s) URL'));
     return true;
   }
-  sendHtml(res, 200, renderPlayerPage({ src, title: 'relaycast player', relaycast }));
+  sendHtml(res, 200, renderPlayerPage({ src, title: 'relaycast player', relaycast, ...choice }));
   return true;
 }
 
@@ -131,13 +172,13 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
     return sendText(res, 404, 'not found\n');
   }
   if (get && (path === '/watch' || path.startsWith('/watch/')) && watch(res, url, parts)) return;
-  if (get && parts.live !== undefined) {
+  if (get && parts.media !== undefined) {
     if (path === '/' && parts.proxy === undefined) {
       res.writeHead(302, { Location: `/watch/${parts.options.streamName}`, 'Content-Length': '0' });
       res.end();
       return;
     }
-    if (await parts.live(req, res, path)) return;
+    if (await parts.media.handle(req, res, path)) return;
   }
   if (parts.proxy !== undefined && path !== '/watch' && !path.startsWith('/watch/')) return parts.proxy(req, res);
   sendText(res, 404, 'not found\n');

@@ -2,7 +2,7 @@
  * Pure swarm tracker: who is in which swarm, who uploads, who went silent.
  * No I/O and no timers; the clock is passed in so tests can move time.
  */
-import type { TrackerAnnounce, TrackerPeers } from '../protocol/tracker.js';
+import { MAX_FREE_LINKS, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
 import { ADAPTER_LIMITS } from './config.js';
 
 export interface TrackerConfig {
@@ -11,6 +11,15 @@ export interface TrackerConfig {
   readonly maxSwarms: number;
   readonly maxPeersPerSwarm: number;
   readonly peersPerAnswer: number;
+  /**
+   * A page reporting at least this many free link slots is linking up (a newcomer): besides
+   * peers with free slots it gets `newcomerRandomPeers` drawn from all uploaders, full ones
+   * included (a full page takes such a dial by evicting an idle link: client/link-policy.ts),
+   * so a newcomer's links reach across the whole swarm, not only to pages that joined just
+   * before it.
+   */
+  readonly newcomerFreeLinks: number;
+  readonly newcomerRandomPeers: number;
   /** Peers not seen for this long are pruned. */
   readonly staleAfterMs: number;
   readonly nowMs: () => number;
@@ -21,13 +30,46 @@ export interface TrackerConfig {
 interface PeerEntry {
   uploads: boolean;
   lastSeenMs: number;
+  /** Link slots the page reported free at its last announce, minus the times it was handed out since. */
+  free: number;
 }
 
-/** A swarm's peers in join order (Map) plus an array for O(1) random sampling. */
+/** A swarm's peers in join order (Map); all of them and the "open" ones (uploaders with free link slots) for O(1) uniform sampling. */
 interface Swarm {
   readonly peers: Map<string, PeerEntry>;
-  readonly ids: string[];
-  readonly pos: Map<string, number>;
+  readonly all: IndexedSet;
+  readonly open: IndexedSet;
+}
+
+/** Array plus positions: add, delete and uniform random pick in O(1). */
+class IndexedSet {
+  readonly items: string[] = [];
+  private readonly pos = new Map<string, number>();
+
+  has(id: string): boolean {
+    return this.pos.has(id);
+  }
+
+  add(id: string): void {
+    if (this.pos.has(id)) return;
+    this.pos.set(id, this.items.length);
+    this.items.push(id);
+  }
+
+  delete(id: string): void {
+    const i = this.pos.get(id);
+    if (i === undefined) return;
+    const last = this.items.pop();
+    if (last !== undefined && last !== id) {
+      this.items[i] = last;
+      this.pos.set(last, i);
+    }
+    this.pos.delete(id);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
 }
 
 /** `registered: false` means a cap was hit: the peer still gets an answer but is not stored or handed out. */
@@ -57,6 +99,8 @@ export function trackerConfig(
     maxSwarms: ADAPTER_LIMITS.trackerMaxSwarms,
     maxPeersPerSwarm: ADAPTER_LIMITS.trackerMaxPeersPerSwarm,
     peersPerAnswer: ADAPTER_LIMITS.trackerPeersPerAnswer,
+    newcomerFreeLinks: 6,
+    newcomerRandomPeers: 3,
     staleAfterMs: ADAPTER_LIMITS.trackerStaleAnnounces * o.announceIntervalMs,
     nowMs,
     random,
@@ -71,36 +115,49 @@ export function createTracker(cfg: TrackerConfig): Tracker {
 
   const isFresh = (e: PeerEntry, now: number): boolean => now - e.lastSeenMs <= cfg.staleAfterMs;
 
+  /** Free slots as reported; a page that does not report them counts as always free. */
+  const reportedFree = (a: TrackerAnnounce): number => a.freeLinks ?? MAX_FREE_LINKS;
+
+  function setOpen(swarm: Swarm, id: string, e: PeerEntry): void {
+    if (e.uploads && e.free > 0) swarm.open.add(id);
+    else swarm.open.delete(id);
+  }
+
   function register(a: TrackerAnnounce, now: number): boolean {
     let swarm = swarms.get(a.swarm);
     if (swarm === undefined) {
       if (swarms.size >= cfg.maxSwarms) return false;
-      swarm = { peers: new Map(), ids: [], pos: new Map() };
+      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet() };
       swarms.set(a.swarm, swarm);
     }
     const known = swarm.peers.get(a.peerId);
     if (known !== undefined) {
       known.lastSeenMs = now;
       known.uploads = a.uploads;
+      known.free = reportedFree(a);
+      setOpen(swarm, a.peerId, known);
       return true;
     }
     if (swarm.peers.size >= cfg.maxPeersPerSwarm) return false;
-    swarm.peers.set(a.peerId, { uploads: a.uploads, lastSeenMs: now });
-    swarm.pos.set(a.peerId, swarm.ids.length);
-    swarm.ids.push(a.peerId);
+    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a) };
+    swarm.peers.set(a.peerId, e);
+    swarm.all.add(a.peerId);
+    setOpen(swarm, a.peerId, e);
     return true;
   }
 
   function remove(swarm: Swarm, id: string): void {
     swarm.peers.delete(id);
-    const i = swarm.pos.get(id);
-    if (i === undefined) return;
-    const last = swarm.ids.pop();
-    if (last !== undefined && last !== id) {
-      swarm.ids[i] = last;
-      swarm.pos.set(last, i);
-    }
-    swarm.pos.delete(id);
+    swarm.all.delete(id);
+    swarm.open.delete(id);
+  }
+
+  /** `id` was handed out: one of its free slots is probably taken by the dial that follows. */
+  function reserve(swarm: Swarm, id: string): void {
+    const e = swarm.peers.get(id);
+    if (e === undefined) return;
+    e.free = Math.max(0, e.free - 1);
+    setOpen(swarm, id, e);
   }
 
   /**
@@ -119,21 +176,44 @@ export function createTracker(cfg: TrackerConfig): Tracker {
   }
 
   /**
-   * Up to `peersPerAnswer` fresh uploaders other than `self`: all of them in a small swarm
-   * (join order), a uniform random sample in a large one, so the mesh is a random graph
-   * (a few hops across) rather than a band of viewers who joined at the same time.
+   * Fresh uploaders other than `self` for `self` to dial. A small swarm (a full mesh):
+   * all of them, in join order, those with free slots first. A large one: up to `want`
+   * (the caller's own free slots) drawn uniformly from the uploaders that still have
+   * free slots, the swarm's seeders among them first, so the mesh is a random graph
+   * (a few hops across) and dials go to pages that accept them. Each handout takes one
+   * of that peer's free slots until it announces again.
    */
-  function pick(swarm: Swarm | undefined, self: string, now: number): string[] {
+  function pick(swarm: Swarm | undefined, self: string, want: number, seeds: readonly string[], now: number): string[] {
     if (swarm === undefined || !p2pOn) return [];
     const usable = (id: string): boolean => {
       const e = swarm.peers.get(id);
       return id !== self && e !== undefined && e.uploads && isFresh(e, now);
     };
-    if (swarm.ids.length <= cfg.peersPerAnswer + 1) return [...swarm.peers.keys()].filter(usable);
+    if (swarm.peers.size <= cfg.peersPerAnswer + 1) {
+      const all = [...swarm.peers.keys()].filter(usable);
+      const free = (id: string): boolean => (swarm.peers.get(id)?.free ?? 0) > 0;
+      return [...all.filter(free), ...all.filter((id) => !free(id))];
+    }
+    const n = Math.min(want, cfg.peersPerAnswer);
     const out = new Set<string>();
-    for (let tries = 0; out.size < cfg.peersPerAnswer && tries < cfg.peersPerAnswer * 4; tries++) {
-      const id = swarm.ids[Math.floor(random() * swarm.ids.length)];
-      if (id !== undefined && usable(id)) out.add(id);
+    const take = (id: string | undefined): void => {
+      if (id === undefined || out.has(id) || !usable(id) || !swarm.open.has(id)) return;
+      out.add(id);
+      reserve(swarm, id);
+    };
+    if (want >= cfg.newcomerFreeLinks) {
+      const k = Math.min(n, cfg.newcomerRandomPeers);
+      for (let tries = 0; out.size < k && tries < k * 4; tries++) {
+        const id = swarm.all.items[Math.floor(random() * swarm.all.size)];
+        if (id !== undefined && !out.has(id) && usable(id)) {
+          out.add(id);
+          reserve(swarm, id);
+        }
+      }
+    }
+    for (const s of seeds) if (out.size < n) take(s);
+    for (let tries = 0; out.size < n && swarm.open.size > 0 && tries < n * 4; tries++) {
+      take(swarm.open.items[Math.floor(random() * swarm.open.size)]);
     }
     return [...out];
   }
@@ -144,9 +224,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       const registered = register(a, now);
       const swarm = swarms.get(a.swarm);
       const seeds = seeders(swarm, now);
-      // Peers to connect to, the seeders first, so every page is near the segments' source.
-      const sample = pick(swarm, a.peerId, now);
-      const peers = [...new Set([...seeds.seeders.filter((s) => s !== a.peerId), ...sample])].slice(0, cfg.peersPerAnswer);
+      const peers = pick(swarm, a.peerId, reportedFree(a), seeds.seeders, now);
       const answer: TrackerPeers = {
         type: 'peers',
         swarm: a.swarm,

@@ -1,6 +1,7 @@
 import { isRecord, isSafeId, readArray, readInt, readNumber, readString } from './guards.js';
 import { LIMITS } from './limits.js';
 import { err, ok, type Result } from './result.js';
+import type { ByteRange } from './segment-id.js';
 
 /**
  * Service worker <-> page messages. Service workers have no RTCPeerConnection
@@ -13,6 +14,8 @@ export interface PlaylistSegment {
   readonly url: string;
   readonly seq: number;
   readonly durationSec: number;
+  /** The segment is this byte range of `url` (EXT-X-BYTERANGE, DASH mediaRange). */
+  readonly range?: ByteRange;
   /** SHA-256 of the segment (base64url) as the origin published it, when the playlist carried it. */
   readonly sha256?: string;
 }
@@ -65,6 +68,7 @@ export interface OriginFetch {
   readonly type: 'rc-origin-fetch';
   readonly reqId: number;
   readonly url: string;
+  readonly range?: ByteRange;
 }
 
 export type OriginReply =
@@ -75,16 +79,27 @@ export type PageToWorker = MeshHello | OriginFetch;
 
 const REQ_MAX = 0xffff_ffff;
 
+/** Absent: undefined; present: a closed range no longer than a segment may be, else 'bad'. */
+function parseRange(v: unknown): ByteRange | undefined | 'bad' {
+  if (v === undefined) return undefined;
+  if (!isRecord(v)) return 'bad';
+  const start = readInt(v, 'start', 0, Number.MAX_SAFE_INTEGER);
+  const end = readInt(v, 'end', 0, Number.MAX_SAFE_INTEGER);
+  if (start === undefined || end === undefined || end < start || end - start + 1 > LIMITS.segmentBytes) return 'bad';
+  return { start, end };
+}
+
 function parsePlaylistSegment(v: unknown): PlaylistSegment | undefined {
   if (!isRecord(v)) return undefined;
   const id = v['id'];
   const url = readString(v, 'url', LIMITS.segmentIdChars);
   const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
   const durationSec = readNumber(v, 'durationSec', 0, 3600);
-  if (!isSafeId(id, LIMITS.segmentIdChars) || url === undefined || seq === undefined || durationSec === undefined) return undefined;
+  const range = parseRange(v['range']);
+  if (!isSafeId(id, LIMITS.segmentIdChars) || url === undefined || seq === undefined || durationSec === undefined || range === 'bad') return undefined;
   const sha = v['sha256'];
-  if (sha === undefined) return { id, url, seq, durationSec };
-  return isSha256(sha) ? { id, url, seq, durationSec, sha256: sha } : undefined;
+  if (sha !== undefined && !isSha256(sha)) return undefined;
+  return { id, url, seq, durationSec, ...(range ? { range } : {}), ...(sha !== undefined ? { sha256: sha } : {}) };
 }
 
 /** SHA-256 in base64url without padding: 43 characters. */
@@ -157,8 +172,9 @@ export function parsePageToWorker(v: unknown): Result<PageToWorker> {
   if (v['type'] === 'rc-origin-fetch') {
     const reqId = readInt(v, 'reqId', 0, REQ_MAX);
     const url = readString(v, 'url', LIMITS.segmentIdChars);
-    if (reqId === undefined || url === undefined) return err('bad rc-origin-fetch');
-    return ok({ type: 'rc-origin-fetch', reqId, url });
+    const range = parseRange(v['range']);
+    if (reqId === undefined || url === undefined || range === 'bad') return err('bad rc-origin-fetch');
+    return ok({ type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}) });
   }
   return err('unknown type');
 }

@@ -1,21 +1,25 @@
 /// <reference lib="webworker" />
-import { normalizeUrl } from '../protocol/segment-id.js';
 import { LIMITS } from '../protocol/limits.js';
-import type { OriginReply, PlaylistSegment } from '../protocol/worker.js';
+import type { ByteRange } from '../protocol/segment-id.js';
+import type { OriginReply } from '../protocol/worker.js';
+import type { Activity } from './activity.js';
 import type { WorkerConfig } from './config.js';
-import { parsePlaylist } from './hls-playlist.js';
-import type { PageLink } from './page-link.js';
-import type { KnownSegment, Registry } from './registry.js';
 import { readControl, type P2PMode } from './control.js';
+import { learn, playlistUpdate, VOD_WINDOW } from './learn.js';
+import type { PageLink } from './page-link.js';
+import { contentRange, parseContentRangeTotal } from './ranges.js';
+import type { KnownSegment, Registry } from './registry.js';
 
-/** Segments of one playlist forwarded to the page: the live window is small; a VOD list is cut to its tail. */
-const PLAYLIST_SEGMENTS_TO_PAGE = 64;
+/** Live: when a swarm comes into use, the page gets this many of its newest segments at once. */
+const LIVE_TAIL_ON_JOIN = 8;
 
 export interface WorkerDeps {
   readonly cfg: WorkerConfig;
   readonly registry: Registry;
+  readonly activity: Activity;
   readonly link: PageLink;
   readonly fetch: (req: Request | string, init?: RequestInit) => Promise<Response>;
+  readonly now: () => number;
   /** The operator's kill switch as last seen on a playlist. */
   readonly state: { p2p: P2PMode };
   readonly unregister: () => Promise<unknown>;
@@ -35,12 +39,13 @@ function contentType(url: string): string {
 }
 
 /**
- * Passes a playlist through unchanged and learns its segments before the
- * player sees it, so the player's next segment request is already known.
+ * Passes a manifest (HLS playlist or DASH MPD) through unchanged and learns
+ * its segments before the player sees it, so the player's next segment
+ * request is already known.
  */
 export async function handlePlaylist(deps: WorkerDeps, request: Request, clientId: string): Promise<Response> {
   const resp = await deps.fetch(request);
-  // Keep redirected and non-OK answers byte-for-byte the origin's (hls.js resolves URIs against the final URL).
+  // Keep redirected and non-OK answers byte-for-byte the origin's (players resolve URIs against the final URL).
   if (!resp.ok || resp.redirected || resp.status !== 200) return resp;
   const text = await resp.text();
   const control = readControl(resp.headers, request.url);
@@ -57,39 +62,35 @@ function applyKillSwitch(deps: WorkerDeps, mode: P2PMode): void {
   if (mode === 'unregister') void deps.unregister().catch(() => undefined);
 }
 
-async function learn(deps: WorkerDeps, text: string, url: string, clientId: string, control: ReturnType<typeof readControl>): Promise<void> {
-  const playlistUrl = normalizeUrl(url, undefined);
-  if (playlistUrl === undefined) return;
-  const parsed = parsePlaylist(text, playlistUrl, { ignoreQuery: false });
-  if (!parsed.ok) return; // Not something we understand: leave it to the player.
-  deps.registry.addPlaylist(playlistUrl);
-  if (parsed.value.kind === 'master') {
-    for (const v of parsed.value.variants) deps.registry.addPlaylist(v);
-    return;
-  }
-  // One swarm per rendition: the media playlist's normalized URL.
-  const swarm = normalizeUrl(url, undefined, { ignoreQuery: deps.cfg.ignoreQuery }) ?? playlistUrl;
-  // Only live playlists form swarms for now; VOD segments are not intercepted at all.
-  if (!parsed.value.live) return;
-  const segs: PlaylistSegment[] = [];
-  for (const s of parsed.value.segments) {
-    // Byte-range sub-segments are passed through to the origin (Range support comes with the Range/206 work).
-    if (s.range !== undefined) continue;
-    const id = normalizeUrl(s.url, undefined, { ignoreQuery: deps.cfg.ignoreQuery }) ?? s.id;
-    deps.registry.addSegment({ ...s, id, swarm });
-    const sha256 = control.hashes.get(s.url);
-    segs.push({ id, url: s.url, seq: s.seq, durationSec: s.durationSec, ...(sha256 ? { sha256 } : {}) });
-  }
-  const client = await deps.link.pick(clientId);
-  if (!client) return;
-  deps.link.tell(client, {
-    type: 'rc-playlist',
-    swarm,
-    targetDurationSec: parsed.value.targetDurationSec,
-    live: parsed.value.live,
-    integrity: control.integrity,
-    segments: segs.slice(-PLAYLIST_SEGMENTS_TO_PAGE),
-  });
+/**
+ * Before asking the page for a segment: a VOD swarm's window moves with the
+ * player; a live swarm coming into use (a DASH rendition) gets its newest
+ * segments, so the page can prepare the next ones.
+ */
+function describe(deps: WorkerDeps, client: Client, clientId: string, seg: KnownSegment): void {
+  const fresh = deps.activity.touch(clientId, seg.swarm);
+  const meta = deps.registry.meta(seg.swarm);
+  if (!meta || (seg.live && !fresh)) return;
+  const segs = seg.live ? deps.registry.tail(seg.swarm, LIVE_TAIL_ON_JOIN) : deps.registry.window(seg, VOD_WINDOW);
+  deps.link.tell(client, playlistUpdate({ swarm: seg.swarm, ...meta }, segs, meta.control));
+}
+
+function peerResponse(deps: WorkerDeps, seg: KnownSegment, bytes: ArrayBuffer): Response {
+  const headers: Record<string, string> = { 'Content-Type': contentType(seg.url), 'Content-Length': String(bytes.byteLength) };
+  if (seg.range === undefined) return new Response(bytes, { status: 200, headers });
+  // A byte range is answered as the origin would: 206 with the same Content-Range.
+  headers['Content-Range'] = contentRange(seg.range, deps.registry.total(seg.url));
+  return new Response(bytes, { status: 206, headers });
+}
+
+/** The origin's answer holds exactly the segment's bytes (a full 200, or the 206 of its range). */
+function isWholeSegment(resp: Response, range: ByteRange | undefined): boolean {
+  return range === undefined ? resp.status === 200 : resp.status === 206 && resp.headers.get('content-range')?.trim().startsWith(`bytes ${range.start}-${range.end}/`) === true;
+}
+
+function noteTotal(deps: WorkerDeps, seg: KnownSegment, resp: Response): void {
+  const total = parseContentRangeTotal(resp.headers.get('content-range'));
+  if (seg.range !== undefined && total !== undefined) deps.registry.setTotal(seg.url, total);
 }
 
 /** Peer copy if the page finds one in time, the origin otherwise. Never rejects because of relaycast. */
@@ -98,24 +99,22 @@ export async function handleSegment(deps: WorkerDeps, event: FetchEvent, seg: Kn
   try {
     client = await deps.link.pick(event.clientId);
     if (client) {
+      describe(deps, client, event.clientId, seg);
       const answer = await deps.link.ask(
         client,
         { swarm: seg.swarm, id: seg.id, seq: seg.seq, maxWaitMs: deps.cfg.maxPeerWaitMs },
         deps.cfg.maxPeerWaitMs + deps.cfg.pageReplySlackMs,
         event.request.signal,
       );
-      if (answer.hit) {
-        return new Response(answer.bytes, {
-          status: 200,
-          headers: { 'Content-Type': contentType(seg.url), 'Content-Length': String(answer.bytes.byteLength) },
-        });
-      }
+      const expected = seg.range ? seg.range.end - seg.range.start + 1 : undefined;
+      if (answer.hit && (expected === undefined || answer.bytes.byteLength === expected)) return peerResponse(deps, seg, answer.bytes);
     }
   } catch {
     // Any failure on the peer path falls back to the origin below.
   }
   const resp = await deps.fetch(event.request);
-  if (client && resp.status === 200) {
+  noteTotal(deps, seg, resp);
+  if (client && isWholeSegment(resp, seg.range)) {
     const c = client;
     event.waitUntil(
       resp
@@ -133,14 +132,17 @@ export async function handleSegment(deps: WorkerDeps, event: FetchEvent, seg: Kn
 }
 
 /** The page asks the worker to fetch a known segment from the origin (it was chosen to fetch it for the swarm). */
-export async function originFetch(deps: WorkerDeps, reqId: number, url: string): Promise<{ reply: OriginReply; transfer: Transferable[] }> {
-  const known = deps.registry.segment(url);
+export async function originFetch(deps: WorkerDeps, reqId: number, url: string, range: ByteRange | undefined): Promise<{ reply: OriginReply; transfer: Transferable[] }> {
+  const known = deps.registry.segment(url, range);
   if (!known) return { reply: { type: 'rc-origin-failed', reqId, reason: 'unknown segment' }, transfer: [] };
   try {
-    const resp = await deps.fetch(known.url, { credentials: 'same-origin' });
-    if (resp.status !== 200) return { reply: { type: 'rc-origin-failed', reqId, reason: `HTTP ${resp.status}` }, transfer: [] };
+    const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};
+    const resp = await deps.fetch(known.url, { credentials: 'same-origin', headers });
+    noteTotal(deps, known, resp);
+    if (!isWholeSegment(resp, range)) return { reply: { type: 'rc-origin-failed', reqId, reason: `HTTP ${resp.status}` }, transfer: [] };
     const bytes = await resp.arrayBuffer();
-    if (bytes.byteLength === 0 || bytes.byteLength > LIMITS.segmentBytes) {
+    const expected = range ? range.end - range.start + 1 : undefined;
+    if (bytes.byteLength === 0 || bytes.byteLength > LIMITS.segmentBytes || (expected !== undefined && bytes.byteLength !== expected)) {
       return { reply: { type: 'rc-origin-failed', reqId, reason: 'bad size' }, transfer: [] };
     }
     return { reply: { type: 'rc-origin-bytes', reqId, bytes }, transfer: [bytes] };

@@ -8,6 +8,8 @@ import { readWorkerConfig } from './config.js';
 import { handlePlaylist, handleSegment, originFetch, type WorkerDeps } from './handlers.js';
 import { PageLink } from './page-link.js';
 import { Registry } from './registry.js';
+import { Activity } from './activity.js';
+import { parseRangeHeader } from './ranges.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -15,6 +17,8 @@ const cfg = readWorkerConfig(self.location.href);
 const deps: WorkerDeps = {
   cfg,
   registry: new Registry(cfg.maxKnownSegments),
+  activity: new Activity(() => Date.now()),
+  now: () => Date.now(),
   link: new PageLink(self.clients, cfg.meshHelloTtlMs),
   fetch: (req, init) => fetch(req, init),
   state: { p2p: 'on' },
@@ -35,24 +39,25 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
   }
   const port = e.ports[0];
   if (!port) return;
-  const { reqId, url } = m.value;
-  e.waitUntil(originFetch(deps, reqId, url).then(({ reply, transfer }) => port.postMessage(reply, transfer)));
+  const { reqId, url, range } = m.value;
+  e.waitUntil(originFetch(deps, reqId, url, range).then(({ reply, transfer }) => port.postMessage(reply, transfer)));
 });
 
 self.addEventListener('fetch', (event: FetchEvent) => {
   const req = event.request;
   // After an operator's 'unregister', this worker stays until pages navigate away: it touches nothing.
   if (req.method !== 'GET' || deps.state.p2p === 'unregister') return;
-  // Range requests (byte-range segments) go to the origin untouched for now.
-  if (req.headers.has('range')) return;
+  // A closed byte range is a segment when a manifest listed that range; any other range passes through.
+  const range = parseRangeHeader(req.headers.get('range'));
+  if (range === 'other') return;
   const url = normalizeUrl(req.url, undefined);
   if (url === undefined) return;
-  const seg = deps.registry.segment(url);
+  const seg = deps.registry.segment(url, range);
   if (seg) {
     event.respondWith(handleSegment(deps, event, seg));
     return;
   }
-  if (deps.registry.isPlaylist(url)) {
+  if (range === undefined && deps.registry.isPlaylist(url)) {
     event.respondWith(handlePlaylist(deps, req, event.clientId));
   }
 });

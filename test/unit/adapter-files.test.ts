@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLiveRoutes } from '../../origin-adapter/live-routes.js';
+import { createLiveRoutes, type MediaRoutes } from '../../origin-adapter/live-routes.js';
 import { serveFile } from '../../origin-adapter/serve-file.js';
 import { HashRegistry, sha256 } from '../../origin-adapter/integrity.js';
 import { createCounters } from '../../origin-adapter/stats.js';
@@ -13,20 +13,22 @@ import { closeServer, httpGet, listen } from './adapter-helpers.js';
 let dir: string;
 let server: Server;
 let base: string;
+let media: MediaRoutes;
 const counters = createCounters();
 const BIG = 16 * 1024 * 1024;
 const hashes = new HashRegistry();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'relaycast-test-'));
-  await writeFile(join(dir, 'index.m3u8'), '#EXTM3U\n#EXTINF:2,\nseg_000001.ts\n');
-  await writeFile(join(dir, 'seg_000001.ts'), Buffer.alloc(1000, 7));
-  const live = createLiveRoutes({ streamName: 'demo', dir, counters, hashes, p2pMode: () => 'on' });
+  await writeFile(join(dir, 'index.m3u8'), '#EXTM3U\n#EXTINF:2,\nchunk-e0-0-000001.m4s\n');
+  await writeFile(join(dir, 'stream.mpd'), '<?xml version="1.0"?>\n<MPD type="dynamic" suggestedPresentationDelay="PT2S">\n</MPD>\n');
+  await writeFile(join(dir, 'chunk-e0-0-000001.m4s'), Buffer.alloc(1000, 7));
+  media = createLiveRoutes({ streamName: 'demo', liveDir: dir, vodDir: dir, counters, hashes, p2pMode: () => 'on', presentationDelaySec: 6 });
   server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const work = path.startsWith('/raw/')
       ? serveFile(req, res, join(dir, path.slice(5)), { contentType: 'video/mp2t', cacheControl: 'no-cache' })
-      : live(req, res, path).then((handled) => {
+      : media.handle(req, res, path).then((handled) => {
           if (!handled) res.writeHead(404).end();
         });
     void work.catch(() => res.destroy());
@@ -44,15 +46,15 @@ test('playlist and segment: content types, caching, CORS, HEAD, Range, counters'
   assert.equal(pl.headers['content-type'], 'application/vnd.apple.mpegurl');
   assert.equal(pl.headers['cache-control'], 'no-cache');
   assert.equal(pl.headers['access-control-allow-origin'], '*');
-  const seg = await httpGet(`${base}/live/demo/seg_000001.ts`);
+  const seg = await httpGet(`${base}/live/demo/chunk-e0-0-000001.m4s`);
   assert.equal(seg.status, 200);
-  assert.equal(seg.headers['content-type'], 'video/mp2t');
+  assert.equal(seg.headers['content-type'], 'video/mp4');
   assert.equal(seg.headers['cache-control'], 'max-age=60');
   assert.equal(seg.body.length, 1000);
-  const head = await httpGet(`${base}/live/demo/seg_000001.ts`, { method: 'HEAD' });
+  const head = await httpGet(`${base}/live/demo/chunk-e0-0-000001.m4s`, { method: 'HEAD' });
   assert.equal(head.headers['content-length'], '1000');
   assert.equal(head.body.length, 0);
-  const part = await httpGet(`${base}/live/demo/seg_000001.ts`, { headers: { range: 'bytes=10-19' } });
+  const part = await httpGet(`${base}/live/demo/chunk-e0-0-000001.m4s`, { headers: { range: 'bytes=10-19' } });
   assert.equal(part.status, 206);
   assert.equal(part.headers['content-range'], 'bytes 10-19/1000');
   assert.equal(part.body.length, 10);
@@ -66,13 +68,27 @@ test('a media playlist carries the hashes of every segment it lists, and the kil
   const pl = await httpGet(`${base}/live/demo/index.m3u8`);
   assert.equal(pl.headers['x-relaycast-integrity'], 'sha256');
   assert.equal(pl.headers['x-relaycast-p2p'], 'on');
-  assert.equal(pl.headers['x-relaycast-hashes'], `seg_000001.ts=${sha256(Buffer.alloc(1000, 7))}`);
-  assert.equal(hashes.get('/live/demo/seg_000001.ts'), sha256(Buffer.alloc(1000, 7)));
+  assert.equal(pl.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${sha256(Buffer.alloc(1000, 7))}`);
+  assert.equal(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), sha256(Buffer.alloc(1000, 7)));
   assert.match(String(pl.headers['access-control-expose-headers']), /X-Relaycast-Hashes/);
 });
 
+test('the live MPD carries the hashes and a presentation delay players can hold; VOD manifests carry none', async () => {
+  const mpd = await httpGet(`${base}/live/demo/stream.mpd`);
+  assert.equal(mpd.headers['content-type'], 'application/dash+xml');
+  assert.match(mpd.body.toString(), /suggestedPresentationDelay="PT6S"/);
+  assert.equal(mpd.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${sha256(Buffer.alloc(1000, 7))}`);
+  const vod = await httpGet(`${base}/vod/demo/index.m3u8`);
+  assert.equal(vod.status, 200);
+  assert.equal(vod.headers['x-relaycast-hashes'], undefined);
+  assert.equal(vod.headers['cache-control'], 'max-age=60');
+  assert.equal(media.fileFor('/vod/demo/chunk-e0-0-000001.m4s'), join(dir, 'chunk-e0-0-000001.m4s'));
+  assert.equal(media.fileFor('/vod/demo/index.m3u8'), undefined);
+  assert.equal(media.fileFor('/vod/other/chunk-e0-0-000001.m4s'), undefined);
+});
+
 test('missing files, other streams and traversal are 404', async () => {
-  for (const p of ['/live/demo/seg_999999.ts', '/live/other/index.m3u8', '/live/demo/..%2F..%2Fetc%2Fpasswd', '/live/demo/%2e%2e', '/live/demo/../../etc/passwd']) {
+  for (const p of ['/live/demo/chunk-e0-0-999999.m4s', '/live/other/index.m3u8', '/live/demo/..%2F..%2Fetc%2Fpasswd', '/live/demo/%2e%2e', '/live/demo/../../etc/passwd']) {
     assert.equal((await httpGet(`${base}${p}`)).status, 404, p);
   }
 });
@@ -118,7 +134,7 @@ test('file truncated mid-stream: the response is aborted, not left hanging; serv
     req.end();
   });
   assert.notEqual(outcome, 'end');
-  assert.equal((await httpGet(`${base}/live/demo/seg_000001.ts`)).status, 200);
+  assert.equal((await httpGet(`${base}/live/demo/chunk-e0-0-000001.m4s`)).status, 200);
 });
 
 test('client abort mid-stream never crashes the server', async () => {
@@ -136,5 +152,5 @@ test('client abort mid-stream never crashes the server', async () => {
     });
   }
   await new Promise((r) => setTimeout(r, 50));
-  assert.equal((await httpGet(`${base}/live/demo/seg_000001.ts`)).status, 200);
+  assert.equal((await httpGet(`${base}/live/demo/chunk-e0-0-000001.m4s`)).status, 200);
 });

@@ -7,6 +7,7 @@ import { listedSegments } from '../../origin-adapter/ffmpeg-args.js';
 import { startAdapter } from '../../origin-adapter/index.js';
 import { createLiveSource } from '../../origin-adapter/live-source.js';
 import { httpGet, silent } from './adapter-helpers.js';
+import { sha256 } from '../../origin-adapter/integrity.js';
 
 /** Pids of processes whose command line mentions `needle` (Linux /proc). */
 async function pidsWith(needle: string): Promise<number[]> {
@@ -21,26 +22,27 @@ async function pidsWith(needle: string): Promise<number[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('live source: ready with >=3 segments, restarts ffmpeg with continued numbering, stop kills it', async () => {
+test('live source: ready with >=3 segments, restarts ffmpeg with new segment names, stop kills it', async () => {
   const logs: string[] = [];
-  const src = await createLiveSource({ segmentSec: 1, windowSegments: 4, log: (l) => logs.push(l) });
+  const src = await createLiveSource({ segmentSec: 1, windowSegments: 4, renditions: 2, log: (l) => logs.push(l) });
   try {
     await src.start();
-    const first = listedSegments(await readFile(join(src.dir, 'index.m3u8'), 'utf8'));
+    const first = listedSegments(await readFile(join(src.dir, 'media_0.m3u8'), 'utf8'));
     assert.ok(first.length >= 3);
-    assert.match(await readFile(join(src.dir, 'master.m3u8'), 'utf8'), /EXT-X-STREAM-INF/);
+    assert.match(await readFile(join(src.dir, 'master.m3u8'), 'utf8'), /EXT-X-STREAM-INF[\s\S]*media_1\.m3u8/);
+    assert.match(await readFile(join(src.dir, 'stream.mpd'), 'utf8'), /type="dynamic"/);
     const [pid] = await pidsWith(src.dir);
     assert.ok(pid !== undefined, 'ffmpeg runs');
     process.kill(pid, 'SIGKILL');
-    let after: number[] = [];
-    for (let i = 0; i < 60; i++) {
+    let after: string[] = [];
+    for (let i = 0; i < 100; i++) {
       await sleep(100);
-      const text = await readFile(join(src.dir, 'index.m3u8'), 'utf8').catch(() => '');
-      after = text.includes('#EXT-X-DISCONTINUITY') ? listedSegments(text) : [];
+      const text = await readFile(join(src.dir, 'media_0.m3u8'), 'utf8').catch(() => '');
+      after = listedSegments(text).filter((n) => n.startsWith('chunk-e1-'));
       if (after.length > 0) break;
     }
     assert.ok(after.length > 0, `restarted: ${logs.join('\n')}`);
-    assert.ok(Math.min(...after) > Math.max(...first), 'segment names never repeat after a restart');
+    assert.ok(after.every((n) => !first.includes(n)), 'segment names never repeat after a restart');
     assert.match(logs.join('\n'), /restart 1\//);
   } finally {
     await src.stop();
@@ -62,18 +64,39 @@ test('adapter with the embedded source serves the live stream over HTTP', async 
     assert.doesNotMatch((await httpGet(`${a.playerUrl}?relaycast=0`)).body.toString(), /relaycast\.js/);
     const master = await httpGet(`${a.url}/live/demo/master.m3u8`);
     assert.equal(master.headers['content-type'], 'application/vnd.apple.mpegurl');
-    const media = await httpGet(`${a.url}/live/demo/index.m3u8`);
-    const names = media.body.toString().split('\n').filter((l) => l.endsWith('.ts'));
+    const media = await httpGet(`${a.url}/live/demo/media_0.m3u8`);
+    const names = listedSegments(media.body.toString());
     assert.ok(names.length >= 3, media.body.toString());
+    const mpd = await httpGet(`${a.url}/live/demo/stream.mpd`);
+    assert.equal(mpd.headers['content-type'], 'application/dash+xml');
+    for (const n of names) assert.match(String(mpd.headers['x-relaycast-hashes']), new RegExp(n.replace(/\./g, '\\.')));
     const seg = await httpGet(`${a.url}/live/demo/${names.at(-1) ?? ''}`);
     assert.equal(seg.status, 200);
-    assert.equal(seg.headers['content-type'], 'video/mp2t');
-    assert.equal(seg.body[0], 0x47, 'MPEG-TS sync byte');
+    assert.equal(seg.headers['content-type'], 'video/mp4');
+    assert.equal(seg.body.subarray(4, 8).toString('latin1'), 'styp', 'an fMP4 media segment');
     const stats = JSON.parse((await httpGet(`${a.url}/relaycast/stats`)).body.toString());
     assert.equal(stats.originSegmentBytes, seg.body.length);
     assert.equal(stats.originSegmentRequests, 1);
-    assert.equal(stats.originPlaylistRequests, 2);
-    assert.equal((await httpGet(`${a.url}/relaycast/vendor/hls.min.js`, { method: 'HEAD' })).status, 200);
+    assert.equal(stats.originPlaylistRequests, 3);
+    for (const f of ['hls.min.js', 'dash.all.min.js', 'video.min.js', 'video-js.min.css', 'shaka-player.compiled.js']) {
+      assert.equal((await httpGet(`${a.url}/relaycast/vendor/${f}`, { method: 'HEAD' })).status, 200, f);
+    }
+    // VOD: byte ranges of one file; the hash route hashes any range of it on demand.
+    const vodPl = (await httpGet(`${a.url}/vod/demo/media_0.m3u8`)).body.toString();
+    const m = /#EXT-X-BYTERANGE:(\d+)@(\d+)\n(vod-0\.mp4)/.exec(vodPl);
+    assert.ok(m, vodPl);
+    const [len, off] = [Number(m[1]), Number(m[2])];
+    const part = await httpGet(`${a.url}/vod/demo/vod-0.mp4`, { headers: { range: `bytes=${off}-${off + len - 1}` } });
+    assert.equal(part.status, 206);
+    const h = await httpGet(`${a.url}/relaycast/hash?path=/vod/demo/vod-0.mp4&range=${off}-${off + len - 1}`);
+    assert.equal(JSON.parse(h.body.toString()).sha256, sha256(part.body));
+    assert.equal((await httpGet(`${a.url}/relaycast/hash?path=/vod/demo/vod-0.mp4&range=9-1`)).status, 400);
+    for (const q of ['player=dash.js&protocol=dash', 'player=shaka&protocol=hls&vod=1', 'player=video.js&protocol=dash']) {
+      assert.equal((await httpGet(`${a.playerUrl}?${q}`)).status, 200, q);
+    }
+    assert.match((await httpGet(`${a.playerUrl}?player=dash.js&vod=1`)).body.toString(), /"\/vod\/demo\/stream\.mpd"/);
+    assert.equal((await httpGet(`${a.playerUrl}?player=hls.js&protocol=dash`)).status, 400);
+    assert.equal((await httpGet(`${a.playerUrl}?player=flash`)).status, 400);
   } finally {
     await a.close();
   }

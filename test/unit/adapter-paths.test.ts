@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ffmpegArgs, listedSegments, masterPlaylist } from '../../origin-adapter/ffmpeg-args.js';
-import { contentTypeOf, isAcceptablePlayerSrc, isSafeFileName, mediaKind, parseLivePath } from '../../origin-adapter/paths.js';
+import { liveArgs, listedSegments, vodArgs } from '../../origin-adapter/ffmpeg-args.js';
+import { contentTypeOf, isAcceptablePlayerSrc, isSafeFileName, mediaKind, parseMediaPath } from '../../origin-adapter/paths.js';
 import { jsonForScript, renderPlayerPage } from '../../origin-adapter/player-page.js';
 import { endToEndHeaders, upstreamUrl } from '../../origin-adapter/proxy.js';
 import { parseRange } from '../../origin-adapter/serve-file.js';
 
 test('live paths: only safe names, no traversal', () => {
-  assert.deepEqual(parseLivePath('/live/demo/seg_000001.ts'), { stream: 'demo', file: 'seg_000001.ts' });
+  assert.deepEqual(parseMediaPath('/live/demo/seg_000001.ts'), { kind: 'live', stream: 'demo', file: 'seg_000001.ts' });
+  assert.deepEqual(parseMediaPath('/vod/demo/vod-0.mp4'), { kind: 'vod', stream: 'demo', file: 'vod-0.mp4' });
+  assert.equal(parseMediaPath('/other/demo/vod-0.mp4'), undefined);
   for (const p of ['/live/demo/../x', '/live/../demo/index.m3u8', '/live/demo/a/b.ts', '/live/demo/%2e%2e%2fetc', '/live/demo/.hidden',
     '/live/demo/', '/live//x.ts', '/live/demo/a\\b.ts', '/live/demo/a b.ts', '/live/demo/..']) {
-    assert.equal(parseLivePath(p), undefined, p);
+    assert.equal(parseMediaPath(p), undefined, p);
   }
   fc.assert(
     fc.property(fc.string(), (s) => {
@@ -39,12 +41,12 @@ test('player src: paths and http(s) URLs only, safely embedded', () => {
     assert.ok(!isAcceptablePlayerSrc(bad), bad);
   }
   const hostile = '/x</script><script>alert(1)</script>\u2028';
-  const html = renderPlayerPage({ src: hostile, title: '<b>', relaycast: true });
+  const html = renderPlayerPage({ src: hostile, title: '<b>', relaycast: true, player: 'hls.js', protocol: 'hls' });
   assert.ok(!html.includes('</script><script>alert'));
   assert.ok(html.includes('&lt;b&gt;'));
   assert.equal(JSON.parse(jsonForScript(hostile)), hostile);
   assert.ok(html.includes('<script src="/relaycast/relaycast.js"></script>'));
-  assert.ok(!renderPlayerPage({ src: '/a.m3u8', title: 't', relaycast: false }).includes('/relaycast/relaycast.js'));
+  assert.ok(!renderPlayerPage({ src: '/a.m3u8', title: 't', relaycast: false, player: 'hls.js', protocol: 'hls' }).includes('/relaycast/relaycast.js'));
 });
 
 test('range parsing', () => {
@@ -65,16 +67,25 @@ test('proxy helpers: hop-by-hop headers dropped, base path kept', () => {
   assert.equal(upstreamUrl('https://u', '/a.ts').href, 'https://u/a.ts');
 });
 
-test('ffmpeg args and master playlist', () => {
-  const args = ffmpegArgs({ dir: '/tmp/d', segmentSec: 4, windowSegments: 8, startNumber: 7, discontinuity: true });
+test('ffmpeg args: one dash muxer run publishes DASH and HLS over the same segments, one rung per rendition', () => {
+  const args = liveArgs({ dir: '/tmp/d', segmentSec: 4, windowSegments: 8, renditions: 3, epoch: 2 });
   const at = (flag: string) => args[args.indexOf(flag) + 1];
   assert.equal(at('-g'), '100');
   assert.equal(at('-keyint_min'), '100');
-  assert.equal(at('-hls_time'), '4');
-  assert.equal(at('-hls_list_size'), '8');
-  assert.equal(at('-start_number'), '7');
-  assert.match(String(at('-hls_flags')), /delete_segments.*discont_start/);
-  assert.equal(args.at(-1), '/tmp/d/index.m3u8');
-  assert.match(masterPlaylist(), /CODECS="avc1\.64000d,mp4a\.40\.2"[\s\S]*\nindex\.m3u8\n/);
-  assert.deepEqual(listedSegments('#EXTM3U\n#EXTINF:2,\nseg_000003.ts\n#EXTINF:2,\nseg_000004.ts\n'), [3, 4]);
+  assert.equal(at('-seg_duration'), '4');
+  assert.equal(at('-window_size'), '8');
+  assert.equal(at('-hls_playlist'), '1');
+  assert.equal(at('-media_seg_name'), 'chunk-e2-$RepresentationID$-$Number%06d$.m4s');
+  assert.equal(args.filter((a) => a === '-map').length, 4, 'three video rungs and audio');
+  assert.match(String(at('-filter_complex')), /split=3.*scale=640:360/);
+  assert.equal(args.at(-1), '/tmp/d/stream.mpd');
+  const one = liveArgs({ dir: '/tmp/d', segmentSec: 2, windowSegments: 6, renditions: 1, epoch: 0 });
+  assert.equal(one.filter((a) => a === '-map').length, 2);
+  const vod = vodArgs({ dir: '/tmp/v', segmentSec: 2, durationSec: 30 });
+  assert.equal(vod[vod.indexOf('-single_file') + 1], '1');
+  assert.match(vod.join(' '), /duration=30/);
+  assert.deepEqual(listedSegments('#EXTM3U\n#EXTINF:2,\nchunk-e0-0-000003.m4s\n#EXTINF:2,\nchunk-e0-0-000004.m4s\nother.m4s\n'), [
+    'chunk-e0-0-000003.m4s',
+    'chunk-e0-0-000004.m4s',
+  ]);
 });
