@@ -1,5 +1,6 @@
 import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type SegmentReply } from '../protocol/worker.js';
 import type { ByteRange } from '../protocol/segment-id.js';
+import { ManifestWatch } from './manifest-watch.js';
 
 export interface BridgeHandler {
   onPlaylist(p: PlaylistUpdate): void;
@@ -15,6 +16,7 @@ export class WorkerBridge {
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   private nextReqId = 1;
   private readonly onMessage = (e: MessageEvent): void => this.handle(e);
+  private readonly manifests = new ManifestWatch();
 
   constructor(
     private readonly sw: ServiceWorkerContainer,
@@ -24,8 +26,16 @@ export class WorkerBridge {
 
   start(): void {
     this.sw.addEventListener('message', this.onMessage);
-    // Workers are stopped when idle and lose their globals: say "I run a mesh" again and again.
-    const hello = (): void => this.sw.controller?.postMessage({ type: 'rc-mesh' });
+    // Workers are stopped when idle and lose their globals: say "I run a mesh" again and again,
+    // with the manifests this page loaded (the worker re-learns any it does not know).
+    this.manifests.start();
+    const hello = (): void => {
+      const ctl = this.sw.controller;
+      if (!ctl) return;
+      ctl.postMessage({ type: 'rc-mesh' });
+      const urls = this.manifests.list();
+      if (urls.length > 0) ctl.postMessage({ type: 'rc-learn', urls });
+    };
     hello();
     this.helloTimer = setInterval(hello, this.helloIntervalMs);
     this.sw.addEventListener('controllerchange', hello);
@@ -60,6 +70,7 @@ export class WorkerBridge {
 
   destroy(): void {
     clearInterval(this.helloTimer);
+    this.manifests.stop();
     this.sw.removeEventListener('message', this.onMessage);
   }
 

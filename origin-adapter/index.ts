@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAssetRoutes, defaultDistDir } from './assets.js';
 import { resolveOptions, type AdapterOptions } from './config.js';
-import { createLiveRoutes } from './live-routes.js';
+import { createLiveRoutes, type MediaRoutes } from './live-routes.js';
 import { createVodAsset, type VodAsset } from './vod-source.js';
 import { createLiveSource, type LiveSource } from './live-source.js';
 import { createProxy } from './proxy.js';
@@ -16,7 +16,7 @@ import { createSignaling, type Signaling } from './signaling.js';
 import { createCounters, type AdapterStats } from './stats.js';
 import { createTracker, trackerConfig } from './tracker.js';
 import type { P2PMode } from './control.js';
-import { HashRegistry } from './integrity.js';
+import { hashFile, HashRegistry } from './integrity.js';
 
 export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
@@ -36,6 +36,8 @@ export interface Adapter {
   setSignaling(up: boolean): void;
   /** The published SHA-256 (base64url) of a segment path, if known. */
   segmentHash(path: string): string | undefined;
+  /** The SHA-256 of a segment path, or `path|start-end` for a byte range, hashing an embedded source's file on demand. */
+  segmentHashNow(key: string): Promise<string | undefined>;
   /** Stops ffmpeg, closes every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -81,6 +83,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
 
   let source: LiveSource | undefined;
   let vod: VodAsset | undefined;
+  let media: MediaRoutes | undefined;
   let signaling: Signaling | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
@@ -103,6 +106,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
       if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
     }
     signaling = o.signaling ? createSignaling(server, o.log) : undefined;
+    media = source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec });
     server.on(
       'request',
       createRequestHandler({
@@ -111,7 +115,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         stats,
         signaling,
         tracker,
-        media: source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec }),
+        media,
         proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, p2pMode: () => p2p }),
         hashes,
         signalingUp: () => signalingUp,
@@ -137,6 +141,15 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         o.log(`signaling ${up ? 'resumed' : 'suspended'}`);
       },
       segmentHash: (path) => hashes.get(path),
+      async segmentHashNow(key) {
+        const known = hashes.get(key);
+        if (known !== undefined) return known;
+        const [path = '', range] = key.split('|');
+        const file = media?.fileFor(path);
+        const m = range === undefined ? undefined : /^(\d+)-(\d+)$/.exec(range);
+        if (file === undefined || (range !== undefined && !m)) return undefined;
+        return hashFile(hashes, key, file, m ? { start: Number(m[1]), end: Number(m[2]) } : undefined);
+      },
       close,
     };
   } catch (e) {

@@ -75,7 +75,15 @@ export type OriginReply =
   | { readonly type: 'rc-origin-bytes'; readonly reqId: number; readonly bytes: ArrayBuffer }
   | { readonly type: 'rc-origin-failed'; readonly reqId: number; readonly reason: string };
 
-export type PageToWorker = MeshHello | OriginFetch;
+/** Page -> worker: manifests this page loaded; the worker fetches and learns any it does not know. */
+export interface ManifestsSeen {
+  readonly type: 'rc-learn';
+  readonly urls: readonly string[];
+}
+
+export type PageToWorker = MeshHello | OriginFetch | ManifestsSeen;
+
+const MAX_LEARN_URLS = 16;
 
 const REQ_MAX = 0xffff_ffff;
 
@@ -169,6 +177,10 @@ export function parseSegmentReply(v: unknown): Result<SegmentReply> {
 export function parsePageToWorker(v: unknown): Result<PageToWorker> {
   if (!isRecord(v)) return err('not an object');
   if (v['type'] === 'rc-mesh') return ok({ type: 'rc-mesh' });
+  if (v['type'] === 'rc-learn') {
+    const urls = readArray(v, 'urls', MAX_LEARN_URLS, (u) => (typeof u === 'string' && u.length <= LIMITS.segmentIdChars ? u : undefined));
+    return urls === undefined ? err('bad rc-learn') : ok({ type: 'rc-learn', urls });
+  }
   if (v['type'] === 'rc-origin-fetch') {
     const reqId = readInt(v, 'reqId', 0, REQ_MAX);
     const url = readString(v, 'url', LIMITS.segmentIdChars);

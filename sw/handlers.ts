@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 import { LIMITS } from '../protocol/limits.js';
+import { normalizeUrl } from '../protocol/segment-id.js';
 import type { ByteRange } from '../protocol/segment-id.js';
 import type { OriginReply } from '../protocol/worker.js';
 import type { Activity } from './activity.js';
@@ -52,6 +53,35 @@ export async function handlePlaylist(deps: WorkerDeps, request: Request, clientI
   applyKillSwitch(deps, control.p2p);
   if (deps.state.p2p === 'on') learn(deps, text, request.url, clientId, control).catch(() => undefined);
   return new Response(text, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+}
+
+const learning = new Set<string>();
+
+/**
+ * Manifests the page loaded that this worker has not read: fetched before the
+ * worker controlled the page, or read by a worker that was stopped since. A VOD
+ * manifest is fetched once by the player, so without this its segments would
+ * never be known. The fetch usually comes from the HTTP cache.
+ */
+export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clientId: string): Promise<void> {
+  if (deps.state.p2p !== 'on') return;
+  for (const raw of urls) {
+    const url = normalizeUrl(raw, undefined);
+    if (url === undefined || deps.registry.isLearned(url) || learning.has(url)) continue;
+    learning.add(url);
+    try {
+      const resp = await deps.fetch(url, { credentials: 'same-origin' });
+      if (resp.status !== 200 || resp.redirected) continue;
+      const text = await resp.text();
+      const control = readControl(resp.headers, url);
+      applyKillSwitch(deps, control.p2p);
+      if (deps.state.p2p === 'on') await learn(deps, text, url, clientId, control);
+    } catch {
+      // The page's player has the manifest; the worker just does not help with it.
+    } finally {
+      learning.delete(url);
+    }
+  }
 }
 
 /** 'off': stop intercepting segments at once; 'unregister': also remove this worker for good. */

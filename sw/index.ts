@@ -5,7 +5,7 @@
 import { normalizeUrl } from '../protocol/segment-id.js';
 import { parsePageToWorker } from '../protocol/worker.js';
 import { readWorkerConfig } from './config.js';
-import { handlePlaylist, handleSegment, originFetch, type WorkerDeps } from './handlers.js';
+import { handlePlaylist, handleSegment, learnSeen, originFetch, type WorkerDeps } from './handlers.js';
 import { PageLink } from './page-link.js';
 import { Registry } from './registry.js';
 import { Activity } from './activity.js';
@@ -35,6 +35,10 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
   const source = e.source;
   if (m.value.type === 'rc-mesh') {
     if (source && 'id' in source) deps.link.hello(source.id);
+    return;
+  }
+  if (m.value.type === 'rc-learn') {
+    if (source && 'id' in source) e.waitUntil(learnSeen(deps, m.value.urls, source.id));
     return;
   }
   const port = e.ports[0];

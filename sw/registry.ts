@@ -33,6 +33,8 @@ interface SwarmEntry {
 export class Registry {
   private readonly segments = new Map<string, KnownSegment>();
   private readonly playlists = new Set<string>();
+  /** Manifests whose contents this worker has read (the rest are only known by URL). */
+  private readonly learned = new Set<string>();
   /** Each swarm's segments in playlist order (VOD windows follow the player through these). */
   private readonly swarms = new Map<string, SwarmEntry>();
   /** Full size of a resource served in byte ranges, from an origin Content-Range. */
@@ -48,6 +50,14 @@ export class Registry {
     addBounded(this.playlists, url, MAX_PLAYLISTS);
   }
 
+  markLearned(url: string): void {
+    addBounded(this.learned, url, MAX_PLAYLISTS);
+  }
+
+  isLearned(url: string): boolean {
+    return this.learned.has(url);
+  }
+
   /** Replaces what a manifest says about one swarm. */
   setSwarm(swarm: string, segs: readonly KnownSegment[], meta: SwarmMeta): void {
     for (const s of segs) {
@@ -61,6 +71,7 @@ export class Registry {
   clearSegments(): void {
     this.segments.clear();
     this.swarms.clear();
+    this.learned.clear();
   }
 
   segment(url: string, range?: { readonly start: number; readonly end: number }): KnownSegment | undefined {

@@ -1,8 +1,10 @@
 // npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE] [--report FILE]
 //                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K]
+//                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderReport } from './report.js';
+import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS } from '../../origin-adapter/player-page.js';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
 
 const USAGE = `usage: npm run load -- --viewers N --duration S [options]
@@ -11,6 +13,10 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --no-p2p            no service worker and no relaycast script on the page (a site without relaycast)
   --baseline          after the P2P run, the same run without P2P; its JSON goes under "baseline"
   --url PAGE          player page to load instead of the embedded demo
+  --player P          the embedded page's player: hls.js (default), dash.js, video.js, shaka
+  --protocol X        hls or dash (default: the player's first: dash for dash.js, hls otherwise)
+  --vod               the embedded VOD asset (byte-range segments) instead of the live stream
+  --renditions N      the embedded source's ABR ladder, 1-3 video renditions (default 1)
   --json FILE         also write the JSON result to FILE
   --report FILE       write an HTML report with plots (offload over time, bytes per viewer, latency)
   --malicious K       K viewers upload corrupted, truncated and wrong-segment bytes
@@ -49,6 +55,10 @@ try {
       'slow-peers': { type: 'string' },
       'stagger-ms': { type: 'string' },
       warmup: { type: 'string' },
+      player: { type: 'string' },
+      protocol: { type: 'string' },
+      vod: { type: 'boolean', default: false },
+      renditions: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -67,6 +77,12 @@ const churnPct = int('churn', args.churn, 0);
 if (churnPct > 100) fail('--churn is a percentage (0..100)');
 if (malicious + slowPeers >= viewers) fail('--malicious + --slow-peers must leave at least one honest viewer');
 if (args.url && args['signal-outage']) fail('--signal-outage needs the embedded adapter (no --url)');
+const player = args.player ?? DEFAULT_LOAD_OPTIONS.player;
+if (!isPlayerName(player)) fail(`--player must be one of ${PLAYERS.join(', ')}`);
+const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
+if (!PLAYER_PROTOCOLS[player].some((p) => p === protocol)) fail(`${player} plays ${PLAYER_PROTOCOLS[player].join(' or ')}, not ${String(protocol)}`);
+const renditions = int('renditions', args.renditions, 1, 1);
+if (renditions > 3) fail('--renditions must be 1, 2 or 3');
 
 const result = await runLoad({
   ...DEFAULT_LOAD_OPTIONS,
@@ -81,6 +97,10 @@ const result = await runLoad({
   slowPeers,
   staggerMs: int('stagger-ms', args['stagger-ms'], DEFAULT_LOAD_OPTIONS.staggerMs),
   warmupSec: int('warmup', args.warmup, DEFAULT_LOAD_OPTIONS.warmupSec),
+  player,
+  protocol: protocol === 'dash' ? 'dash' : 'hls',
+  vod: args.vod,
+  adapter: { renditions },
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

@@ -57,6 +57,8 @@ export interface ViewerResult {
 }
 
 export interface LoadResult {
+  /** The embedded page's player, protocol and kind of stream (absent with --url). */
+  stream?: { player: string; protocol: string; vod: boolean };
   viewers: number;
   /** Viewers that ever played (more than `viewers` with churn). */
   viewersTotal: number;

@@ -3,6 +3,7 @@ import { startAdapter, type Adapter, type AdapterOptions } from '../../origin-ad
 import { launchBrowser } from '../support/browser.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
+import type { PlayerName, StreamProtocol } from '../../origin-adapter/player-page.js';
 import { computeResult, type Faults, type IntegrityCount, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 
 export interface LoadOptions {
@@ -28,6 +29,10 @@ export interface LoadOptions {
   readonly slowPeers: number;
   /** Also run the same invocation without P2P, right after, and attach it as `baseline`. */
   readonly baseline: boolean;
+  /** The embedded page's player and protocol, and its VOD asset instead of the live stream (ignored with `url`). */
+  readonly player: PlayerName;
+  readonly protocol: StreamProtocol;
+  readonly vod: boolean;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
@@ -40,6 +45,9 @@ export const DEFAULT_LOAD_OPTIONS = {
   signalOutageSec: 0,
   slowPeers: 0,
   baseline: false,
+  player: 'hls.js',
+  protocol: 'hls',
+  vod: false,
 } as const satisfies Partial<LoadOptions>;
 
 interface Entry {
@@ -63,12 +71,15 @@ async function originBytes(statsUrl: string): Promise<number | null> {
   }
 }
 
-function hashLookup(adapter: Adapter | undefined, pageUrl: string): (path: string) => Promise<string | undefined> {
-  if (adapter) return async (path) => adapter.segmentHash(path);
-  return async (path) => {
+/** The origin's hash of a segment the player received: `path`, or `path|start-end` for a byte range. */
+function hashLookup(adapter: Adapter | undefined, pageUrl: string): (key: string) => Promise<string | undefined> {
+  if (adapter) return (key) => adapter.segmentHashNow(key);
+  return async (key) => {
     try {
+      const [path = '', range] = key.split('|');
       const u = new URL('/relaycast/hash', pageUrl);
       u.searchParams.set('path', path);
+      if (range !== undefined) u.searchParams.set('range', range);
       const r = await fetch(u, { signal: AbortSignal.timeout(3000) });
       const j: unknown = r.ok ? await r.json() : undefined;
       const v = typeof j === 'object' && j !== null ? (j as Record<string, unknown>)['sha256'] : undefined;
@@ -77,6 +88,14 @@ function hashLookup(adapter: Adapter | undefined, pageUrl: string): (path: strin
       return undefined;
     }
   };
+}
+
+function embeddedPage(playerUrl: string, o: LoadOptions): string {
+  const u = new URL(playerUrl);
+  u.searchParams.set('player', o.player);
+  u.searchParams.set('protocol', o.protocol);
+  if (o.vod) u.searchParams.set('vod', '1');
+  return u.href;
 }
 
 /** Runs the load, then (with `baseline`) the same load without P2P. */
@@ -99,7 +118,7 @@ function roleOf(i: number, o: LoadOptions): ViewerRole {
 
 async function runOnce(o: LoadOptions): Promise<LoadResult> {
   let adapter: Adapter | undefined;
-  const url = o.url ?? (adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter })).playerUrl;
+  const url = o.url ?? embeddedPage((adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter })).playerUrl, o);
   const statsUrl = new URL('/relaycast/stats', url).href;
   const hashOf = hashLookup(adapter, url);
   const browser = await launchBrowser();
@@ -215,7 +234,8 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
     await poll();
     for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
     const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
-    return computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events });
+    const result = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events });
+    return o.url === undefined ? { stream: { player: o.player, protocol: o.protocol, vod: o.vod }, ...result } : result;
   } finally {
     await Promise.all(entries.map((e) => e.viewer.close()));
     await browser.close().catch(() => undefined);

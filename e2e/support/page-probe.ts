@@ -12,13 +12,21 @@ export const PROBE_SCRIPT = `(() => {
   window.__probe = m;
   // SHA-256 of every segment the player received, so the load tool can compare with the origin's bytes.
   const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  const hash = (url, body) => {
+  // A byte-range request is keyed 'path|start-end', as the adapter's hash route names it.
+  const rangeOf = (v) => { const r = /^bytes=(\d+)-(\d+)$/.exec(String(v || '').trim()); return r ? r[1] + '-' + r[2] : null; };
+  const hash = (url, body, range) => {
     if (!(body instanceof ArrayBuffer) || !crypto.subtle) return;
     crypto.subtle.digest('SHA-256', body).then((d) => {
-      if (m.hashes.length < 5000) m.hashes.push({ path: new URL(url, location.href).pathname, sha256: b64url(d) });
+      const path = new URL(url, location.href).pathname + (range ? '|' + range : '');
+      if (m.hashes.length < 5000) m.hashes.push({ path, sha256: b64url(d) });
     }, () => {});
   };
-  const add = (url, n, body) => { if (isSeg(url) && n > 0) { m.segmentBytes += n; m.segmentRequests++; hash(url, body); } };
+  const add = (url, n, body, range) => { if (isSeg(url) && n > 0) { m.segmentBytes += n; m.segmentRequests++; hash(url, body, range); } };
+  const setHeader = XMLHttpRequest.prototype.setRequestHeader;
+  XMLHttpRequest.prototype.setRequestHeader = function (k, v) {
+    if (String(k).toLowerCase() === 'range') this.__probeRange = rangeOf(v);
+    return setHeader.call(this, k, v);
+  };
   const open = XMLHttpRequest.prototype.open;
   XMLHttpRequest.prototype.open = function (method, url, ...rest) {
     this.__probeUrl = String(url);
@@ -28,7 +36,7 @@ export const PROBE_SCRIPT = `(() => {
       if (this.readyState !== 4 || counted) return;
       counted = true;
       const r = this.response;
-      if (this.status >= 200 && this.status < 300 && r) add(this.responseURL || this.__probeUrl, r.byteLength || r.size || (typeof r === 'string' ? r.length : 0), r);
+      if (this.status >= 200 && this.status < 300 && r) add(this.responseURL || this.__probeUrl, r.byteLength || r.size || (typeof r === 'string' ? r.length : 0), r, this.status === 206 ? this.__probeRange : null);
     });
     return open.call(this, method, url, ...rest);
   };
@@ -36,7 +44,9 @@ export const PROBE_SCRIPT = `(() => {
   window.fetch = async function (input, init) {
     const resp = await f.call(this, input, init);
     const url = typeof input === 'string' ? input : input.url;
-    if (resp.ok && isSeg(url)) resp.clone().arrayBuffer().then((b) => add(url, b.byteLength, b), () => {});
+    const h = new Headers((init && init.headers) || (typeof input === 'string' ? undefined : input.headers));
+    const range = resp.status === 206 ? rangeOf(h.get('range')) : null;
+    if (resp.ok && isSeg(url)) resp.clone().arrayBuffer().then((b) => add(url, b.byteLength, b, range), () => {});
     return resp;
   };
   document.addEventListener('playing', () => {
