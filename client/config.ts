@@ -52,10 +52,20 @@ export interface RelaycastConfig {
   readonly hashUrl: string;
   /** Master switch on the client side (the adapter's tracker can also turn P2P off). */
   readonly p2p: boolean;
+  /**
+   * Segment identity for tokenized URLs: true leaves the whole query out of segment and swarm
+   * ids; a list leaves out only those parameters (e.g. ['token', 'expires']), so a query that
+   * selects content still tells streams apart. Passed to the worker in its script URL.
+   */
+  readonly ignoreQuery: boolean | readonly string[];
+  /** Multi-CDN: the same path on any host is the same segment (only if every CDN mirrors one origin). */
+  readonly ignoreHost: boolean;
 }
 
 export const DEFAULT_CONFIG: RelaycastConfig = {
   swUrl: '/relaycast/sw.js',
+  ignoreQuery: false,
+  ignoreHost: false,
   swScope: '/',
   signalUrl: '/relaycast/signal',
   trackerUrl: '/relaycast/tracker',
@@ -79,3 +89,12 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   hashUrl: '/relaycast/hash',
   p2p: true,
 };
+
+/** The worker script URL with the identity options the worker reads from its query (sw/config.ts). */
+export function workerScriptUrl(cfg: Pick<RelaycastConfig, 'swUrl' | 'ignoreQuery' | 'ignoreHost'>, base: string): string {
+  const u = new URL(cfg.swUrl, base);
+  if (cfg.ignoreQuery === true) u.searchParams.set('ignoreQuery', '1');
+  else if (Array.isArray(cfg.ignoreQuery) && cfg.ignoreQuery.length > 0) u.searchParams.set('ignoreParams', cfg.ignoreQuery.join(','));
+  if (cfg.ignoreHost) u.searchParams.set('ignoreHost', '1');
+  return u.href;
+}

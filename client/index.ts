@@ -1,5 +1,5 @@
 import { Workbox } from 'workbox-window';
-import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
+import { DEFAULT_CONFIG, workerScriptUrl, type RelaycastConfig } from './config.js';
 import { Relaycast } from './relaycast.js';
 import { emptyStats, type RelaycastStats } from './stats.js';
 
@@ -43,7 +43,7 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
   } catch (e) {
     return inert(String(e));
   }
-  const wb = new Workbox(cfg.swUrl, { scope: cfg.swScope });
+  const wb = new Workbox(workerScriptUrl(cfg, location.href), { scope: cfg.swScope });
   // The worker calls skipWaiting() + clients.claim() itself, so a new version takes over on the next
   // navigation without a reload prompt; workbox-window handles update checks and lifecycle events.
   // The mesh starts once the worker is registered; without a worker there is nothing to accelerate.

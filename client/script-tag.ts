@@ -1,7 +1,8 @@
 // The script-tag build: <script src="/relaycast/relaycast.js"></script> is the one line.
 // Options come from data attributes, e.g. data-signal-url, data-tracker-url,
 // data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false",
-// data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url, data-relay-only="true".
+// data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url, data-relay-only="true",
+// data-ignore-query="true" (or a list: "token,expires"), data-ignore-host="true", data-sw-url, data-sw-scope.
 // A page may also set window.relaycastOptions = {...} (any RelaycastConfig field) before the tag;
 // data attributes win over it.
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
@@ -29,6 +30,9 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   const maxUp = Number(d['maxUploadBytesPerSec']);
   if (d['maxUploadBytesPerSec'] !== undefined && Number.isFinite(maxUp) && maxUp >= 0) opts.maxUploadBytesPerSec = maxUp;
   if (d['p2p'] === 'false') opts.p2p = false;
+  if (d['ignoreQuery'] === 'true') opts.ignoreQuery = true;
+  else if (d['ignoreQuery']) opts.ignoreQuery = d['ignoreQuery'].split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (d['ignoreHost'] === 'true') opts.ignoreHost = true;
   if (d['iceServers']) {
     try {
       const v: unknown = JSON.parse(d['iceServers']);
@@ -48,7 +52,8 @@ function globalOptions(): Partial<RelaycastConfig> {
   for (const k of Object.keys(DEFAULT_CONFIG)) {
     const v: unknown = (g as Record<string, unknown>)[k];
     const want = typeof DEFAULT_CONFIG[k as keyof RelaycastConfig];
-    if (v !== undefined && (typeof v === want || (Array.isArray(v) && k === 'iceServers'))) out[k] = v;
+    const listOk = Array.isArray(v) && (k === 'iceServers' || (k === 'ignoreQuery' && v.every((p) => typeof p === 'string')));
+    if (v !== undefined && (typeof v === want || listOk)) out[k] = v;
   }
   return out as Partial<RelaycastConfig>;
 }

@@ -50,7 +50,7 @@ test('the worker answers only segments it learned; other requests go to the netw
       return route.continue();
     });
     const segUrl = await v.page.evaluate(() => {
-      const e = performance.getEntriesByType('resource').map((x) => x.name).filter((n) => n.endsWith('.ts'));
+      const e = performance.getEntriesByType('resource').map((x) => x.name).filter((n) => /chunk-[^/]*\.m4s$/.test(n));
       return e[e.length - 1] ?? '';
     });
     assert.ok(segUrl, 'the player fetched a segment');

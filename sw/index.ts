@@ -7,13 +7,15 @@ import { parsePageToWorker } from '../protocol/worker.js';
 import { readWorkerConfig } from './config.js';
 import { handlePlaylist, handleSegment, learnSeen, originFetch, type WorkerDeps } from './handlers.js';
 import { PageLink } from './page-link.js';
-import { Registry } from './registry.js';
+import { Registry, type KnownSegment } from './registry.js';
 import { Activity } from './activity.js';
 import { parseRangeHeader } from './ranges.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-const cfg = readWorkerConfig(self.location.href);
+// Registered as our own worker: options come in the script URL's query. Imported into a site's
+// worker (importScripts), that worker sets self.relaycastConfig first (docs/integration.md).
+const cfg = readWorkerConfig(self.location.href, (self as unknown as { relaycastConfig?: unknown }).relaycastConfig);
 const deps: WorkerDeps = {
   cfg,
   registry: new Registry(cfg.maxKnownSegments),
@@ -25,9 +27,14 @@ const deps: WorkerDeps = {
   unregister: () => self.registration.unregister(),
 };
 
-// Take control at once: the first page load is not controlled until clients.claim().
-self.addEventListener('install', (e) => e.waitUntil(self.skipWaiting()));
-self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+/** A site's own worker imported this script (it set self.relaycastConfig first): the site owns the lifecycle. */
+const imported = (self as unknown as { relaycastConfig?: unknown }).relaycastConfig !== undefined;
+
+if (!imported) {
+  // Take control at once: the first page load is not controlled until clients.claim().
+  self.addEventListener('install', (e) => e.waitUntil(self.skipWaiting()));
+  self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+}
 
 self.addEventListener('message', (e: ExtendableMessageEvent) => {
   const m = parsePageToWorker(e.data);
@@ -47,21 +54,32 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
   e.waitUntil(originFetch(deps, reqId, url, range).then(({ reply, transfer }) => port.postMessage(reply, transfer)));
 });
 
-self.addEventListener('fetch', (event: FetchEvent) => {
-  const req = event.request;
+type Claim = { kind: 'segment'; seg: KnownSegment } | { kind: 'manifest' } | undefined;
+
+/** What relaycast would answer: a learned segment, or a manifest to learn from. Anything else is not ours. */
+function claim(req: Request): Claim {
   // After an operator's 'unregister', this worker stays until pages navigate away: it touches nothing.
-  if (req.method !== 'GET' || deps.state.p2p === 'unregister') return;
+  if (req.method !== 'GET' || deps.state.p2p === 'unregister') return undefined;
   // A closed byte range is a segment when a manifest listed that range; any other range passes through.
   const range = parseRangeHeader(req.headers.get('range'));
-  if (range === 'other') return;
+  if (range === 'other') return undefined;
   const url = normalizeUrl(req.url, undefined);
-  if (url === undefined) return;
+  if (url === undefined) return undefined;
   const seg = deps.registry.segment(url, range);
-  if (seg) {
-    event.respondWith(handleSegment(deps, event, seg));
-    return;
-  }
-  if (range === undefined && deps.registry.isPlaylist(url)) {
-    event.respondWith(handlePlaylist(deps, req, event.clientId));
-  }
+  if (seg) return { kind: 'segment', seg };
+  return range === undefined && deps.registry.isPlaylist(url) ? { kind: 'manifest' } : undefined;
+}
+
+self.addEventListener('fetch', (event: FetchEvent) => {
+  const c = claim(event.request);
+  if (c?.kind === 'segment') event.respondWith(handleSegment(deps, event, c.seg));
+  else if (c?.kind === 'manifest') event.respondWith(handlePlaylist(deps, event.request, event.clientId));
 });
+
+/**
+ * For a site worker that imported this script: `self.relaycast.handles(request)` says whether
+ * relaycast's fetch listener (registered first) answers it, so the site's own listener skips it.
+ */
+(self as unknown as { relaycast: { handles(req: Request): boolean } }).relaycast = {
+  handles: (req) => claim(req) !== undefined,
+};

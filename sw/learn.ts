@@ -95,7 +95,7 @@ export function playlistUpdate(l: Pick<Learned, 'swarm' | 'live' | 'targetDurati
 export async function learn(deps: WorkerDeps, text: string, url: string, clientId: string, control: PlaylistControl): Promise<void> {
   const playlistUrl = normalizeUrl(url, undefined);
   if (playlistUrl === undefined) return;
-  const idOpts: IdOptions = { ignoreQuery: deps.cfg.ignoreQuery };
+  const idOpts: IdOptions = { ignoreQuery: deps.cfg.ignoreQuery, ignoreParams: deps.cfg.ignoreParams, ignoreHost: deps.cfg.ignoreHost };
   const isHls = text.trimStart().startsWith('#EXTM3U');
   const learned = isHls ? fromHls(text, playlistUrl, idOpts, deps) : fromDash(text, playlistUrl, idOpts, deps.now());
   if (learned === undefined) return;

@@ -10,6 +10,8 @@ export interface ViewerOptions {
   readonly role?: ViewerRole;
   /** Upload budget of a 'slow' viewer. */
   readonly slowUploadBytesPerSec?: number;
+  /** window.relaycastOptions for the page (JSON values). */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 export interface Viewer {
@@ -32,10 +34,9 @@ export async function openViewer(browser: Browser, url: string, index: number, o
     viewport: { width: 480, height: 320 },
   });
   await context.addInitScript(PROBE_SCRIPT);
-  if (role === 'slow') {
-    const bps = opts.slowUploadBytesPerSec ?? DEFAULT_SLOW_UPLOAD_BYTES_PER_SEC;
-    await context.addInitScript(`window.relaycastOptions = { maxUploadBytesPerSec: ${JSON.stringify(bps)} };`);
-  }
+  const options: Record<string, unknown> = { ...opts.options };
+  if (role === 'slow') options['maxUploadBytesPerSec'] = opts.slowUploadBytesPerSec ?? DEFAULT_SLOW_UPLOAD_BYTES_PER_SEC;
+  if (Object.keys(options).length > 0) await context.addInitScript(`window.relaycastOptions = ${JSON.stringify(options)};`);
   if (role === 'malicious') {
     const body = await maliciousBundle();
     await context.route('**/relaycast/relaycast.js', (route) => route.fulfill({ status: 200, contentType: 'application/javascript', body }));
