@@ -49,6 +49,9 @@ export async function hashFile(reg: HashRegistry, key: string, file: string, ran
     } else {
       const fh = await open(file, 'r');
       try {
+        // Never allocate past the file's end, whatever range was asked for.
+        const { size } = await fh.stat();
+        if (range.end >= size) return undefined;
         const len = range.end - range.start + 1;
         const buf = Buffer.alloc(len);
         const { bytesRead } = await fh.read(buf, 0, len, range.start);

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 import { LIMITS } from '../protocol/limits.js';
 import { normalizeUrl } from '../protocol/segment-id.js';
+import { putBounded } from '../protocol/bounded.js';
 import type { ByteRange } from '../protocol/segment-id.js';
 import type { OriginReply } from '../protocol/worker.js';
 import type { Activity } from './activity.js';
@@ -56,6 +57,9 @@ export async function handlePlaylist(deps: WorkerDeps, request: Request, clientI
 }
 
 const learning = new Set<string>();
+/** Reported manifests that could not be learned, and when: not fetched again for a minute. */
+const unlearnable = new Map<string, number>();
+const RETRY_UNLEARNABLE_MS = 60_000;
 
 /**
  * Manifests the page loaded that this worker has not read: fetched before the
@@ -68,7 +72,10 @@ export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clien
   for (const raw of urls) {
     const url = normalizeUrl(raw, undefined);
     if (url === undefined || deps.registry.isLearned(url) || learning.has(url)) continue;
+    const failedAt = unlearnable.get(url);
+    if (failedAt !== undefined && deps.now() - failedAt < RETRY_UNLEARNABLE_MS) continue;
     learning.add(url);
+    putBounded(unlearnable, url, deps.now(), 64); // cleared below once learned
     try {
       const resp = await deps.fetch(url, { credentials: 'same-origin' });
       if (resp.status !== 200 || resp.redirected) continue;
@@ -76,6 +83,7 @@ export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clien
       const control = readControl(resp.headers, url);
       applyKillSwitch(deps, control.p2p);
       if (deps.state.p2p === 'on') await learn(deps, text, url, clientId, control);
+      if (deps.registry.isLearned(url)) unlearnable.delete(url);
     } catch {
       // The page's player has the manifest; the worker just does not help with it.
     } finally {

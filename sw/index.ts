@@ -15,6 +15,8 @@ declare const self: ServiceWorkerGlobalScope;
 
 // Registered as our own worker: options come in the script URL's query. Imported into a site's
 // worker (importScripts), that worker sets self.relaycastConfig first (docs/integration.md).
+/** A site's own worker imported this script (it set self.relaycastConfig first): the site owns the lifecycle. */
+const imported = (self as unknown as { relaycastConfig?: unknown }).relaycastConfig !== undefined;
 const cfg = readWorkerConfig(self.location.href, (self as unknown as { relaycastConfig?: unknown }).relaycastConfig);
 const deps: WorkerDeps = {
   cfg,
@@ -24,11 +26,10 @@ const deps: WorkerDeps = {
   link: new PageLink(self.clients, cfg.meshHelloTtlMs),
   fetch: (req, init) => fetch(req, init),
   state: { p2p: 'on' },
-  unregister: () => self.registration.unregister(),
+  // Imported into a site's worker, 'unregister' must not remove the site's worker: it acts as 'off'.
+  unregister: () => (imported ? Promise.resolve() : self.registration.unregister()),
 };
 
-/** A site's own worker imported this script (it set self.relaycastConfig first): the site owns the lifecycle. */
-const imported = (self as unknown as { relaycastConfig?: unknown }).relaycastConfig !== undefined;
 
 if (!imported) {
   // Take control at once: the first page load is not controlled until clients.claim().

@@ -13,7 +13,7 @@ export const PROBE_SCRIPT = `(() => {
   // SHA-256 of every segment the player received, so the load tool can compare with the origin's bytes.
   const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   // A byte-range request is keyed 'path|start-end', as the adapter's hash route names it.
-  const rangeOf = (v) => { const r = /^bytes=(\d+)-(\d+)$/.exec(String(v || '').trim()); return r ? r[1] + '-' + r[2] : null; };
+  const rangeOf = (v) => { const r = /^bytes=(\\d+)-(\\d+)$/.exec(String(v || '').trim()); return r ? r[1] + '-' + r[2] : null; };
   const hash = (url, body, range) => {
     if (!(body instanceof ArrayBuffer) || !crypto.subtle) return;
     crypto.subtle.digest('SHA-256', body).then((d) => {
