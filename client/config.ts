@@ -60,12 +60,18 @@ export interface RelaycastConfig {
   readonly ignoreQuery: boolean | readonly string[];
   /** Multi-CDN: the same path on any host is the same segment (only if every CDN mirrors one origin). */
   readonly ignoreHost: boolean;
+  /**
+   * VOD only: keep played segments in IndexedDB (idb-keyval) up to this many bytes, so after a
+   * reload they play locally and serve later viewers. 0 (default) = memory only.
+   */
+  readonly persistVodBytes: number;
 }
 
 export const DEFAULT_CONFIG: RelaycastConfig = {
   swUrl: '/relaycast/sw.js',
   ignoreQuery: false,
   ignoreHost: false,
+  persistVodBytes: 0,
   swScope: '/',
   signalUrl: '/relaycast/signal',
   trackerUrl: '/relaycast/tracker',

@@ -1,4 +1,6 @@
+import { createStore, del, get, set } from 'idb-keyval';
 import { Workbox } from 'workbox-window';
+import { VodPersistence } from './vod-persist.js';
 import { DEFAULT_CONFIG, workerScriptUrl, type RelaycastConfig } from './config.js';
 import { Relaycast } from './relaycast.js';
 import { emptyStats, type RelaycastStats } from './stats.js';
@@ -39,6 +41,7 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
       media: () => [...document.querySelectorAll('video, audio')] as HTMLMediaElement[],
       // Network Information API (Chromium): the user asked the browser to save data.
       saveData: () => (navigator as Navigator & { connection?: NetworkInformationLike }).connection?.saveData === true,
+      ...(cfg.persistVodBytes > 0 && typeof indexedDB !== 'undefined' ? { vodPersistence: idbPersistence(cfg.persistVodBytes) } : {}),
     });
   } catch (e) {
     return inert(String(e));
@@ -60,6 +63,14 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
     setUploadLimit: (bps) => rc.setUploadLimit(bps),
     destroy: () => rc.destroy(),
   };
+}
+
+function idbPersistence(maxBytes: number): VodPersistence {
+  const store = createStore('relaycast', 'vod-segments');
+  return new VodPersistence(
+    { get: (k) => get(k, store), set: (k, v) => set(k, v, store), del: (k) => del(k, store) },
+    maxBytes,
+  );
 }
 
 function inert(reason: string | null): RelaycastHandle {

@@ -1,5 +1,5 @@
 import { addBounded } from '../protocol/bounded.js';
-import type { TrackerPeers } from '../protocol/tracker.js';
+import { MAX_UPLOAD_BYTES_PER_SEC, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { RelaycastConfig } from './config.js';
 import { realClock } from './clock.js';
@@ -14,6 +14,7 @@ import { TrackerClient } from './tracker-client.js';
 import { WorkerBridge } from './worker-bridge.js';
 import { Verifier } from './integrity.js';
 import { UploadBudget } from './upload-budget.js';
+import type { VodPersistence } from './vod-persist.js';
 
 /** Swarms one page joins at once (one per rendition it plays; a player switching renditions joins a few). */
 const MAX_SWARMS = 4;
@@ -27,6 +28,8 @@ export interface PageEnv {
   readonly media: () => readonly MediaLike[];
   /** True while the browser asks to save data (navigator.connection.saveData): no upload then. */
   readonly saveData: () => boolean;
+  /** VOD disk cache, when the site enabled it (`persistVodBytes`). */
+  readonly vodPersistence?: VodPersistence;
 }
 
 /** The page side of relaycast: worker bridge + tracker + PeerJS mesh + swarms. */
@@ -35,6 +38,8 @@ export class Relaycast {
   private readonly swarms = new Map<string, Swarm>();
   /** Per swarm: when a link was last evicted for a newcomer (client/link-policy.ts). */
   private readonly linkState = new Map<string, { lastEvictionMs: number }>();
+  /** Per swarm: uploaded bytes at the previous announce (the reported upload rate). */
+  private readonly uploadMarks = new Map<string, { bytes: number; atMs: number }>();
   private readonly verifier: Verifier;
   private readonly banned = new Set<string>();
   private readonly budget: UploadBudget;
@@ -84,7 +89,7 @@ export class Relaycast {
         onError: (m) => (this.statsData.lastError = m),
       },
       undefined,
-      (swarm) => this.freeLinks(swarm),
+      (swarm) => this.trackerReport(swarm),
     );
   }
 
@@ -148,17 +153,25 @@ export class Relaycast {
       if (this.swarms.size >= MAX_SWARMS) return;
       // Live: the window near the edge. VOD: recently played segments, up to the byte cap, for later viewers.
       const keepSegments = p.live ? this.cfg.keepSegments : Number.MAX_SAFE_INTEGER;
-      const store = new SegmentStore({ maxBytes: Math.floor(this.cfg.maxStoreBytes / MAX_SWARMS), keepSegments });
+      const maxBytes = Math.floor(this.cfg.maxStoreBytes / MAX_SWARMS);
+      const store = new SegmentStore({ maxBytes, keepSegments });
+      const disk = p.live ? undefined : this.env.vodPersistence;
       swarm = new Swarm(p.swarm, this.cfg, store, {
         selfId: () => this.mesh.id,
         originFetch: (url, range) => (this.active() ? this.bridge.originFetch(url, range) : Promise.resolve(undefined)),
         stats: this.statsData,
         uploadsInFlight: () => this.uploadsInFlight(),
+        uploadBacklogBytes: () => this.uploadBacklogBytes(),
         verify: (id, bytes) => (this.cfg.integrity === 'off' ? Promise.resolve('ok') : this.verifier.verify(id, bytes)),
         onBadPeer: (peerId, reason) => this.ban(peerId, reason),
         uploadAllowed: () => this.uploadAllowed(),
         throttle: (n) => this.budget.take(n),
+        ...(disk ? { onKept: (seg) => void disk.put(p.swarm, seg) } : {}),
       });
+      if (disk) {
+        const s = swarm;
+        void disk.restore(p.swarm, maxBytes).then((segs) => segs.forEach((seg) => s.restore(seg)));
+      }
       this.swarms.set(p.swarm, swarm);
       this.tracker.join(p.swarm);
     }
@@ -196,11 +209,22 @@ export class Relaycast {
     for (const remote of dial) this.mesh.connect(remote, a.swarm);
   }
 
-  /** Link slots free in a swarm, reported to the tracker (client/link-policy.ts). */
-  private freeLinks(swarmId: string): number | undefined {
+  /**
+   * What the announce reports: link slots free in the swarm (client/link-policy.ts), and
+   * the page's upload rate since its previous announce of that swarm (seeder choice).
+   */
+  private trackerReport(swarmId: string): Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec'> {
     const swarm = this.swarms.get(swarmId);
-    if (!swarm) return undefined;
-    return freeLinks({ maxPeers: this.cfg.maxPeers, links: swarm.links.size, dialing: this.mesh.dialingCount(swarmId) });
+    if (!swarm) return {};
+    const now = realClock.now();
+    const last = this.uploadMarks.get(swarmId);
+    const bytes = this.statsData.uploadedBytes;
+    this.uploadMarks.set(swarmId, { bytes, atMs: now });
+    const rate = last !== undefined && now > last.atMs ? Math.round(((bytes - last.bytes) * 1000) / (now - last.atMs)) : undefined;
+    return {
+      freeLinks: freeLinks({ maxPeers: this.cfg.maxPeers, links: swarm.links.size, dialing: this.mesh.dialingCount(swarmId) }),
+      ...(rate === undefined ? {} : { uploadBytesPerSec: Math.min(MAX_UPLOAD_BYTES_PER_SEC, Math.max(0, rate)) }),
+    };
   }
 
   private attach(remoteId: string, swarmId: string, ch: Channel, outgoing: boolean): PeerLink | undefined {
@@ -234,6 +258,13 @@ export class Relaycast {
       this.statsData.lastBanReason = reason;
     }
     for (const s of this.swarms.values()) s.links.get(peerId)?.close(`banned: ${reason}`);
+  }
+
+  /** Bytes queued in all data channels of the page: they share one uplink. */
+  private uploadBacklogBytes(): number {
+    let n = 0;
+    for (const s of this.swarms.values()) for (const l of s.links.values()) n += l.queuedBytes;
+    return n;
   }
 
   private uploadsInFlight(): number {

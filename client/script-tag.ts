@@ -2,7 +2,8 @@
 // Options come from data attributes, e.g. data-signal-url, data-tracker-url,
 // data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false",
 // data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url, data-relay-only="true",
-// data-ignore-query="true" (or a list: "token,expires"), data-ignore-host="true", data-sw-url, data-sw-scope.
+// data-ignore-query="true" (or a list: "token,expires"), data-ignore-host="true", data-sw-url, data-sw-scope,
+// data-persist-vod-bytes="67108864" (VOD disk cache).
 // A page may also set window.relaycastOptions = {...} (any RelaycastConfig field) before the tag;
 // data attributes win over it.
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
@@ -33,6 +34,8 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   if (d['ignoreQuery'] === 'true') opts.ignoreQuery = true;
   else if (d['ignoreQuery']) opts.ignoreQuery = d['ignoreQuery'].split(',').map((p) => p.trim()).filter((p) => p !== '');
   if (d['ignoreHost'] === 'true') opts.ignoreHost = true;
+  const persist = Number(d['persistVodBytes']);
+  if (d['persistVodBytes'] !== undefined && Number.isSafeInteger(persist) && persist >= 0) opts.persistVodBytes = persist;
   if (d['iceServers']) {
     try {
       const v: unknown = JSON.parse(d['iceServers']);

@@ -6,7 +6,7 @@ import type { RelaycastConfig } from './config.js';
 import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
 import { owners } from './rendezvous.js';
 import type { RelaycastStats } from './stats.js';
-import type { SegmentStore, SegmentSource } from './store.js';
+import type { SegmentStore, SegmentSource, StoredSegment } from './store.js';
 import type { Verdict } from './integrity.js';
 import { realClock, type Clock } from './clock.js';
 
@@ -20,12 +20,16 @@ export interface SwarmEnv {
   readonly stats: RelaycastStats;
   /** Total uploads in flight across all swarms of this page. */
   readonly uploadsInFlight: () => number;
+  /** Bytes queued in all of this page's data channels, not yet sent (its uplink backlog); default: this swarm's links. */
+  readonly uploadBacklogBytes?: () => number;
   /** Upload consent right now (config, runtime API, Save-Data). */
   readonly uploadAllowed: () => boolean;
   /** The viewer's upload budget. */
   readonly throttle: (bytes: number) => Promise<void>;
   /** Observes every copy stored, with its hop count (measurement: the simulator's hop histogram). */
   readonly onStored?: (id: string, hop: number) => void;
+  /** Every segment kept in the store (VOD: the optional disk cache keeps it too). */
+  readonly onKept?: (seg: StoredSegment) => void;
   /** Checks peer bytes against the origin's published hash. */
   readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
   /** A peer sent bytes that failed verification: drop it and never use it again. */
@@ -47,6 +51,16 @@ const MIN_BACKGROUND_PULL_TIMEOUT_MS = 2000;
 /** A peer delivering slower than this multiple of the stream's bitrate cannot relay it in time. */
 const SLOW_PEER_BITRATE_MULTIPLE = 2;
 const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
+
+/**
+ * A page takes a new upload only while no other upload is still handing frames to its channel
+ * and its data channels hold at most this many bytes not yet sent (the channels' low-water
+ * mark): its uplink then carries about one copy at a time, at full rate.
+ */
+const BUSY_BACKLOG_BYTES = 256 * 1024;
+/** After a `busy` answer, ask again this much later (a holder sends a segment in a fraction of a second). */
+const BUSY_RETRY_MS = 150;
+const MAX_BUSY_RETRIES = 20;
 
 /** Beyond one playlist refresh, how long an owner may take to fetch a new segment and announce it. */
 const OWNER_GRACE_EXTRA_MS = 1500;
@@ -146,6 +160,11 @@ export class Swarm implements LinkHandler {
     this.keep(id, seq, bytes, 'origin', 0);
   }
 
+  /** A segment kept from an earlier visit (VOD disk cache): stored and announced like any other. */
+  restore(seg: StoredSegment): void {
+    if (!this.store.has(seg.id)) this.keep(seg.id, seg.seq, seg.bytes, seg.source, seg.hop);
+  }
+
   /** The player asked for `id`. Answer from the store or a peer within `deadlineMs`, or miss. */
   async get(id: string, seq: number, deadlineMs: number): Promise<GetResult> {
     const end = this.clock.now() + deadlineMs;
@@ -163,7 +182,10 @@ export class Swarm implements LinkHandler {
       const holder = this.pickHolder(id);
       if (holder) {
         await this.pull(holder, id, seq, this.attemptTimeoutMs(holder, id, left()));
-        if (!this.store.has(id)) holder.remoteHas.delete(id);
+        if (this.store.has(id)) continue;
+        // A busy holder still has it: try others, and it again after a pause; any other failure forgets it.
+        if (holder.recentlyBusy) await this.pause(Math.min(left(), BUSY_RETRY_MS));
+        else holder.remoteHas.delete(id);
         continue;
       }
       // Nobody has it yet. Wait for its owner to fetch and announce it, if the owner is a peer.
@@ -193,7 +215,8 @@ export class Swarm implements LinkHandler {
 
   onReady(link: PeerLink): void {
     const have = this.store.list().map((s) => ({ id: s.id, seq: s.seq, bytes: s.bytes.byteLength, hop: s.hop }));
-    if (have.length > 0) link.announce(have);
+    // A page that does not upload announces nothing: every request would be a wasted round trip.
+    if (have.length > 0 && this.env.uploadAllowed()) link.announce(have);
   }
 
   onHave(link: PeerLink, segments: readonly SegmentInfo[]): void {
@@ -207,7 +230,17 @@ export class Swarm implements LinkHandler {
   serve(_link: PeerLink, id: string): Uint8Array | MissReason {
     if (!this.env.uploadAllowed()) return 'no-upload';
     if (this.env.uploadsInFlight() >= this.cfg.maxUploadsTotal) return 'busy';
+    // One copy at a time at the full uplink rate: sharing the uplink among a dozen copies makes all
+    // of them arrive late. Other requesters turn to other holders, which multiply meanwhile.
+    if (this.env.uploadsInFlight() > 0 || this.uploadBacklog() > BUSY_BACKLOG_BYTES) return 'busy';
     return this.store.get(id)?.bytes ?? 'not-found';
+  }
+
+  private uploadBacklog(): number {
+    if (this.env.uploadBacklogBytes) return this.env.uploadBacklogBytes();
+    let n = 0;
+    for (const l of this.links.values()) n += l.queuedBytes;
+    return n;
   }
 
   onUploaded(_link: PeerLink, bytes: number): void {
@@ -317,14 +350,25 @@ export class Swarm implements LinkHandler {
     return s.seq >= this.newestSeq - 1 && s.seq <= this.newestSeq + AHEAD_SEGMENTS;
   }
 
-  private async backgroundPull(link: PeerLink, s: SegmentInfo): Promise<void> {
-    if (this.backgroundPulls >= MAX_BACKGROUND_PULLS) { if ((globalThis as any).process?.env?.SIM_DEBUG && s.id.endsWith((globalThis as any).process.env.SIM_DEBUG)) console.error(`bgfull t=${this.clock.now()} self=${this.env.selfId()?.slice(0,6)} from=${link.peerId.slice(0,6)} inflight=${[...this.inflight.keys()].map(k=>k.slice(-7)).join(',')}`); return; }
+  private async backgroundPull(link: PeerLink, s: SegmentInfo, attempt = 0): Promise<void> {
+    if (this.backgroundPulls >= MAX_BACKGROUND_PULLS) return;
     this.backgroundPulls++;
     try {
       await this.pull(link, s.id, s.seq, this.backgroundTimeoutMs(link, s.id));
     } finally {
       this.backgroundPulls--;
     }
+    // Every holder that was asked is busy sending a copy: ask again shortly (holders multiply meanwhile).
+    if (link.recentlyBusy && attempt < MAX_BUSY_RETRIES && !this.destroyed) {
+      this.clock.setTimeout(() => {
+        const next = this.wanted(s) ? this.pickHolder(s.id) : undefined;
+        if (next) void this.backgroundPull(next, s, attempt + 1);
+      }, BUSY_RETRY_MS);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, Math.max(0, ms)));
   }
 
   private pull(link: PeerLink, id: string, seq: number, timeoutMs: number): Promise<boolean> {
@@ -364,13 +408,14 @@ export class Swarm implements LinkHandler {
   private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource, hop: number): void {
     if (!this.store.put({ id, seq, bytes, source, hop })) return;
     this.env.onStored?.(id, hop);
+    this.env.onKept?.({ id, seq, bytes, source, hop });
     const dur = this.known.get(id)?.durationSec;
     if (dur !== undefined && dur > 0) {
       const r = bytes.byteLength / dur;
       this.bitrateBytesPerSec = this.bitrateBytesPerSec === undefined ? r : 0.8 * this.bitrateBytesPerSec + 0.2 * r;
     }
     const have = [{ id, seq, bytes: bytes.byteLength, hop }];
-    for (const l of this.links.values()) if (l.isReady) l.announce(have);
+    if (this.env.uploadAllowed()) for (const l of this.links.values()) if (l.isReady) l.announce(have);
     const w = this.waiters.get(id);
     if (w) for (const wake of w) wake();
   }
@@ -389,6 +434,7 @@ export class Swarm implements LinkHandler {
   private pickHolder(id: string): PeerLink | undefined {
     const score = (l: PeerLink): number =>
       (this.isSlow(l) ? 1000 : 0) +
+      (l.recentlyBusy ? 100 : 0) +
       l.activePulls * 10 +
       Math.min(9, l.remoteHas.get(id)?.hop ?? 9) +
       Math.min(5, (l.rttMs ?? 100) / 100) -
