@@ -5,8 +5,8 @@ import type { RelaycastConfig } from './config.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 export interface MeshHost {
-  /** The link for a new connection of `swarm`, or undefined to refuse it. */
-  attach(remoteId: string, swarm: string, ch: Channel): PeerLink | undefined;
+  /** The link for a new connection of `swarm` (`outgoing`: this page dialed it), or undefined to refuse it. */
+  attach(remoteId: string, swarm: string, ch: Channel, outgoing: boolean): PeerLink | undefined;
   onId(id: string | undefined): void;
   onError(message: string): void;
 }
@@ -99,7 +99,7 @@ export class Mesh {
       const meta: unknown = conn.metadata;
       const swarm = isRecord(meta) ? meta['swarm'] : undefined;
       if (!isSafeId(swarm, LIMITS.swarmIdChars)) return conn.close();
-      this.wire(conn, swarm);
+      this.wire(conn, swarm, false);
     });
     peer.on('disconnected', () => this.recover(peer));
     peer.on('error', (e) => {
@@ -123,7 +123,19 @@ export class Mesh {
     if (!conn) return;
     this.dialing.add(key);
     // connect() can fail silently (no error, no open): wire() closes it after connectTimeoutMs.
-    this.wire(conn, swarm, () => this.dialing.delete(key));
+    this.wire(conn, swarm, true, () => this.dialing.delete(key));
+  }
+
+  /** A dial to `remoteId` in `swarm` is in progress. */
+  isDialing(remoteId: string, swarm: string): boolean {
+    return this.dialing.has(`${remoteId}\n${swarm}`);
+  }
+
+  /** Dials in progress in `swarm`. */
+  dialingCount(swarm: string): number {
+    let n = 0;
+    for (const key of this.dialing) if (key.endsWith(`\n${swarm}`)) n++;
+    return n;
   }
 
   destroy(): void {
@@ -171,7 +183,7 @@ export class Mesh {
     }, delay);
   }
 
-  private wire(conn: DataConnection, swarm: string, settled: () => void = () => undefined): void {
+  private wire(conn: DataConnection, swarm: string, outgoing: boolean, settled: () => void = () => undefined): void {
     let link: PeerLink | undefined;
     const timer = setTimeout(() => {
       settled();
@@ -191,7 +203,7 @@ export class Mesh {
         drained: () => drained(dc),
         close: () => conn.close(),
       };
-      link = this.host.attach(conn.peer, swarm, ch);
+      link = this.host.attach(conn.peer, swarm, ch, outgoing);
       if (!link) return conn.close();
       link.start();
     });

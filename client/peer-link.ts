@@ -51,6 +51,8 @@ const PING_EVERY_MS = 10_000;
 const STRIKES_TO_FAIL = 2;
 const STRIKE_MEMORY_MS = 60_000;
 const MAX_PENDING_PULLS = 4;
+/** After a `busy` answer, how long the peer counts as busy (the time it needs to send about one segment). */
+export const BUSY_BACKOFF_MS = 300;
 /** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
 const MSG_BURST = 300;
 const MSG_PER_SEC = 100;
@@ -77,6 +79,9 @@ export class PeerLink {
   private lastPingMs = -Infinity;
   private strikes = 0;
   private lastStrikeMs = 0;
+  private lastBusyMs = -Infinity;
+  /** When the link was set up (clock ms). */
+  readonly openedAtMs: number;
 
   constructor(
     readonly peerId: string,
@@ -85,8 +90,11 @@ export class PeerLink {
     private readonly h: LinkHandler,
     private readonly cfg: { readonly maxUploadsPerPeer: number; readonly sendHighWaterBytes: number },
     private readonly clock: Clock = realClock,
+    /** This page dialed the connection (client/link-policy.ts keeps the smaller dialer's one of two). */
+    readonly outgoing = false,
   ) {
     this.msgRate = new TokenBucket(MSG_BURST, MSG_PER_SEC, clock.now());
+    this.openedAtMs = clock.now();
     this.lastHeardMs = clock.now();
     this.lastSentMs = clock.now();
   }
@@ -116,6 +124,25 @@ export class PeerLink {
       return;
     }
     if (this.ready && this.clock.now() - this.lastSentMs >= KEEPALIVE_MS) this.sendMsg({ type: 'have', segments: [] });
+  }
+
+  /** The peer answered `busy` within the last BUSY_BACKOFF_MS: ask another holder first. */
+  get recentlyBusy(): boolean {
+    return this.clock.now() - this.lastBusyMs < BUSY_BACKOFF_MS;
+  }
+
+  /** Bytes queued in the channel, not yet on the wire (the uplink backlog this link adds). */
+  get queuedBytes(): number {
+    if (this.closed) return 0;
+    try {
+      return this.ch.bufferedAmount();
+    } catch {
+      return 0;
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   get isReady(): boolean {
@@ -158,7 +185,7 @@ export class PeerLink {
         this.measure(r, started);
         this.clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (!r.ok && r.reason !== 'miss' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
+        if (!r.ok && r.reason !== 'miss' && r.reason !== 'busy' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
         resolve(r);
       };
       const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
@@ -243,7 +270,12 @@ export class PeerLink {
         return;
       case 'miss': {
         const p = this.pending.get(m.reqId);
-        if (p) {
+        if (!p) return;
+        // Busy: the peer still has the segment and will serve again soon; otherwise forget it.
+        if (m.reason === 'busy') {
+          this.lastBusyMs = this.clock.now();
+          p.finish({ ok: false, reason: 'busy' });
+        } else {
           this.remoteHas.delete(p.id);
           p.finish({ ok: false, reason: 'miss' });
         }

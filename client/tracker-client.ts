@@ -19,6 +19,8 @@ export class TrackerClient {
     private readonly uploads: () => boolean,
     private readonly h: TrackerHandler,
     private readonly fetchFn: typeof fetch = (i, init) => fetch(i, init),
+    /** What the page reports about a swarm besides its id (TrackerAnnounce.freeLinks, uploadBytesPerSec). */
+    private readonly report: (swarm: string) => Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec'> = () => ({}),
   ) {}
 
   setPeerId(id: string | undefined): void {
@@ -50,7 +52,7 @@ export class TrackerClient {
       this.schedule(swarm, RETRY_MS);
       return;
     }
-    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads() };
+    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads(), ...this.report(swarm) };
     let next = RETRY_MS;
     try {
       const resp = await this.fetchFn(this.url, {

@@ -4,6 +4,7 @@
  */
 import { MAX_FREE_LINKS, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
 import { ADAPTER_LIMITS } from './config.js';
+import { chooseSeeders } from './seeders.js';
 
 export interface TrackerConfig {
   readonly announceIntervalMs: number;
@@ -19,6 +20,8 @@ export interface TrackerConfig {
    * before it.
    */
   readonly newcomerFreeLinks: number;
+  /** Most seeders (origin fetchers) of one swarm; at most LIMITS.trackerPeers. */
+  readonly maxSeeders: number;
   readonly newcomerRandomPeers: number;
   /** Peers not seen for this long are pruned. */
   readonly staleAfterMs: number;
@@ -32,6 +35,8 @@ interface PeerEntry {
   lastSeenMs: number;
   /** Link slots the page reported free at its last announce, minus the times it was handed out since. */
   free: number;
+  /** Smoothed reported upload rate (bytes/s), undefined before the first report. */
+  uploadRate: number | undefined;
 }
 
 /** A swarm's peers in join order (Map); all of them and the "open" ones (uploaders with free link slots) for O(1) uniform sampling. */
@@ -39,6 +44,9 @@ interface Swarm {
   readonly peers: Map<string, PeerEntry>;
   readonly all: IndexedSet;
   readonly open: IndexedSet;
+  /** The origin fetchers, recomputed at most once per announce interval (seeders.ts). */
+  seeders: string[];
+  seedersAtMs: number;
 }
 
 /** Array plus positions: add, delete and uniform random pick in O(1). */
@@ -72,6 +80,12 @@ class IndexedSet {
   }
 }
 
+/** Smoothing of reported upload rates: half the new report, half the history. */
+function smooth(old: number | undefined, report: number | undefined): number | undefined {
+  if (report === undefined) return old;
+  return old === undefined ? report : 0.5 * old + 0.5 * report;
+}
+
 /** `registered: false` means a cap was hit: the peer still gets an answer but is not stored or handed out. */
 export interface AnnounceOutcome {
   readonly answer: TrackerPeers;
@@ -100,6 +114,7 @@ export function trackerConfig(
     maxPeersPerSwarm: ADAPTER_LIMITS.trackerMaxPeersPerSwarm,
     peersPerAnswer: ADAPTER_LIMITS.trackerPeersPerAnswer,
     newcomerFreeLinks: 6,
+    maxSeeders: 32,
     newcomerRandomPeers: 3,
     staleAfterMs: ADAPTER_LIMITS.trackerStaleAnnounces * o.announceIntervalMs,
     nowMs,
@@ -127,7 +142,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     let swarm = swarms.get(a.swarm);
     if (swarm === undefined) {
       if (swarms.size >= cfg.maxSwarms) return false;
-      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet() };
+      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet(), seeders: [], seedersAtMs: -Infinity };
       swarms.set(a.swarm, swarm);
     }
     const known = swarm.peers.get(a.peerId);
@@ -135,11 +150,12 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       known.lastSeenMs = now;
       known.uploads = a.uploads;
       known.free = reportedFree(a);
+      known.uploadRate = smooth(known.uploadRate, a.uploadBytesPerSec);
       setOpen(swarm, a.peerId, known);
       return true;
     }
     if (swarm.peers.size >= cfg.maxPeersPerSwarm) return false;
-    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a) };
+    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a), uploadRate: a.uploadBytesPerSec };
     swarm.peers.set(a.peerId, e);
     swarm.all.add(a.peerId);
     setOpen(swarm, a.peerId, e);
@@ -161,18 +177,22 @@ export function createTracker(cfg: TrackerConfig): Tracker {
   }
 
   /**
-   * Origin fetchers: the longest-present fresh uploaders (join order is a proxy for
-   * stability), one per ~50 viewers, at least one; and how many of them fetch each segment.
+   * Origin fetchers: one per ~40 viewers (at most maxSeeders), the fastest long-present
+   * uploaders (seeders.ts); and how many of them fetch each segment, about one per 50
+   * viewers (2 % of the swarm's segment bytes): each owner's copy must reach its part of
+   * the swarm, hop by hop, within the few seconds the players' buffers allow, and a copy
+   * takes a fraction of a second per hop on a residential uplink.
    */
   function seeders(swarm: Swarm | undefined, now: number): { seeders: string[]; fetchersPerSegment: number } {
     if (swarm === undefined || !p2pOn) return { seeders: [], fetchersPerSegment: 1 };
-    const want = Math.min(cfg.peersPerAnswer, Math.max(1, Math.ceil(swarm.peers.size / 50)));
-    const out: string[] = [];
-    for (const [id, e] of swarm.peers) {
-      if (out.length >= want) break;
-      if (e.uploads && isFresh(e, now)) out.push(id);
+    const want = Math.min(cfg.maxSeeders, Math.max(1, Math.ceil(swarm.peers.size / 40)));
+    if (swarm.seeders.length !== want || now - swarm.seedersAtMs >= cfg.announceIntervalMs) {
+      const candidates = [...swarm.peers].map(([id, e]) => ({ id, eligible: e.uploads && isFresh(e, now), rate: e.uploadRate }));
+      swarm.seeders = chooseSeeders(candidates, swarm.seeders, want);
+      swarm.seedersAtMs = now;
     }
-    return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.peers.size / 300))) };
+    const out = swarm.seeders;
+    return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.peers.size / 50))) };
   }
 
   /**

@@ -9,7 +9,25 @@ export interface TrackerAnnounce {
   readonly peerId: string;
   /** False when this viewer does not upload (opted out); the tracker does not hand it out as a relay. */
   readonly uploads: boolean;
+  /**
+   * Link slots this page still has free in this swarm (maxPeers − links − dials in progress).
+   * The tracker hands a peer out to others only while it has free slots, so dials go to pages
+   * that will accept them. Absent (older pages): unknown, treated as free.
+   */
+  readonly freeLinks?: number;
+  /**
+   * Segment bytes per second this page uploaded to peers since its previous announce: a
+   * demonstrated upload rate. The tracker prefers fast uploaders as seeders (origin
+   * fetchers) and drops a seeder that uploads far less than the swarm's median. Absent: unknown.
+   */
+  readonly uploadBytesPerSec?: number;
 }
+
+/** Largest upload rate a page may report (10 Gbit/s). */
+export const MAX_UPLOAD_BYTES_PER_SEC = 1_250_000_000;
+
+/** Most link slots a page may report free: far above any sane maxPeers. */
+export const MAX_FREE_LINKS = 256;
 
 /** Tracker -> page. */
 export interface TrackerPeers {
@@ -39,7 +57,18 @@ export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
   if (!isSafeId(swarm, LIMITS.swarmIdChars)) return err('bad swarm');
   if (!isSafeId(peerId, LIMITS.peerIdChars)) return err('bad peerId');
   const uploads = readBool(v, 'uploads') ?? true;
-  return ok({ type: 'announce', swarm, peerId, uploads });
+  const freeLinks = readInt(v, 'freeLinks', 0, MAX_FREE_LINKS);
+  if (v['freeLinks'] !== undefined && freeLinks === undefined) return err('bad freeLinks');
+  const rate = readInt(v, 'uploadBytesPerSec', 0, MAX_UPLOAD_BYTES_PER_SEC);
+  if (v['uploadBytesPerSec'] !== undefined && rate === undefined) return err('bad uploadBytesPerSec');
+  return ok({
+    type: 'announce',
+    swarm,
+    peerId,
+    uploads,
+    ...(freeLinks === undefined ? {} : { freeLinks }),
+    ...(rate === undefined ? {} : { uploadBytesPerSec: rate }),
+  });
 }
 
 export function parseTrackerPeers(v: unknown): Result<TrackerPeers> {

@@ -31,6 +31,9 @@ const numeric: Record<string, keyof SimOptions> = {
   'wire-chunk-bytes': 'wireChunkBytes',
 };
 
+/** Overrides of the page's config (client/config.ts). */
+const clientFlags = { 'max-peers': 'maxPeers', 'max-uploads-total': 'maxUploadsTotal', 'max-uploads-per-peer': 'maxUploadsPerPeer' } as const;
+
 const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --churn PCT             viewers leaving (and as many joining) per minute, percent (default 0)
   --no-upload-share F     share of viewers that do not upload (default 0)
@@ -47,13 +50,15 @@ const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
   --wire-chunk-bytes N    virtual payload per frame on the wire (default 65536, the page's frame size)
   --real-bytes N          real bytes carried per segment (default 26000 x segment seconds; see README)
+  --max-peers N, --max-uploads-total N, --max-uploads-per-peer N
+                          override the page's config (client/config.ts DEFAULT_CONFIG)
   --quantum-ms X          scheduler batching window (default ${DEFAULT_SIM.quantumMs}; 0 = exact)
   --no-seed-math-random   leave Math.random (Swarm.pickHolder) unseeded
   --quiet                 no progress lines on stderr`;
 
 async function main(): Promise<void> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { json: { type: 'string' }, 'uplink-sharing': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, 'no-seed-math-random': { type: 'boolean' } };
-  for (const k of Object.keys(numeric)) options[k] = { type: 'string' };
+  for (const k of [...Object.keys(numeric), ...Object.keys(clientFlags)]) options[k] = { type: 'string' };
   const { values } = parseArgs({ options, strict: true });
   if (values['help'] === true) {
     console.log(HELP);
@@ -67,6 +72,15 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n)) throw new RangeError(`--${flag}: not a number: ${raw}`);
     input[key] = n;
   }
+  const client: Record<string, number> = {};
+  for (const [flag, key] of Object.entries(clientFlags)) {
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${flag}: not a positive integer: ${raw}`);
+    client[key] = n;
+  }
+  (input as Record<string, unknown>)['client'] = client;
   if (input['viewers'] === undefined || input['durationSec'] === undefined) {
     console.error(HELP);
     process.exitCode = 2;

@@ -12,6 +12,11 @@ export class Metrics {
   requestsStore = 0;
   requestsPeerWait = 0;
   requestsOrigin = 0;
+  /** Connections opened and refused by one end (full, banned or a duplicate: client/link-policy.ts). */
+  openedLinks = 0;
+  refusedLinks = 0;
+  /** Links closed, by reason (the local end's reason; 'closed' = the other end closed it). */
+  readonly closedLinks = new Map<string, number>();
   /** Seconds behind the live edge, sampled every second per playing viewer. */
   private readonly lagHist = new Hist();
   /** uploaded / downloaded per viewer (taken when it leaves or at the end). */

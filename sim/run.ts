@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG } from '../client/config.js';
+import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
 import { createTracker, trackerConfig } from '../origin-adapter/tracker.js';
 import { Metrics, percentile, round } from './metrics.js';
 import { Network, DEFAULT_NET } from './network.js';
@@ -50,6 +50,8 @@ export interface SimOptions {
   readonly quantumMs: number;
   /** Replace Math.random (used by Swarm.pickHolder) with the seeded PRNG during the run. */
   readonly seedMathRandom: boolean;
+  /** Overrides of the page's config (client/config.ts), e.g. maxUploadsTotal. */
+  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer'>>;
   /** Progress lines (to stderr in the CLI). */
   readonly progress?: (line: string) => void;
 }
@@ -105,6 +107,7 @@ export interface SimResult {
 }
 
 const mbps = (x: number): number => (x * 1e6) / 8;
+const mean = (xs: readonly number[]): number | null => (xs.length > 0 ? round(xs.reduce((a, b) => a + b, 0) / xs.length, 2) : null);
 
 export async function simulate(input: Partial<SimOptions> & { viewers: number; durationSec: number }): Promise<SimResult> {
   const o: SimOptions = { ...DEFAULT_SIM, ...input };
@@ -131,6 +134,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing, wireChunkBytes: o.wireChunkBytes });
   const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, warmupMs);
   const metrics = new Metrics(warmupMs);
+  const client: RelaycastConfig = { ...DEFAULT_CONFIG, ...o.client };
   const tracker = createTracker(trackerConfig({ announceIntervalMs: o.announceIntervalMs, p2p: true }, () => sched.now()));
   const world: World = {
     sched,
@@ -140,7 +144,8 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     metrics,
     viewers: new Map(),
     player: { segmentMs, liveSyncSegments: 3, safetyMarginMs: DEFAULT_CONFIG.safetyMarginMs, maxPeerWaitMs: DEFAULT_CONFIG.maxPeerWaitMs },
-    maxPeers: DEFAULT_CONFIG.maxPeers,
+    client,
+    maxPeers: client.maxPeers,
     budgetBytesPerSec: mbps(o.budgetMbps),
     violations: new Map(),
     seeders: [],
@@ -211,8 +216,8 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     sched.at(from, tick);
   };
   every(o.announceIntervalMs, o.announceIntervalMs, () => tracker.prune());
-  let linkSamples = 0;
-  let linkSum = 0;
+  const linkCounts: number[] = [];
+  const linkCountsNoUpload: number[] = [];
   every(1000, warmupMs, () => {
     const now = sched.now();
     const edge = origin.edgeSec(now);
@@ -224,8 +229,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   every(10_000, warmupMs, () => {
     for (const v of population) {
       if (!v.alive) continue;
-      linkSum += v.readyLinks();
-      linkSamples++;
+      (v.spec.uploads ? linkCounts : linkCountsNoUpload).push(v.readyLinks());
     }
   });
   let peakHeap = 0;
@@ -299,6 +303,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       originLatencyMs: o.originLatencyMs,
       budgetMbps: o.budgetMbps,
       maxPeers: world.maxPeers,
+      client: { maxUploadsTotal: client.maxUploadsTotal, maxUploadsPerPeer: client.maxUploadsPerPeer },
       rampSec: o.rampSec,
       quantumMs: o.quantumMs,
       /** Upload capacity of the uploading viewers over the swarm's demand (N x bitrate): offload cannot exceed it. */
@@ -309,7 +314,14 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       originRequestsByKind: { ...origin.windowRequests },
       originMissReasons: Object.fromEntries(origin.windowMissReasons),
       playerRequests: { fromStore: metrics.requestsStore, afterWaitingForPeer: metrics.requestsPeerWait, fromOrigin: metrics.requestsOrigin },
-      meanReadyLinks: linkSamples > 0 ? round(linkSum / linkSamples, 2) : null,
+      meanReadyLinks: mean([...linkCounts, ...linkCountsNoUpload]),
+      readyLinks: {
+        uploaders: { mean: mean(linkCounts), p10: percentile(linkCounts, 0.1), p50: percentile(linkCounts, 0.5) },
+        nonUploaders: { mean: mean(linkCountsNoUpload), p10: percentile(linkCountsNoUpload, 0.1), p50: percentile(linkCountsNoUpload, 0.5) },
+      },
+      /** Connections in the window: opened, and refused by one end (full, banned, duplicate), per virtual second. */
+      linksPerSec: { opened: round(metrics.openedLinks / ((durationMs - warmupMs) / 1000), 1), refused: round(metrics.refusedLinks / ((durationMs - warmupMs) / 1000), 1) },
+      closedLinks: Object.fromEntries(metrics.closedLinks),
       trackerSwarmSize: Object.values(tracker.swarmSizes())[0] ?? 0,
       /** Seconds from a segment's availability at the origin (see metrics.ts DelayKind). */
       delaysSec: delays,

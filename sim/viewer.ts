@@ -1,4 +1,5 @@
-import { DEFAULT_CONFIG } from '../client/config.js';
+import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
+import { admitLink, freeLinks, peersToDial } from '../client/link-policy.js';
 import { PeerLink, type PullResult } from '../client/peer-link.js';
 import { emptyStats } from '../client/stats.js';
 import { SegmentStore } from '../client/store.js';
@@ -22,6 +23,8 @@ export interface World {
   /** Viewers present now, by peer id. */
   readonly viewers: Map<string, Viewer>;
   readonly player: PlayerConfig;
+  /** The page's config (client/config.ts DEFAULT_CONFIG with the run's overrides). */
+  readonly client: RelaycastConfig;
   readonly maxPeers: number;
   /** The page's upload budget in virtual bytes/s (client config maxUploadBytesPerSec); 0 = none. */
   readonly budgetBytesPerSec: number;
@@ -54,10 +57,18 @@ class SimLink extends PeerLink {
     peerId: string,
     ch: SimChannel,
     swarm: Swarm,
-    clock: Scheduler['clock'],
+    private readonly simClock: Scheduler['clock'],
     private readonly onPeerCopy: (peerId: string, id: string) => void,
+    cfg: RelaycastConfig,
+    outgoing: boolean,
+    private readonly onClosed: (reason: string) => void,
   ) {
-    super(peerId, SWARM_ID, ch, swarm, DEFAULT_CONFIG, clock);
+    super(peerId, SWARM_ID, ch, swarm, cfg, simClock, outgoing);
+  }
+
+  override close(reason: string): void {
+    if (!this.isClosed) this.onClosed(reason);
+    super.close(reason);
   }
 
   override pull(id: string, timeoutMs: number, expectedBytes?: number, signal?: AbortSignal): Promise<PullResult> {
@@ -84,6 +95,8 @@ export class Viewer {
   private readonly budget: UploadBudget;
   private readonly dialing = new Set<string>();
   private readonly banned = new Set<string>();
+  private readonly linkState = { lastEvictionMs: -Infinity };
+  private uploadMark: { bytes: number; atMs: number } | undefined;
   private present = false;
   private readonly scale: number;
   joinedAtMs = NaN;
@@ -104,7 +117,7 @@ export class Viewer {
     this.budget = new UploadBudget(w.budgetBytesPerSec / this.scale, () => clock.now(), (ms) => w.sched.sleep(ms));
     this.swarm = new Swarm(
       SWARM_ID,
-      DEFAULT_CONFIG,
+      w.client,
       this.store,
       {
         selfId: () => (this.present ? spec.id : undefined),
@@ -182,7 +195,14 @@ export class Viewer {
 
   private announce(): void {
     if (!this.present) return;
-    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads });
+    const free = freeLinks({ maxPeers: this.w.maxPeers, links: this.swarm.links.size, dialing: this.dialing.size });
+    // As client/relaycast.ts trackerReport: the upload rate since the previous announce (virtual bytes).
+    const now = this.w.sched.now();
+    const bytes = this.stats.uploadedBytes * this.scale;
+    const last = this.uploadMark;
+    this.uploadMark = { bytes, atMs: now };
+    const rate = last !== undefined && now > last.atMs ? { uploadBytesPerSec: Math.round(((bytes - last.bytes) * 1000) / (now - last.atMs)) } : {};
+    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads, freeLinks: free, ...rate });
     const rtt = 2 * this.w.origin.cfg.originLatencyMs;
     this.w.sched.after(rtt, () => this.onPeers(answer));
     this.w.sched.after(answer.announceIntervalMs, () => this.announce());
@@ -198,13 +218,17 @@ export class Viewer {
     swarm.setSwarmView(a.seeders.filter((s) => !this.banned.has(s)), a.fetchersPerSegment, a.swarmSize);
     this.w.seeders = a.seeders;
     this.w.fetchersPerSegment = a.fetchersPerSegment;
-    const self = this.id;
-    for (const remote of a.peers) {
-      if (swarm.links.size >= this.w.maxPeers) break;
-      // One connection per pair: the smaller id dials, the larger one waits to be dialed.
-      if (remote === self || swarm.links.has(remote) || remote < self || this.banned.has(remote)) continue;
-      this.dial(remote);
-    }
+    const dial = peersToDial(a.peers, {
+      self: this.id,
+      swarmSize: a.swarmSize,
+      maxPeers: this.w.maxPeers,
+      links: swarm.links.size,
+      dialing: this.dialing.size,
+      linked: (id) => swarm.links.has(id),
+      isDialing: (id) => this.dialing.has(id),
+      banned: (id) => this.banned.has(id),
+    });
+    for (const remote of dial) this.dial(remote);
   }
 
   private dial(remoteId: string): void {
@@ -223,18 +247,37 @@ export class Viewer {
       }
       this.dialing.delete(remoteId);
       const [mine, theirs] = this.w.net.pair(this.host, r.host);
-      r.attach(this.id, theirs);
-      this.attach(remoteId, mine);
+      r.attach(this.id, theirs, false);
+      this.attach(remoteId, mine, true);
     });
   }
 
-  /** client/relaycast.ts attach(): refuse when full or banned; else a PeerLink over the channel. */
-  attach(remoteId: string, ch: SimChannel): void {
-    if (!this.present || this.swarm.links.size >= this.w.maxPeers || this.banned.has(remoteId)) {
+  /** client/relaycast.ts attach(): client/link-policy.ts decides; then a PeerLink over the channel. */
+  attach(remoteId: string, ch: SimChannel, outgoing: boolean): void {
+    const m = this.w.metrics;
+    const now = this.w.sched.now();
+    const admit =
+      this.present &&
+      admitLink({
+        self: this.id,
+        remote: remoteId,
+        outgoing,
+        swarmSize: this.swarm.trackerSwarmSize,
+        maxPeers: this.w.maxPeers,
+        banned: this.banned.has(remoteId),
+        nowMs: now,
+        links: this.swarm.links,
+        state: this.linkState,
+      });
+    if (!admit) {
+      if (m.inWindow(now)) m.refusedLinks++;
       ch.close();
       return;
     }
-    const link = new SimLink(remoteId, ch, this.swarm, this.w.sched.clock, (peerId, id) => this.onPeerCopy(peerId, id));
+    const link = new SimLink(remoteId, ch, this.swarm, this.w.sched.clock, (peerId, id) => this.onPeerCopy(peerId, id), this.w.client, outgoing, (reason) => {
+      if (m.inWindow(this.w.sched.now())) m.closedLinks.set(reason, (m.closedLinks.get(reason) ?? 0) + 1);
+    });
+    if (m.inWindow(this.w.sched.now())) m.openedLinks++;
     ch.onData = (d) => link.receive(d);
     ch.onClose = () => link.close('closed');
     this.swarm.addLink(link);

@@ -195,8 +195,9 @@ test('upload opt-out answers no-upload', async () => {
   y.swarm.onOriginCopy('http://origin.test/live/seg_1.ts', 1, segBytes(1));
   await sleep(20);
   const link = x.swarm.links.get('y');
-  assert.ok(link?.remoteHas.has('http://origin.test/live/seg_1.ts'));
-  const r = await link!.pull('http://origin.test/live/seg_1.ts', 1000);
+  assert.ok(link?.isReady);
+  assert.ok(!link.remoteHas.has('http://origin.test/live/seg_1.ts'), 'a page that does not upload announces nothing');
+  const r = await link.pull('http://origin.test/live/seg_1.ts', 1000);
   assert.deepEqual(r, { ok: false, reason: 'miss' });
   assert.equal(stats.uploadedBytes, 0);
 });
