@@ -15,7 +15,9 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --url PAGE          player page to load instead of the embedded demo
   --player P          the embedded page's player: hls.js (default), dash.js, video.js, shaka
   --protocol X        hls or dash (default: the player's first: dash for dash.js, hls otherwise)
-  --vod               the embedded VOD asset (byte-range segments) instead of the live stream
+  --vod               the embedded VOD asset (byte-range segments) instead of the live stream; offload is
+                      then over the whole run (players fill their buffers from the start); keep --duration
+                      below the asset's length (60 s by default)
   --renditions N      the embedded source's ABR ladder, 1-3 video renditions (default 1)
   --json FILE         also write the JSON result to FILE
   --report FILE       write an HTML report with plots (offload over time, bytes per viewer, latency)

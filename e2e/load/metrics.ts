@@ -129,6 +129,8 @@ export function computeResult(
     integrity: IntegrityCount;
     faults: Faults;
     events?: LoadEvent[];
+    /** VOD: players fill their buffers from the start, so the whole run is the window (no steady state). */
+    wholeRun?: boolean;
   },
 ): LoadResult {
   const last = ticks[ticks.length - 1];
@@ -139,6 +141,7 @@ export function computeResult(
   let startSec = Math.max(allPlayingAt, o.lastOpenedSec) + o.warmupSec;
   // Keep a window of at least a third of the run even when warm-up was slow.
   if (endSec - startSec < endSec / 3) startSec = Math.max(o.lastOpenedSec, endSec - endSec / 3);
+  if (o.wholeRun === true) startSec = 0;
   const first = ticks.find((t) => t.tSec >= startSec) ?? last;
   const bytesAt = (t: Tick | undefined): number => sum((t?.viewers ?? []).map((v) => v.sample?.segmentBytes ?? 0));
   const toPlayersWin = bytesAt(last) - bytesAt(first);
