@@ -51,7 +51,9 @@ export interface SimOptions {
   /** Replace Math.random (used by Swarm.pickHolder) with the seeded PRNG during the run. */
   readonly seedMathRandom: boolean;
   /** Overrides of the page's config (client/config.ts), e.g. maxUploadsTotal. */
-  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer'>>;
+  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer' | 'safetyMarginMs'>>;
+  /** False: the baseline run, the same model without relaycast (every segment from the origin). */
+  readonly p2p: boolean;
   /** Progress lines (to stderr in the CLI). */
   readonly progress?: (line: string) => void;
 }
@@ -61,10 +63,11 @@ export const DEFAULT_SIM: Omit<SimOptions, 'viewers' | 'durationSec'> = {
   noUploadShare: 0,
   seed: 1,
   rampSec: 10,
-  bitrateMbps: 4,
+  // The default model (README.md, "The model"): an HD stream and residential uplinks with a slow tail.
+  bitrateMbps: 2.5,
   segmentSec: 2,
-  uplinkMedianMbps: 5,
-  uplinkSigma: 0.5,
+  uplinkMedianMbps: 20,
+  uplinkSigma: 0.6,
   slowShare: 0.1,
   slowUplinkMbps: 1,
   downlinkMbps: 25,
@@ -77,6 +80,7 @@ export const DEFAULT_SIM: Omit<SimOptions, 'viewers' | 'durationSec'> = {
   announceIntervalMs: 3000,
   quantumMs: 1,
   seedMathRandom: true,
+  p2p: true,
 };
 
 export interface SimResult {
@@ -86,6 +90,7 @@ export interface SimResult {
   readonly churnPctPerMin: number;
   readonly noUploadShare: number;
   readonly seed: number;
+  readonly p2p: boolean;
   readonly offload: number | null;
   readonly bound: number;
   readonly continuity: number | null;
@@ -143,10 +148,11 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     origin,
     metrics,
     viewers: new Map(),
-    player: { segmentMs, liveSyncSegments: 3, safetyMarginMs: DEFAULT_CONFIG.safetyMarginMs, maxPeerWaitMs: DEFAULT_CONFIG.maxPeerWaitMs },
+    player: { segmentMs, liveSyncSegments: 3, safetyMarginMs: client.safetyMarginMs, maxPeerWaitMs: client.maxPeerWaitMs },
     client,
     maxPeers: client.maxPeers,
     budgetBytesPerSec: mbps(o.budgetMbps),
+    p2p: o.p2p,
     violations: new Map(),
     seeders: [],
     fetchersPerSegment: 1,
@@ -273,6 +279,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     churnPctPerMin: o.churnPctPerMin,
     noUploadShare: o.noUploadShare,
     seed: o.seed,
+    p2p: o.p2p,
     offload: metrics.bytesToPlayers > 0 ? round(1 - originBytes / metrics.bytesToPlayers) : null,
     bound: round(1 - 1 / o.viewers),
     continuity: metrics.plays > 0 ? round(1 - metrics.stalls / metrics.plays, 5) : null,
@@ -303,7 +310,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       originLatencyMs: o.originLatencyMs,
       budgetMbps: o.budgetMbps,
       maxPeers: world.maxPeers,
-      client: { maxUploadsTotal: client.maxUploadsTotal, maxUploadsPerPeer: client.maxUploadsPerPeer },
+      client: { maxUploadsTotal: client.maxUploadsTotal, maxUploadsPerPeer: client.maxUploadsPerPeer, safetyMarginMs: client.safetyMarginMs },
       rampSec: o.rampSec,
       quantumMs: o.quantumMs,
       /** Upload capacity of the uploading viewers over the swarm's demand (N x bitrate): offload cannot exceed it. */

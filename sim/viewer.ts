@@ -3,7 +3,7 @@ import { admitLink, freeLinks, peersToDial } from '../client/link-policy.js';
 import { PeerLink, type PullResult } from '../client/peer-link.js';
 import { emptyStats } from '../client/stats.js';
 import { SegmentStore } from '../client/store.js';
-import { Swarm } from '../client/swarm.js';
+import { Swarm, type GetResult } from '../client/swarm.js';
 import { UploadBudget } from '../client/upload-budget.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
 import type { TrackerPeers } from '../protocol/tracker.js';
@@ -28,6 +28,8 @@ export interface World {
   readonly maxPeers: number;
   /** The page's upload budget in virtual bytes/s (client config maxUploadBytesPerSec); 0 = none. */
   readonly budgetBytesPerSec: number;
+  /** False: the baseline, every page without relaycast (all segments from the origin). */
+  readonly p2p: boolean;
   /** Links closed for a protocol violation, by reason (should stay empty). */
   readonly violations: Map<string, number>;
   /** The last tracker answer's origin fetchers (for the report). */
@@ -62,6 +64,7 @@ class SimLink extends PeerLink {
     cfg: RelaycastConfig,
     outgoing: boolean,
     private readonly onClosed: (reason: string) => void,
+    private readonly canonical: (id: string, bytes: Uint8Array) => Uint8Array,
   ) {
     super(peerId, SWARM_ID, ch, swarm, cfg, simClock, outgoing);
   }
@@ -73,8 +76,10 @@ class SimLink extends PeerLink {
 
   override pull(id: string, timeoutMs: number, expectedBytes?: number, signal?: AbortSignal): Promise<PullResult> {
     return super.pull(id, timeoutMs, expectedBytes, signal).then((r) => {
-      if (r.ok) this.onPeerCopy(this.peerId, id);
-      return r;
+      if (!r.ok) return r;
+      this.onPeerCopy(this.peerId, id);
+      // The same bytes, in the origin's shared buffer (memory; see Origin.canonical).
+      return { ok: true, bytes: this.canonical(id, r.bytes) };
     });
   }
 }
@@ -180,7 +185,8 @@ export class Viewer {
     this.joinedAtMs = this.w.sched.now();
     this.w.viewers.set(this.id, this);
     this.refreshPlaylist();
-    this.announce();
+    // Baseline: no relaycast on the page (no tracker, no mesh, the worker passes everything to the origin).
+    if (this.w.p2p) this.announce();
   }
 
   leave(): void {
@@ -276,7 +282,7 @@ export class Viewer {
     }
     const link = new SimLink(remoteId, ch, this.swarm, this.w.sched.clock, (peerId, id) => this.onPeerCopy(peerId, id), this.w.client, outgoing, (reason) => {
       if (m.inWindow(this.w.sched.now())) m.closedLinks.set(reason, (m.closedLinks.get(reason) ?? 0) + 1);
-    });
+    }, (id, bytes) => this.w.origin.canonical(this.w.origin.seqOf(id), bytes));
     if (m.inWindow(this.w.sched.now())) m.openedLinks++;
     ch.onData = (d) => link.receive(d);
     ch.onClose = () => link.close('closed');
@@ -336,7 +342,7 @@ export class Viewer {
       if (!this.present) return;
       const newest = p.segments[p.segments.length - 1]?.seq ?? -1;
       for (const seq of this.hops.keys()) if (seq < newest - 2 * DEFAULT_CONFIG.keepSegments) this.hops.delete(seq);
-      this.swarm.onPlaylist(p);
+      if (this.w.p2p) this.swarm.onPlaylist(p);
       this.player.onPlaylist(newest);
     });
     sched.after(o.cfg.segmentMs, () => this.refreshPlaylist());
@@ -360,7 +366,7 @@ export class Viewer {
     const id = o.url(seq);
     const inStore = this.store.has(id);
     this.noteDelay('playerRequest', seq);
-    const r = await this.swarm.get(id, seq, deadlineMs);
+    const r: GetResult = this.w.p2p ? await this.swarm.get(id, seq, deadlineMs) : { hit: false, reason: 'p2p off' };
     if (!this.present) return;
     const now = this.w.sched.now();
     if (r.hit) {

@@ -86,3 +86,19 @@ test('a busy answer is not a failure: no strike, no cancel, the announcement is 
   assert.equal(ly.failing, false);
   assert.ok((await first).ok);
 });
+
+test('a new copy is announced to every peer except those that announced it themselves', async () => {
+  const src = viewer('s');
+  const mid = viewer('m');
+  const other = viewer('o');
+  connect(mid, src);
+  connect(mid, other);
+  await sleep(20);
+  src.swarm.onOriginCopy(ID, 1, bytes);
+  await sleep(20);
+  const r = await mid.swarm.get(ID, 1, 2000);
+  assert.ok(r.hit);
+  await sleep(20);
+  assert.ok(other.swarm.links.get('m')?.remoteHas.has(ID), 'announced to a peer without it');
+  assert.equal(src.swarm.links.get('m')?.remoteHas.has(ID), false, 'not announced back to the peer it came from');
+});
