@@ -49,6 +49,8 @@ export interface ViewerResult {
   uploadedBytes: number;
   stalls: number;
   stalledSec: number;
+  /** When each stall began (page clock, s since the page opened) and how long it lasted. */
+  stallLog: { atSec: number; sec: number }[];
   latencySecMedian: number | null;
   controlled: boolean;
   playing: boolean;
@@ -202,6 +204,7 @@ export function computeResult(
       uploadedBytes: rc(v)?.uploadedBytes ?? 0,
       stalls: v.sample?.stalls ?? 0,
       stalledSec: round(v.sample?.stalledSec ?? 0, 2),
+      stallLog: v.sample?.stallLog ?? [],
       latencySecMedian: roundOrNull(median(latencies.get(v.id) ?? []), 2),
       controlled: v.sample?.controlled ?? false,
       playing: v.present ? playingAtEnd(v) : false,

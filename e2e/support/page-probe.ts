@@ -8,7 +8,7 @@
 export const PROBE_SCRIPT = `(() => {
   const SEG = /\\.(ts|m4s|mp4|m4a|aac|cmfv|cmfa)$/i;
   const isSeg = (url) => { try { return SEG.test(new URL(url, location.href).pathname); } catch { return false; } };
-  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, errors: [], hashes: [] };
+  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, stallLog: [], errors: [], hashes: [] };
   window.__probe = m;
   // SHA-256 of every segment the player received, so the load tool can compare with the origin's bytes.
   const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
@@ -52,7 +52,12 @@ export const PROBE_SCRIPT = `(() => {
   document.addEventListener('playing', () => {
     const now = performance.now();
     if (m.firstPlayingAt === null) m.firstPlayingAt = now;
-    if (m.stallStart !== null) { m.stalledMs += now - m.stallStart; m.stallStart = null; }
+    if (m.stallStart !== null) {
+      m.stalledMs += now - m.stallStart;
+      // When (page clock, s) and how long, to line stalls up with what the mesh was doing.
+      if (m.stallLog.length < 50) m.stallLog.push({ atSec: Math.round(m.stallStart) / 1000, sec: Math.round(now - m.stallStart) / 1000 });
+      m.stallStart = null;
+    }
   }, true);
   document.addEventListener('waiting', () => {
     if (m.firstPlayingAt !== null && m.stallStart === null) { m.stalls++; m.stallStart = performance.now(); }
@@ -66,6 +71,8 @@ export interface ProbeSample {
   readonly stalledSec: number;
   readonly playing: boolean;
   readonly currentTime: number;
+  /** Each finished stall: page time (s since navigation) and length (s). */
+  readonly stallLog: { atSec: number; sec: number }[];
   /** Seconds behind the live edge (seekable end - currentTime), null before playback. */
   readonly latencySec: number | null;
   readonly controlled: boolean;
@@ -97,6 +104,7 @@ export function readProbe(): ProbeSample {
     stallStart: number | null;
     errors: string[];
     hashes: { path: string; sha256: string }[];
+    stallLog: { atSec: number; sec: number }[];
   };
   const w = window as unknown as { __probe: Probe; relaycast?: { stats(): ProbeSample['relaycast'] } };
   const m = w.__probe;
@@ -108,6 +116,7 @@ export function readProbe(): ProbeSample {
     segmentBytes: m.segmentBytes,
     stalls: m.stalls,
     stalledSec: stalledMs / 1000,
+    stallLog: m.stallLog.slice(),
     playing: m.firstPlayingAt !== null && !!v && !v.paused,
     currentTime: v ? v.currentTime : 0,
     latencySec,
