@@ -10,7 +10,7 @@ import type { SegmentStore, SegmentSource, StoredSegment } from './store.js';
 import type { Verdict } from './integrity.js';
 import { realClock, type Clock } from './clock.js';
 
-export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> & Partial<Pick<RelaycastConfig, 'maxHops'>>;
+export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> & Partial<Pick<RelaycastConfig, 'maxHops' | 'ownerMinAgeMs'>>;
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -62,6 +62,7 @@ const BUSY_BACKLOG_BYTES = 256 * 1024;
 const BUSY_RETRY_MS = 150;
 const MAX_BUSY_RETRIES = 20;
 
+
 /** Beyond one playlist refresh, how long an owner may take to fetch a new segment and announce it. */
 const OWNER_GRACE_EXTRA_MS = 1500;
 
@@ -104,7 +105,10 @@ export class Swarm implements LinkHandler {
     private readonly clock: Clock = realClock,
   ) {
     this.keepaliveTimer = this.clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS);
+    this.joinedAtMs = this.clock.now();
   }
+
+  private readonly joinedAtMs: number;
 
   private keepaliveTimer: unknown;
   private destroyed = false;
@@ -302,7 +306,14 @@ export class Swarm implements LinkHandler {
       });
       if (usable.length > 0) return owners(usable, id, this.fetchersPerSegment);
     }
-    return owners(members, id, this.cfg.originFetchers);
+    // A page that just joined is busy starting its player: it fetches for nobody yet, and nobody waits for it.
+    const now = this.clock.now();
+    const self = this.env.selfId();
+    const minAge = this.cfg.ownerMinAgeMs ?? 0;
+    const settled = members.filter((m) =>
+      m === self ? now - this.joinedAtMs >= minAge : now - (this.links.get(m)?.openedAtMs ?? now) >= minAge,
+    );
+    return owners(settled, id, this.cfg.originFetchers);
   }
 
   destroy(): void {

@@ -19,6 +19,7 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
                       then over the whole run (players fill their buffers from the start); keep --duration
                       below the asset's length (60 s by default)
   --renditions N      the embedded source's ABR ladder, 1-3 video renditions (default 1)
+  --client-options J  JSON object set as window.relaycastOptions in every P2P viewer (e.g. '{"maxPeers":4}')
   --json FILE         also write the JSON result to FILE
   --report FILE       write an HTML report with plots (offload over time, bytes per viewer, latency)
   --malicious K       K viewers upload corrupted, truncated and wrong-segment bytes
@@ -61,6 +62,7 @@ try {
       protocol: { type: 'string' },
       vod: { type: 'boolean', default: false },
       renditions: { type: 'string' },
+      'client-options': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -84,6 +86,16 @@ if (!isPlayerName(player)) fail(`--player must be one of ${PLAYERS.join(', ')}`)
 const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
 if (!PLAYER_PROTOCOLS[player].some((p) => p === protocol)) fail(`${player} plays ${PLAYER_PROTOCOLS[player].join(' or ')}, not ${String(protocol)}`);
 const renditions = int('renditions', args.renditions, 1, 1);
+let clientOptions: Record<string, unknown> | undefined;
+if (args['client-options'] !== undefined) {
+  try {
+    const v: unknown = JSON.parse(args['client-options']);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    clientOptions = v as Record<string, unknown>;
+  } catch (e) {
+    fail(`--client-options must be a JSON object: ${String(e)}`);
+  }
+}
 if (renditions > 3) fail('--renditions must be 1, 2 or 3');
 
 const result = await runLoad({
@@ -103,6 +115,7 @@ const result = await runLoad({
   protocol: protocol === 'dash' ? 'dash' : 'hls',
   vod: args.vod,
   adapter: { renditions },
+  ...(clientOptions ? { clientOptions } : {}),
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

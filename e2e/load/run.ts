@@ -33,6 +33,8 @@ export interface LoadOptions {
   readonly player: PlayerName;
   readonly protocol: StreamProtocol;
   readonly vod: boolean;
+  /** window.relaycastOptions for every P2P viewer (tuning experiments; the baseline has no relaycast). */
+  readonly clientOptions?: Readonly<Record<string, unknown>>;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
@@ -135,7 +137,7 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
   const open = async (role: ViewerRole): Promise<void> => {
     const id = nextId++;
     try {
-      const viewer = await openViewer(browser, url, id, { p2p: o.p2p, role });
+      const viewer = await openViewer(browser, url, id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
       entries.push({ id, role, openedSec: now(), viewer, last: null, present: true });
     } catch (e) {
       errors.push(`viewer ${id} failed to open: ${String(e)}`);

@@ -39,10 +39,10 @@ const hashFetch: typeof fetch = async (input) => {
   return new Response(JSON.stringify({ sha256: await sha256Base64Url(segBytes(seq)) }));
 };
 
-function makeViewer(id: string, originLog: string[], bans: string[] = []) {
+function makeViewer(id: string, originLog: string[], bans: string[] = [], swarmCfg: typeof cfg & { ownerMinAgeMs?: number } = cfg) {
   const stats = emptyStats();
   const verifier = new Verifier('http://origin.test/relaycast/hash', hashFetch);
-  const swarm = new Swarm(SWARM, cfg, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
+  const swarm = new Swarm(SWARM, swarmCfg, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
     selfId: () => id,
     originFetch: async (url) => {
       originLog.push(`${id} ${url}`);
@@ -109,6 +109,22 @@ test('each new segment leaves the origin once; the others get it from peers befo
   assert.ok(origin.includes(`${owner} http://origin.test/live/seg_15.ts`), 'the rendezvous owner fetched it');
   const peerBytes = viewers.reduce((n, v) => n + v.stats.peerBytes, 0);
   assert.equal(peerBytes, 3 * 11 * 150_000, 'the three others pulled every segment (and the live edge at join) from peers');
+});
+
+test('a newcomer and its links are owners only after ownerMinAgeMs: nobody waits for a page that is starting', async () => {
+  const origin: string[] = [];
+  const young = { ...cfg, ownerMinAgeMs: 300 };
+  const [a, b] = ['p1', 'p2'].map((id) => makeViewer(id, origin, [], young));
+  connect(a!, b!);
+  await sleep(30);
+  const id = 'http://origin.test/live/seg_5.ts';
+  assert.deepEqual(a!.swarm.originFetchersFor(id), [], 'no owner while both are new');
+  const r = await a!.swarm.get(id, 5, 2000);
+  assert.equal(r.hit, false, 'a request does not wait for a starting page: the origin answers at once');
+  await sleep(300);
+  const owner = owners(['p1', 'p2'], id, 1);
+  assert.deepEqual(a!.swarm.originFetchersFor(id), owner);
+  assert.deepEqual(b!.swarm.originFetchersFor(id), owner, 'both agree once settled');
 });
 
 test('a request waits for the owner within its deadline, and misses when the deadline is too short', async () => {
