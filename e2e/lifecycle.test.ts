@@ -41,7 +41,7 @@ test('kill switch: off stops P2P within a playlist refresh; unregister removes t
     await sleep(5000); // more than one playlist refresh (2 s segments)
     // Segments now reach the network from the page itself: the worker no longer answers them.
     const seen: string[] = [];
-    await b.page.route('**/*.ts', (r) => {
+    await b.page.route('**/*.m4s', (r) => {
       seen.push(r.request().url());
       return r.continue();
     });
