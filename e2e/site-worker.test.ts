@@ -28,7 +28,11 @@ test("a site's own worker imports relaycast: both answer their own requests; the
       res.writeHead(200, { 'Content-Type': 'application/javascript', 'Cache-Control': 'no-cache' }).end(SITE_WORKER);
       return;
     }
+    // Viewers close mid-transfer: every socket of this little proxy swallows its errors.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      r.on('error', () => res.destroy());
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
@@ -37,8 +41,11 @@ test("a site's own worker imports relaycast: both answer their own requests; the
   });
   site.on('upgrade', (req, socket) => {
     // Signaling (WebSocket) goes straight to the adapter too.
+    socket.on('error', () => undefined);
     const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers });
     up.on('upgrade', (r, upSocket) => {
+      upSocket.on('error', () => socket.destroy());
+      socket.on('close', () => upSocket.destroy());
       socket.write(`HTTP/1.1 101 Switching Protocols\r\n${Object.entries(r.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')}\r\n\r\n`);
       upSocket.pipe(socket).pipe(upSocket);
     });
