@@ -143,8 +143,9 @@ export function computeResult(
   let startSec = Math.max(allPlayingAt, o.lastOpenedSec) + o.warmupSec;
   // Keep a window of at least a third of the run even when warm-up was slow.
   if (endSec - startSec < endSec / 3) startSec = Math.max(o.lastOpenedSec, endSec - endSec / 3);
-  if (o.wholeRun === true) startSec = 0;
-  const first = ticks.find((t) => t.tSec >= startSec) ?? last;
+  // Whole run: from the adapter's start and the pages' opening, when both counts were 0.
+  const zero: Tick = { tSec: 0, originSegmentBytes: 0, viewers: [] };
+  const first = o.wholeRun === true ? zero : (ticks.find((t) => t.tSec >= startSec) ?? last);
   const bytesAt = (t: Tick | undefined): number => sum((t?.viewers ?? []).map((v) => v.sample?.segmentBytes ?? 0));
   const toPlayersWin = bytesAt(last) - bytesAt(first);
   const originWin =

@@ -236,7 +236,7 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
     await poll();
     for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
     const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
-    const result = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events, wholeRun: o.vod });
+    const result = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events, wholeRun: o.vod && o.url === undefined });
     return o.url === undefined ? { stream: { player: o.player, protocol: o.protocol, vod: o.vod }, ...result } : result;
   } finally {
     await Promise.all(entries.map((e) => e.viewer.close()));
