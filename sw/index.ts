@@ -13,11 +13,12 @@ import { parseRangeHeader } from './ranges.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-// Registered as our own worker: options come in the script URL's query. Imported into a site's
-// worker (importScripts), that worker sets self.relaycastConfig first (docs/integration.md).
-/** A site's own worker imported this script (it set self.relaycastConfig first): the site owns the lifecycle. */
-const imported = (self as unknown as { relaycastConfig?: unknown }).relaycastConfig !== undefined;
-const cfg = readWorkerConfig(self.location.href, (self as unknown as { relaycastConfig?: unknown }).relaycastConfig);
+// Registered as our own worker, options come in the script URL's query. A site's own worker that
+// imports this script (importScripts) sets self.relaycastConfig first and owns the lifecycle
+// (docs/integration/site-worker.md).
+const siteConfig = (self as unknown as { relaycastConfig?: unknown }).relaycastConfig;
+const imported = siteConfig !== undefined;
+const cfg = readWorkerConfig(self.location.href, siteConfig);
 const deps: WorkerDeps = {
   cfg,
   registry: new Registry(cfg.maxKnownSegments),
@@ -29,7 +30,6 @@ const deps: WorkerDeps = {
   // Imported into a site's worker, 'unregister' must not remove the site's worker: it acts as 'off'.
   unregister: () => (imported ? Promise.resolve() : self.registration.unregister()),
 };
-
 
 if (!imported) {
   // Take control at once: the first page load is not controlled until clients.claim().
