@@ -69,8 +69,11 @@ const OWNER_GRACE_EXTRA_MS = 1500;
 /** Accept announcements of segments this far past the newest one our playlist listed (they are newer than our last refresh). */
 const AHEAD_SEGMENTS = 4;
 
-/** VOD: segments of the window kept in view (the worker sends a few at a time as the player moves). */
-const VOD_KNOWN = 256;
+/**
+ * Segments kept in view. Live: the playlist window, also pruned by sequence (64 behind the
+ * newest). VOD: the windows the worker sent as the player moved, oldest forgotten first.
+ */
+const MAX_KNOWN = 256;
 /** VOD: a peer that announced one of the previous segments this recently plays right here: its copy is worth waiting for. */
 const VOD_NEAR_SEGMENTS = 2;
 
@@ -123,15 +126,15 @@ export class Swarm implements LinkHandler {
   // ---- from the worker ----
 
   onPlaylist(p: PlaylistUpdate): void {
-    if (!p.live) return this.onVodWindow(p);
-    const first = this.newestSeq < 0;
-    const fresh = p.segments.filter((s) => s.seq > this.newestSeq);
     this.targetDurationMs = Math.max(500, p.targetDurationSec * 1000);
     const now = this.clock.now();
     for (const s of p.segments) {
       const firstSeenMs = this.known.get(s.id)?.firstSeenMs ?? now;
-      this.known.set(s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs, ...(s.range ? { range: s.range } : {}) });
+      putBounded(this.known, s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs, ...(s.range ? { range: s.range } : {}) }, MAX_KNOWN);
     }
+    if (!p.live) return this.onVodWindow(p);
+    const first = this.newestSeq < 0;
+    const fresh = p.segments.filter((s) => s.seq > this.newestSeq);
     for (const [id, k] of this.known) if (k.seq < this.newestSeq - 64) this.known.delete(id);
     if (fresh.length === 0) return;
     this.newestSeq = Math.max(this.newestSeq, ...fresh.map((s) => s.seq));
@@ -148,12 +151,6 @@ export class Swarm implements LinkHandler {
    */
   private onVodWindow(p: PlaylistUpdate): void {
     this.vod = true;
-    this.targetDurationMs = Math.max(500, p.targetDurationSec * 1000);
-    const now = this.clock.now();
-    for (const s of p.segments) {
-      const firstSeenMs = this.known.get(s.id)?.firstSeenMs ?? now;
-      putBounded(this.known, s.id, { url: s.url, seq: s.seq, durationSec: s.durationSec, firstSeenMs, ...(s.range ? { range: s.range } : {}) }, VOD_KNOWN);
-    }
     for (const s of p.segments.slice(1)) this.prepare(s.id, s.url, s.seq, s.range);
   }
 

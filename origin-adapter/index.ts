@@ -16,7 +16,7 @@ import { createSignaling, type Signaling } from './signaling.js';
 import { createCounters, type AdapterStats } from './stats.js';
 import { createTracker, trackerConfig } from './tracker.js';
 import type { P2PMode } from './control.js';
-import { hashFile, HashRegistry } from './integrity.js';
+import { HashRegistry, lookupHash, parseHashRange } from './integrity.js';
 
 export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
@@ -142,13 +142,9 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
       },
       segmentHash: (path) => hashes.get(path),
       async segmentHashNow(key) {
-        const known = hashes.get(key);
-        if (known !== undefined) return known;
-        const [path = '', range] = key.split('|');
-        const file = media?.fileFor(path);
-        const m = range === undefined ? undefined : /^(\d+)-(\d+)$/.exec(range);
-        if (file === undefined || (range !== undefined && !m)) return undefined;
-        return hashFile(hashes, key, file, m ? { start: Number(m[1]), end: Number(m[2]) } : undefined);
+        const [path = '', raw] = key.split('|');
+        const range = parseHashRange(raw ?? null);
+        return range === 'bad' ? undefined : lookupHash(hashes, (f) => media?.fileFor(f), path, range);
       },
       close,
     };

@@ -69,6 +69,33 @@ export async function hashFile(reg: HashRegistry, key: string, file: string, ran
   return h;
 }
 
+const MAX_HASHED_RANGE_BYTES = 64 * 1024 * 1024;
+
+/** `start-end` (inclusive, as in HTTP), or undefined when absent; 'bad' when malformed. */
+export function parseHashRange(v: string | null): { start: number; end: number } | undefined | 'bad' {
+  if (v === null) return undefined;
+  const m = /^(\d{1,15})-(\d{1,15})$/.exec(v);
+  const start = Number(m?.[1]);
+  const end = Number(m?.[2]);
+  if (!m || end < start || end - start + 1 > MAX_HASHED_RANGE_BYTES) return 'bad';
+  return { start, end };
+}
+
+/**
+ * The published hash of `path`, or of a byte range of it (key `path|start-end`): what is known,
+ * else an embedded source's file (`fileFor`) hashed now.
+ */
+export function lookupHash(
+  reg: HashRegistry,
+  fileFor: (path: string) => string | undefined,
+  path: string,
+  range?: { start: number; end: number },
+): Promise<string | undefined> {
+  const key = range === undefined ? path : `${path}|${range.start}-${range.end}`;
+  const file = fileFor(path);
+  return file === undefined ? Promise.resolve(reg.get(key)) : hashFile(reg, key, file, range);
+}
+
 /** Incremental hashing of a streamed body (upstream mode). */
 export function streamHasher(): { update(chunk: Uint8Array): void; digest(): string } {
   const h = createHash('sha256');

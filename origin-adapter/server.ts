@@ -11,7 +11,7 @@ import type { AdapterStats } from './stats.js';
 import { handleTracker, TRACKER_PATH } from './tracker-route.js';
 import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
-import { hashFile, type HashRegistry } from './integrity.js';
+import { lookupHash, parseHashRange, type HashRegistry } from './integrity.js';
 import type { MediaRoutes } from './live-routes.js';
 import { readBody } from './http-util.js';
 import { RateLimiter } from './rate-limit.js';
@@ -53,18 +53,6 @@ function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean)
   return true;
 }
 
-const MAX_HASHED_RANGE_BYTES = 64 * 1024 * 1024;
-
-/** `start-end` (inclusive, as in HTTP), or undefined when absent; 'bad' when malformed. */
-function parseHashRange(v: string | null): { start: number; end: number } | undefined | 'bad' {
-  if (v === null) return undefined;
-  const m = /^(\d{1,15})-(\d{1,15})$/.exec(v);
-  const start = Number(m?.[1]);
-  const end = Number(m?.[2]);
-  if (!m || end < start || end - start + 1 > MAX_HASHED_RANGE_BYTES) return 'bad';
-  return { start, end };
-}
-
 /**
  * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346]
  *   -> {"sha256": "<base64url>"}
@@ -81,9 +69,7 @@ async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Pro
   if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
   const range = parseHashRange(url.searchParams.get('range'));
   if (range === 'bad') return sendJson(res, 400, { error: 'range must be start-end' }, OPEN_CORS);
-  const key = range === undefined ? path : `${path}|${range.start}-${range.end}`;
-  const file = parts.media?.fileFor(path);
-  const sha256 = parts.hashes.get(key) ?? (file !== undefined ? await hashFile(parts.hashes, key, file, range) : undefined);
+  const sha256 = await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range);
   if (sha256 === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
   sendJson(res, 200, { sha256 }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
 }

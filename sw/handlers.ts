@@ -47,13 +47,23 @@ function contentType(url: string): string {
  */
 export async function handlePlaylist(deps: WorkerDeps, request: Request, clientId: string): Promise<Response> {
   const resp = await deps.fetch(request);
+  const read = await absorb(deps, resp, request.url, clientId);
   // Keep redirected and non-OK answers byte-for-byte the origin's (players resolve URIs against the final URL).
-  if (!resp.ok || resp.redirected || resp.status !== 200) return resp;
+  if (read === undefined) return resp;
+  read.learned.catch(() => undefined);
+  return new Response(read.text, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+}
+
+/**
+ * Reads a manifest answer, whoever fetched it: the kill switch it carries, then (P2P on) its
+ * segments. Undefined for a redirected or non-200 answer, which is left untouched.
+ */
+async function absorb(deps: WorkerDeps, resp: Response, url: string, clientId: string): Promise<{ text: string; learned: Promise<void> } | undefined> {
+  if (resp.status !== 200 || resp.redirected) return undefined;
   const text = await resp.text();
-  const control = readControl(resp.headers, request.url);
+  const control = readControl(resp.headers, url);
   applyKillSwitch(deps, control.p2p);
-  if (deps.state.p2p === 'on') learn(deps, text, request.url, clientId, control).catch(() => undefined);
-  return new Response(text, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+  return { text, learned: deps.state.p2p === 'on' ? learn(deps, text, url, clientId, control) : Promise.resolve() };
 }
 
 const learning = new Set<string>();
@@ -77,12 +87,7 @@ export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clien
     learning.add(url);
     putBounded(unlearnable, url, deps.now(), 64); // cleared below once learned
     try {
-      const resp = await deps.fetch(url, { credentials: 'same-origin' });
-      if (resp.status !== 200 || resp.redirected) continue;
-      const text = await resp.text();
-      const control = readControl(resp.headers, url);
-      applyKillSwitch(deps, control.p2p);
-      if (deps.state.p2p === 'on') await learn(deps, text, url, clientId, control);
+      await (await absorb(deps, await deps.fetch(url, { credentials: 'same-origin' }), url, clientId))?.learned;
       if (deps.registry.isLearned(url)) unlearnable.delete(url);
     } catch {
       // The page's player has the manifest; the worker just does not help with it.

@@ -5,7 +5,7 @@ import { PeerLink } from '../../client/peer-link.js';
 import { emptyStats } from '../../client/stats.js';
 import { SegmentStore } from '../../client/store.js';
 import { Swarm } from '../../client/swarm.js';
-import { channelPair } from '../support/fake-channel.js';
+import { linkSwarms } from '../support/swarm-links.js';
 
 const SWARM = 'http://origin.test/live/index.m3u8';
 const cfg = { originFetchers: 1, maxUploadsTotal: 8, maxUploadsPerPeer: 2, sendHighWaterBytes: 1 << 20 };
@@ -41,15 +41,7 @@ function viewer(id: string, uploads = true) {
 }
 
 function connect(x: ReturnType<typeof viewer>, y: ReturnType<typeof viewer>): void {
-  const { a, b } = channelPair();
-  const la = new PeerLink(y.id, SWARM, a, x.swarm, cfg);
-  const lb = new PeerLink(x.id, SWARM, b, y.swarm, cfg);
-  a.onData = (d) => la.receive(d);
-  b.onData = (d) => lb.receive(d);
-  x.swarm.addLink(la);
-  y.swarm.addLink(lb);
-  la.start();
-  lb.start();
+  linkSwarms(x, y, SWARM, cfg);
 }
 
 test('a holder sends one copy at a time; a requester told busy keeps the holder and gets the copy after a pause', async () => {

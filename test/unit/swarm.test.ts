@@ -9,6 +9,7 @@ import { Swarm } from '../../client/swarm.js';
 import { sha256Base64Url, Verifier } from '../../client/integrity.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
 import { channelPair } from '../support/fake-channel.js';
+import { linkSwarms } from '../support/swarm-links.js';
 
 const SWARM = 'http://origin.test/live/index.m3u8';
 const cfg = { originFetchers: 1, upload: true, maxUploadsTotal: 8, maxUploadsPerPeer: 2, sendHighWaterBytes: 1 << 20 };
@@ -63,15 +64,7 @@ function makeViewer(id: string, originLog: string[], bans: string[] = [], swarmC
 }
 
 function connect(x: ReturnType<typeof makeViewer>, y: ReturnType<typeof makeViewer>): void {
-  const { a, b } = channelPair();
-  const la = track(new PeerLink(y.id, SWARM, a, x.swarm, cfg));
-  const lb = track(new PeerLink(x.id, SWARM, b, y.swarm, cfg));
-  a.onData = (d) => la.receive(d);
-  b.onData = (d) => lb.receive(d);
-  x.swarm.addLink(la);
-  y.swarm.addLink(lb);
-  la.start();
-  lb.start();
+  linkSwarms(x, y, SWARM, cfg, track);
 }
 
 function playlist(upTo: number): PlaylistUpdate {
