@@ -30,6 +30,12 @@ export interface RelaycastConfig {
   readonly keepSegments: number;
   /** A copy this many hops from the origin is not relayed further (every hop adds relay time). */
   readonly maxHops: number;
+  /**
+   * Relay a copy onward while it is still arriving from a peer (cut-through): peers are told at
+   * its first bytes and get its frames as they come, the last one only once it matched the
+   * origin's hash. Every hop then adds a frame's time instead of a whole segment's.
+   */
+  readonly relayWhileReceiving: boolean;
   /** How many peers fetch each new segment from the origin for the swarm (rendezvous-hash owners). */
   readonly originFetchers: number;
   /**
@@ -39,6 +45,13 @@ export interface RelaycastConfig {
    * others stalls while it started.
    */
   readonly ownerMinAgeMs: number;
+  /**
+   * The mesh (signaling, tracker, peer connections) starts once the page's video plays, so a
+   * viewer's startup never competes with connecting to a dozen peers; at most this long after
+   * the worker registered. 0 = at once. Measured: on 2 cores with 10 viewers, joins slowed by
+   * their own handshakes started late and stayed further behind the live edge.
+   */
+  readonly startMeshAfterPlayingMs: number;
   /** Serve segments to other viewers (also switched off when the browser asks to save data). */
   readonly upload: boolean;
   /** Upload budget of this viewer in bytes per second, spread over all its peers; 0 = no limit. */
@@ -91,7 +104,9 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   maxStoreBytes: 64 * 1024 * 1024,
   keepSegments: 12,
   ownerMinAgeMs: 10_000,
+  startMeshAfterPlayingMs: 10_000,
   maxHops: 8,
+  relayWhileReceiving: true,
   originFetchers: 1,
   upload: true,
   maxUploadBytesPerSec: 2_000_000,

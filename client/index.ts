@@ -3,6 +3,7 @@ import { Workbox } from 'workbox-window';
 import { VodPersistence } from './vod-persist.js';
 import { DEFAULT_CONFIG, workerScriptUrl, type RelaycastConfig } from './config.js';
 import { Relaycast } from './relaycast.js';
+import { whenPlaying } from './start-gate.js';
 import { emptyStats, type RelaycastStats } from './stats.js';
 
 export { DEFAULT_CONFIG } from './config.js';
@@ -49,9 +50,14 @@ export function start(options: Partial<RelaycastConfig> = {}): RelaycastHandle {
   const wb = new Workbox(workerScriptUrl(cfg, location.href), { scope: cfg.swScope });
   // The worker calls skipWaiting() + clients.claim() itself, so a new version takes over on the next
   // navigation without a reload prompt; workbox-window handles update checks and lifecycle events.
-  // The mesh starts once the worker is registered; without a worker there is nothing to accelerate.
+  // The mesh starts once the worker is registered and the video plays; without a worker there is
+  // nothing to accelerate.
   wb.register().then(
-    (reg) => (reg ? rc.start() : rc.destroy()),
+    (reg) => {
+      if (!reg) return rc.destroy();
+      // Startup first: the player fetches its first segments from the origin meanwhile.
+      void whenPlaying(document, cfg.startMeshAfterPlayingMs).then(() => rc.start());
+    },
     (e: unknown) => {
       console.warn('[relaycast] service worker registration failed; playing from origin', e);
       rc.destroy();

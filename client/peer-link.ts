@@ -1,8 +1,9 @@
 import { putBounded } from '../protocol/bounded.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
-import { decodeFrame, FRAME_HEADER_BYTES, frames, Reassembly } from '../protocol/framing.js';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, Reassembly } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
 import { realClock, type Clock } from './clock.js';
+import { wholeCopy, type Sendable } from './growing-copy.js';
 import { encodePeerMessage, parsePeerMessage, PEER_PROTOCOL_VERSION, type MissReason, type PeerMessage, type SegmentInfo } from '../protocol/peer.js';
 
 /** A reliable, ordered message channel (a PeerJS `raw` data connection, or a fake in tests). */
@@ -17,8 +18,8 @@ export interface Channel {
 export interface LinkHandler {
   onReady(link: PeerLink): void;
   onHave(link: PeerLink, segments: readonly SegmentInfo[]): void;
-  /** Bytes to upload for `id`, or why not. */
-  serve(link: PeerLink, id: string): Uint8Array | MissReason;
+  /** Bytes to upload for `id` (whole, or a copy still arriving: client/growing-copy.ts), or why not. */
+  serve(link: PeerLink, id: string): Uint8Array | Sendable | MissReason;
   /** Payload bytes of one frame just sent. */
   onUploaded(link: PeerLink, bytes: number): void;
   /** Resolves when this many more bytes may be uploaded (the viewer's upload budget). */
@@ -34,6 +35,8 @@ interface Pending {
   readonly expectedBytes: number | undefined;
   assembly: Reassembly | undefined;
   readonly finish: (r: PullResult) => void;
+  /** Called after each frame that did not complete the segment: (the segment's buffer, bytes received so far). */
+  readonly onProgress: ((bytes: Uint8Array, received: number) => void) | undefined;
 }
 
 const MAX_REMOTE_HAVE = 256;
@@ -51,6 +54,10 @@ const PING_EVERY_MS = 10_000;
 const STRIKES_TO_FAIL = 2;
 const STRIKE_MEMORY_MS = 60_000;
 const MAX_PENDING_PULLS = 4;
+/** A pull cut short after at least this long tells the peer's rate by the bytes it delivered. */
+const MIN_PARTIAL_RATE_SEC = 0.2;
+/** How long a measured rate is trusted without a new measurement. */
+const RATE_MEMORY_MS = 30_000;
 /** After a `busy` answer, how long the peer counts as busy (the time it needs to send about one segment). */
 export const BUSY_BACKOFF_MS = 300;
 /** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
@@ -71,6 +78,7 @@ export class PeerLink {
   private readonly uploads = new Set<number>();
   private readonly msgRate: TokenBucket;
   private rateEwma: number | undefined;
+  private rateAtMs = -Infinity;
   private lastHeardMs: number;
   private lastSentMs: number;
   private rttEwma: number | undefined;
@@ -157,9 +165,13 @@ export class PeerLink {
     return this.pending.size;
   }
 
-  /** Measured delivery rate of this peer (bytes/s over whole pulls), undefined before the first one. */
+  /**
+   * Measured delivery rate of this peer (bytes/s over whole pulls), undefined before the first
+   * one and once the last is older than RATE_MEMORY_MS: a peer found slow is tried again later
+   * (its page may have been busy starting), instead of being avoided for good.
+   */
   get throughput(): number | undefined {
-    return this.rateEwma;
+    return this.clock.now() - this.rateAtMs < RATE_MEMORY_MS ? this.rateEwma : undefined;
   }
 
   /** Recent pulls from this peer timed out: route around it. */
@@ -173,16 +185,26 @@ export class PeerLink {
     }
   }
 
-  /** Pulls one segment. Never rejects; resolves a failure on timeout, abort, miss or close. */
-  pull(id: string, timeoutMs: number, expectedBytes?: number, signal?: AbortSignal): Promise<PullResult> {
+  /**
+   * Pulls one segment. Never rejects; resolves a failure on timeout, abort, miss or close.
+   * `onProgress` sees the bytes as they arrive (to relay them onward before the end).
+   */
+  pull(
+    id: string,
+    timeoutMs: number,
+    expectedBytes?: number,
+    signal?: AbortSignal,
+    onProgress?: (bytes: Uint8Array, received: number) => void,
+  ): Promise<PullResult> {
     if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
     if (this.pending.size >= MAX_PENDING_PULLS) return Promise.resolve({ ok: false, reason: 'too many pulls' });
     const reqId = this.nextReqId++ >>> 0;
     const started = this.clock.now();
     return new Promise<PullResult>((resolve) => {
       const finish = (r: PullResult): void => {
+        const received = this.pending.get(reqId)?.assembly?.receivedBytes ?? 0;
         if (!this.pending.delete(reqId)) return;
-        this.measure(r, started);
+        this.measure(r, started, received);
         this.clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (!r.ok && r.reason !== 'miss' && r.reason !== 'busy' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
@@ -191,17 +213,30 @@ export class PeerLink {
       const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
       const timer = this.clock.setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, timeoutMs));
       signal?.addEventListener('abort', onAbort);
-      this.pending.set(reqId, { id, expectedBytes, assembly: undefined, finish });
+      this.pending.set(reqId, { id, expectedBytes, assembly: undefined, finish, onProgress });
       this.sendMsg({ type: 'request', reqId, id });
     });
   }
 
-  private measure(r: PullResult, startedMs: number): void {
-    if (r.ok) {
-      const rate = r.bytes.byteLength / Math.max(0.001, (this.clock.now() - startedMs) / 1000);
+  /**
+   * Delivery rate over whole pulls; a pull that ended early (timed out, or aborted by the swarm
+   * for being too slow) counts with the bytes it did deliver, so a slow peer is known as slow.
+   */
+  private measure(r: PullResult, startedMs: number, received: number): void {
+    const sec = Math.max(0.001, (this.clock.now() - startedMs) / 1000);
+    const sample = (rate: number): void => {
       this.rateEwma = this.rateEwma === undefined ? rate : 0.5 * this.rateEwma + 0.5 * rate;
+      this.rateAtMs = this.clock.now();
+    };
+    if (r.ok) {
+      sample(r.bytes.byteLength / sec);
       this.strikes = 0;
-    } else if (r.reason === 'timeout') {
+      return;
+    }
+    // Only a transfer that was under way and cut short for its pace says anything about bandwidth:
+    // a timeout with nothing received is a busy or gone page (strikes below), not a slow link.
+    if (r.reason === 'aborted' && received > 0 && sec >= MIN_PARTIAL_RATE_SEC) sample(received / sec);
+    if (r.reason === 'timeout') {
       this.strikes = this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
       this.lastStrikeMs = this.clock.now();
     }
@@ -295,22 +330,40 @@ export class PeerLink {
     const r = p.assembly.add(f.value);
     if (!r.ok) return this.close(`protocol: ${r.reason}`);
     if (r.value === 'done') p.finish({ ok: true, bytes: p.assembly.bytes });
+    else p.onProgress?.(p.assembly.bytes, p.assembly.receivedBytes);
   }
 
   private async upload(reqId: number, id: string): Promise<void> {
     if (this.uploads.has(reqId)) return this.close('protocol: duplicate request id');
     if (this.uploads.size >= this.cfg.maxUploadsPerPeer) return this.sendMsg({ type: 'miss', reqId, reason: 'busy' });
-    const bytes = this.h.serve(this, id);
-    if (typeof bytes === 'string') return this.sendMsg({ type: 'miss', reqId, reason: bytes });
+    const served = this.h.serve(this, id);
+    if (typeof served === 'string') return this.sendMsg({ type: 'miss', reqId, reason: served });
+    const src = served instanceof Uint8Array ? wholeCopy(served) : served;
+    const total = src.bytes.byteLength;
+    if (total === 0 || total > LIMITS.segmentBytes) return this.sendMsg({ type: 'miss', reqId, reason: 'not-found' });
     this.uploads.add(reqId);
+    const live = (): boolean => !this.closed && this.uploads.has(reqId);
     try {
-      for (const frame of frames(reqId, bytes)) {
-        await this.h.throttle(frame.byteLength);
+      let offset = 0;
+      while (offset < total) {
+        // A copy still arriving ends here if it never completes: the requester turns elsewhere.
+        if (src.failed) {
+          if (live()) this.sendMsg({ type: 'miss', reqId, reason: 'not-found' });
+          return;
+        }
+        const end = Math.min(src.sendable(), offset + LIMITS.chunkPayloadBytes);
+        if (end <= offset) {
+          await src.next();
+          if (!live()) return;
+          continue;
+        }
+        await this.h.throttle(end - offset + FRAME_HEADER_BYTES);
         if (this.ch.bufferedAmount() > this.cfg.sendHighWaterBytes) await this.ch.drained();
-        if (this.closed || !this.uploads.has(reqId)) return;
-        this.ch.send(frame);
+        if (!live()) return;
+        this.ch.send(encodeFrame(reqId, total, offset, src.bytes.subarray(offset, end)));
         this.lastSentMs = this.clock.now();
-        this.h.onUploaded(this, frame.byteLength - FRAME_HEADER_BYTES);
+        this.h.onUploaded(this, end - offset);
+        offset = end;
       }
     } catch (e) {
       this.close(`send failed: ${String(e)}`);

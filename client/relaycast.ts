@@ -94,7 +94,7 @@ export class Relaycast {
   }
 
   start(): void {
-    if (!this.cfg.p2p) return;
+    if (!this.cfg.p2p || this.destroyed) return;
     this.bridge.start();
     this.mesh.start();
   }

@@ -9,8 +9,10 @@ import type { RelaycastStats } from './stats.js';
 import type { SegmentStore, SegmentSource, StoredSegment } from './store.js';
 import type { Verdict } from './integrity.js';
 import { realClock, type Clock } from './clock.js';
+import { GrowingCopy, type Sendable } from './growing-copy.js';
 
-export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> & Partial<Pick<RelaycastConfig, 'maxHops' | 'ownerMinAgeMs'>>;
+export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> &
+  Partial<Pick<RelaycastConfig, 'maxHops' | 'ownerMinAgeMs' | 'relayWhileReceiving'>>;
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -51,6 +53,9 @@ const MIN_BACKGROUND_PULL_TIMEOUT_MS = 2000;
 /** A peer delivering slower than this multiple of the stream's bitrate cannot relay it in time. */
 const SLOW_PEER_BITRATE_MULTIPLE = 2;
 const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
+/** A pull is first checked against that rate after this long (a round trip and a few frames), then this often. */
+const SLOW_PULL_CHECK_MS = 500;
+const SLOW_PULL_RECHECK_MS = 250;
 
 /**
  * A page takes a new upload only while no other upload is still handing frames to its channel
@@ -92,6 +97,8 @@ export class Swarm implements LinkHandler {
   private newestSeq = -1;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly inflight = new Map<string, Promise<boolean>>();
+  /** Copies arriving from peers, announced and relayed before they are complete (relayWhileReceiving). */
+  private readonly growing = new Map<string, GrowingCopy>();
   private backgroundPulls = 0;
   /** The tracker's view of the whole swarm (see TrackerPeers.seeders). */
   private seeders: readonly string[] = [];
@@ -99,6 +106,8 @@ export class Swarm implements LinkHandler {
   private swarmSize = 0;
   /** Stream bitrate estimate from stored segments and their playlist durations. */
   private bitrateBytesPerSec: number | undefined;
+  /** Before any segment is stored: the size a peer announced for one, over its playlist duration. */
+  private announcedBytesPerSec: number | undefined;
 
   constructor(
     readonly id: string,
@@ -222,19 +231,24 @@ export class Swarm implements LinkHandler {
 
   onHave(link: PeerLink, segments: readonly SegmentInfo[]): void {
     for (const s of segments) {
+      const dur = this.known.get(s.id)?.durationSec;
+      if (this.announcedBytesPerSec === undefined && dur !== undefined && dur > 0) this.announcedBytesPerSec = s.bytes / dur;
       const w = this.waiters.get(s.id);
       if (w) for (const wake of w) wake();
       if (this.wanted(s)) void this.backgroundPull(link, s);
     }
   }
 
-  serve(_link: PeerLink, id: string): Uint8Array | MissReason {
+  serve(_link: PeerLink, id: string): Uint8Array | Sendable | MissReason {
     if (!this.env.uploadAllowed()) return 'no-upload';
     if (this.env.uploadsInFlight() >= this.cfg.maxUploadsTotal) return 'busy';
     // One copy at a time at the full uplink rate: sharing the uplink among a dozen copies makes all
     // of them arrive late. Other requesters turn to other holders, which multiply meanwhile.
     if (this.env.uploadsInFlight() > 0 || this.uploadBacklog() > BUSY_BACKLOG_BYTES) return 'busy';
-    return this.store.get(id)?.bytes ?? 'not-found';
+    const stored = this.store.get(id);
+    if (stored) return stored.bytes;
+    const growing = this.growing.get(id);
+    return growing && !growing.failed ? growing : 'not-found';
   }
 
   private uploadBacklog(): number {
@@ -367,11 +381,13 @@ export class Swarm implements LinkHandler {
       this.backgroundPulls--;
     }
     // Every holder that was asked is busy sending a copy: ask again shortly (holders multiply meanwhile).
-    if (link.recentlyBusy && attempt < MAX_BUSY_RETRIES && !this.destroyed) {
+    // One found too slow: ask another at once.
+    const busy = link.recentlyBusy;
+    if ((busy || this.isSlow(link)) && attempt < MAX_BUSY_RETRIES && !this.destroyed) {
       this.clock.setTimeout(() => {
         const next = this.wanted(s) ? this.pickHolder(s.id) : undefined;
-        if (next) void this.backgroundPull(next, s, attempt + 1);
-      }, BUSY_RETRY_MS);
+        if (next && (busy || next !== link)) void this.backgroundPull(next, s, attempt + 1);
+      }, busy ? BUSY_RETRY_MS : 0);
     }
   }
 
@@ -383,7 +399,19 @@ export class Swarm implements LinkHandler {
     const running = this.inflight.get(id);
     if (running) return running;
     const announced = link.remoteHas.get(id);
-    const job = link.pull(id, timeoutMs, announced?.bytes).then(async (r) => {
+    const hop = Math.min(MAX_HOP, (announced?.hop ?? MAX_HOP - 1) + 1);
+    let growing: GrowingCopy | undefined;
+    const relay = this.cfg.relayWhileReceiving !== false;
+    const abort = new AbortController();
+    const watch = this.watchRate(abort, this.slowRate());
+    const onProgress = (bytes: Uint8Array, n: number): void => {
+      watch.progress(n);
+      if (!relay) return;
+      if (!growing) growing = this.startRelay(id, seq, bytes, hop);
+      growing?.progress(n);
+    };
+    const job = link.pull(id, timeoutMs, announced?.bytes, abort.signal, onProgress).then(async (r) => {
+      watch.stop();
       if (!r.ok) return false;
       this.env.stats.peerBytes += r.bytes.byteLength;
       // Nothing from a peer is stored (so served to the player or others) before it matches the origin's hash.
@@ -397,11 +425,74 @@ export class Swarm implements LinkHandler {
         this.env.stats.unverifiedSegments++;
         return false;
       }
-      this.keep(id, seq, r.bytes, 'peer', Math.min(MAX_HOP, (announced?.hop ?? MAX_HOP - 1) + 1));
+      this.keep(id, seq, r.bytes, 'peer', hop, growing);
       return true;
     });
     this.track(id, job);
+    // Whatever happened, a relay of this pull is over: complete (kept above) or failed.
+    void job.then((ok) => {
+      if (!growing) return;
+      if (!ok) growing.fail();
+      if (this.growing.get(id) === growing) this.growing.delete(id);
+    });
     return job;
+  }
+
+  /**
+   * A pull whose frames come slower than `minRate` (bytes/s), measured from its first frame over
+   * SLOW_PULL_CHECK_MS, is aborted: it would hold the copy (and everyone relaying from us) back
+   * while other holders multiply. The link then knows the peer's rate (PeerLink.measure) and
+   * pickHolder avoids it. The wait for the first frame is the attempt timeout's business (a
+   * small segment is one frame; a busy page answers late, not slowly).
+   */
+  private watchRate(abort: AbortController, minRate: number): { progress(received: number): void; stop(): void } {
+    let first: { atMs: number; bytes: number } | undefined;
+    let received = 0;
+    let timer: unknown;
+    let stopped = false;
+    const check = (): void => {
+      if (stopped || !first) return;
+      const sec = (this.clock.now() - first.atMs) / 1000;
+      if (received - first.bytes < minRate * sec) return abort.abort();
+      timer = this.clock.setTimeout(check, SLOW_PULL_RECHECK_MS);
+    };
+    return {
+      progress: (n) => {
+        received = n;
+        if (first || stopped) return;
+        first = { atMs: this.clock.now(), bytes: n };
+        timer = this.clock.setTimeout(check, SLOW_PULL_CHECK_MS);
+      },
+      stop: () => {
+        stopped = true;
+        this.clock.clearTimeout(timer);
+      },
+    };
+  }
+
+  /** The slowest delivery worth keeping, in bytes/s: what relaying this stream needs. */
+  private slowRate(): number {
+    const perSec = this.bitrateBytesPerSec ?? this.announcedBytesPerSec ?? 0;
+    return Math.max(MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * perSec);
+  }
+
+  /**
+   * The first bytes of a pulled copy arrived: peers may ask for it now, and get its frames as
+   * they come (its last byte only once verified). Not announced by a page that does not upload,
+   * nor past the hop bound (nobody would relay it further).
+   */
+  private startRelay(id: string, seq: number, bytes: Uint8Array, hop: number): GrowingCopy | undefined {
+    if (!this.env.uploadAllowed() || hop >= (this.cfg.maxHops ?? MAX_HOP) || this.store.has(id)) return undefined;
+    const growing = new GrowingCopy(bytes, hop);
+    this.growing.set(id, growing);
+    const have = [{ id, seq, bytes: bytes.byteLength, hop, partial: true as const }];
+    for (const l of this.links.values()) {
+      if (l.isReady && !l.remoteHas.has(id)) {
+        l.announce(have);
+        growing.toldPeers.add(l.peerId);
+      }
+    }
+    return growing;
   }
 
   private track(id: string, job: Promise<boolean>): void {
@@ -412,9 +503,10 @@ export class Swarm implements LinkHandler {
     });
   }
 
-  /** Store and tell every peer. */
-  private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource, hop: number): void {
-    if (!this.store.put({ id, seq, bytes, source, hop })) return;
+  /** Store and tell every peer (but those already told it was arriving: `relayed`). */
+  private keep(id: string, seq: number, bytes: Uint8Array, source: SegmentSource, hop: number, relayed?: GrowingCopy): void {
+    if (!this.store.put({ id, seq, bytes, source, hop })) return relayed?.fail();
+    relayed?.complete();
     this.env.onStored?.(id, hop);
     this.env.onKept?.({ id, seq, bytes, source, hop });
     const dur = this.known.get(id)?.durationSec;
@@ -424,7 +516,9 @@ export class Swarm implements LinkHandler {
     }
     const have = [{ id, seq, bytes: bytes.byteLength, hop }];
     // Not to peers that announced it themselves: they hold it already (a third of all messages in a large swarm).
-    if (this.env.uploadAllowed()) for (const l of this.links.values()) if (l.isReady && !l.remoteHas.has(id)) l.announce(have);
+    if (this.env.uploadAllowed()) {
+      for (const l of this.links.values()) if (l.isReady && !l.remoteHas.has(id) && !relayed?.toldPeers.has(l.peerId)) l.announce(have);
+    }
     const w = this.waiters.get(id);
     if (w) for (const wake of w) wake();
   }
@@ -432,8 +526,7 @@ export class Swarm implements LinkHandler {
   private isSlow(l: PeerLink): boolean {
     if (l.failing || l.silentMs > SILENT_MS) return true;
     const rate = l.throughput;
-    if (rate === undefined || this.bitrateBytesPerSec === undefined) return false;
-    return rate < Math.max(MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * this.bitrateBytesPerSec);
+    return rate !== undefined && rate < this.slowRate();
   }
 
   /**
@@ -446,6 +539,8 @@ export class Swarm implements LinkHandler {
       (l.recentlyBusy ? 100 : 0) +
       l.activePulls * 10 +
       Math.min(9, l.remoteHas.get(id)?.hop ?? 9) +
+      // A copy still arriving comes at its sender's pace: a whole one first, other things equal.
+      (l.remoteHas.get(id)?.partial ? 1 : 0) +
       Math.min(5, (l.rttMs ?? 100) / 100) -
       Math.min(0.9, (l.throughput ?? 0) / 1e7);
     let best: PeerLink | undefined;

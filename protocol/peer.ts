@@ -15,6 +15,11 @@ export interface SegmentInfo {
   readonly bytes: number;
   /** Hops from the origin of the announcer's copy: 0 = it fetched it from the origin itself. */
   readonly hop?: number;
+  /**
+   * The announcer is still receiving it (relay before complete): a request is answered with
+   * frames as they arrive, the last one only once the announcer's copy matched the origin's hash.
+   */
+  readonly partial?: true;
 }
 
 /** Copies further than this from the origin are not announced (and not relayed further). */
@@ -45,9 +50,12 @@ function parseSegmentInfo(v: unknown): SegmentInfo | undefined {
   const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
   const bytes = readInt(v, 'bytes', 1, LIMITS.segmentBytes);
   if (seq === undefined || bytes === undefined) return undefined;
-  if (v['hop'] === undefined) return { id, seq, bytes };
+  const partial = v['partial'];
+  if (partial !== undefined && partial !== true) return undefined;
+  const flag = partial === true ? { partial: true as const } : {};
+  if (v['hop'] === undefined) return { id, seq, bytes, ...flag };
   const hop = readInt(v, 'hop', 0, MAX_HOP);
-  return hop === undefined ? undefined : { id, seq, bytes, hop };
+  return hop === undefined ? undefined : { id, seq, bytes, hop, ...flag };
 }
 
 /** Parses one text message from a peer. Takes the raw string so size is checked before JSON.parse. */

@@ -32,7 +32,7 @@ const numeric: Record<string, keyof SimOptions> = {
 };
 
 /** Overrides of the page's config (client/config.ts). */
-const clientFlags = { 'max-peers': 'maxPeers', 'max-uploads-total': 'maxUploadsTotal', 'max-uploads-per-peer': 'maxUploadsPerPeer', 'safety-margin-ms': 'safetyMarginMs' } as const;
+const clientFlags = { 'max-peers': 'maxPeers', 'max-uploads-total': 'maxUploadsTotal', 'max-uploads-per-peer': 'maxUploadsPerPeer', 'safety-margin-ms': 'safetyMarginMs', 'max-hops': 'maxHops' } as const;
 
 const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --churn PCT             viewers leaving (and as many joining) per minute, percent (default 0)
@@ -50,15 +50,17 @@ const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
   --wire-chunk-bytes N    virtual payload per frame on the wire (default 65536, the page's frame size)
   --real-bytes N          real bytes carried per segment (default 26000 x segment seconds; see README)
-  --max-peers N, --max-uploads-total N, --max-uploads-per-peer N, --safety-margin-ms N
+  --max-peers N, --max-uploads-total N, --max-uploads-per-peer N, --safety-margin-ms N, --max-hops N
                           override the page's config (client/config.ts DEFAULT_CONFIG)
   --quantum-ms X          scheduler batching window (default ${DEFAULT_SIM.quantumMs}; 0 = exact)
+  --no-relay-while-receiving
+                          peers relay a copy only once complete (client relayWhileReceiving: false)
   --baseline              the same run without relaycast (every segment from the origin): the lag to compare with
   --no-seed-math-random   leave Math.random (Swarm.pickHolder) unseeded
   --quiet                 no progress lines on stderr`;
 
 async function main(): Promise<void> {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { json: { type: 'string' }, 'uplink-sharing': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, 'no-seed-math-random': { type: 'boolean' }, baseline: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean' }> = { json: { type: 'string' }, 'uplink-sharing': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' }, 'no-seed-math-random': { type: 'boolean' }, baseline: { type: 'boolean' }, 'no-relay-while-receiving': { type: 'boolean' } };
   for (const k of [...Object.keys(numeric), ...Object.keys(clientFlags)]) options[k] = { type: 'string' };
   const { values } = parseArgs({ options, strict: true });
   if (values['help'] === true) {
@@ -73,7 +75,8 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n)) throw new RangeError(`--${flag}: not a number: ${raw}`);
     input[key] = n;
   }
-  const client: Record<string, number> = {};
+  const client: Record<string, number | boolean> = {};
+  if (values['no-relay-while-receiving'] === true) client['relayWhileReceiving'] = false;
   for (const [flag, key] of Object.entries(clientFlags)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;

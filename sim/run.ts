@@ -51,7 +51,7 @@ export interface SimOptions {
   /** Replace Math.random (used by Swarm.pickHolder) with the seeded PRNG during the run. */
   readonly seedMathRandom: boolean;
   /** Overrides of the page's config (client/config.ts), e.g. maxUploadsTotal. */
-  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer' | 'safetyMarginMs'>>;
+  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer' | 'safetyMarginMs' | 'relayWhileReceiving' | 'maxHops'>>;
   /** False: the baseline run, the same model without relaycast (every segment from the origin). */
   readonly p2p: boolean;
   /** Progress lines (to stderr in the CLI). */
@@ -310,7 +310,13 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       originLatencyMs: o.originLatencyMs,
       budgetMbps: o.budgetMbps,
       maxPeers: world.maxPeers,
-      client: { maxUploadsTotal: client.maxUploadsTotal, maxUploadsPerPeer: client.maxUploadsPerPeer, safetyMarginMs: client.safetyMarginMs },
+      client: {
+        maxUploadsTotal: client.maxUploadsTotal,
+        maxUploadsPerPeer: client.maxUploadsPerPeer,
+        safetyMarginMs: client.safetyMarginMs,
+        relayWhileReceiving: client.relayWhileReceiving,
+        maxHops: client.maxHops,
+      },
       rampSec: o.rampSec,
       quantumMs: o.quantumMs,
       /** Upload capacity of the uploading viewers over the swarm's demand (N x bitrate): offload cannot exceed it. */

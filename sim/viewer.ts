@@ -74,8 +74,14 @@ class SimLink extends PeerLink {
     super.close(reason);
   }
 
-  override pull(id: string, timeoutMs: number, expectedBytes?: number, signal?: AbortSignal): Promise<PullResult> {
-    return super.pull(id, timeoutMs, expectedBytes, signal).then((r) => {
+  override pull(
+    id: string,
+    timeoutMs: number,
+    expectedBytes?: number,
+    signal?: AbortSignal,
+    onProgress?: (bytes: Uint8Array, received: number) => void,
+  ): Promise<PullResult> {
+    return super.pull(id, timeoutMs, expectedBytes, signal, onProgress).then((r) => {
       if (!r.ok) return r;
       this.onPeerCopy(this.peerId, id);
       // The same bytes, in the origin's shared buffer (memory; see Origin.canonical).

@@ -51,6 +51,13 @@ export interface ViewerResult {
   stalledSec: number;
   /** When each stall began (page clock, s since the page opened) and how long it lasted. */
   stallLog: { atSec: number; sec: number }[];
+  /** Segment requests that took over a second (page clock s, ms, file). */
+  slowLog: { atSec: number; ms: number; path: string }[];
+  /** When the run opened the viewer (s) and when its player first played (page clock s). */
+  openedSec: number;
+  firstPlayingSec: number | null;
+  /** Main-thread long tasks in the page, total seconds (a busy page, not a slow network). */
+  longTaskSec: number;
   latencySecMedian: number | null;
   controlled: boolean;
   playing: boolean;
@@ -206,6 +213,10 @@ export function computeResult(
       stalls: v.sample?.stalls ?? 0,
       stalledSec: round(v.sample?.stalledSec ?? 0, 2),
       stallLog: v.sample?.stallLog ?? [],
+      slowLog: v.sample?.slowLog ?? [],
+      openedSec: round(v.openedSec, 1),
+      firstPlayingSec: v.sample?.firstPlayingSec ?? null,
+      longTaskSec: v.sample?.longTaskSec ?? 0,
       latencySecMedian: roundOrNull(median(latencies.get(v.id) ?? []), 2),
       controlled: v.sample?.controlled ?? false,
       playing: v.present ? playingAtEnd(v) : false,

@@ -8,8 +8,20 @@
 export const PROBE_SCRIPT = `(() => {
   const SEG = /\\.(ts|m4s|mp4|m4a|aac|cmfv|cmfa)$/i;
   const isSeg = (url) => { try { return SEG.test(new URL(url, location.href).pathname); } catch { return false; } };
-  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, stallLog: [], errors: [], hashes: [] };
+  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, stallLog: [], slowLog: [], longTaskMs: 0, errors: [], hashes: [] };
   window.__probe = m;
+  // Segment requests that took over a second (page clock), to line stalls up with slow answers;
+  // and main-thread long tasks, to tell a busy page from a slow network.
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.entryType === 'longtask') { m.longTaskMs += e.duration; continue; }
+        if (e.duration > 1000 && isSeg(e.name) && m.slowLog.length < 50) {
+          m.slowLog.push({ atSec: Math.round(e.startTime) / 1000, ms: Math.round(e.duration), path: new URL(e.name).pathname.split('/').pop() });
+        }
+      }
+    }).observe({ entryTypes: ['resource', 'longtask'] });
+  } catch {}
   // SHA-256 of every segment the player received, so the load tool can compare with the origin's bytes.
   const b64url = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   // A byte-range request is keyed 'path|start-end', as the adapter's hash route names it.
@@ -73,6 +85,12 @@ export interface ProbeSample {
   readonly currentTime: number;
   /** Each finished stall: page time (s since navigation) and length (s). */
   readonly stallLog: { atSec: number; sec: number }[];
+  /** Segment requests that took over a second: page time (s), duration (ms), file name. */
+  readonly slowLog: { atSec: number; ms: number; path: string }[];
+  /** Main-thread long tasks, total seconds. */
+  readonly longTaskSec: number;
+  /** Page time (s) of the first `playing`, null before. */
+  readonly firstPlayingSec: number | null;
   /** Seconds behind the live edge (seekable end - currentTime), null before playback. */
   readonly latencySec: number | null;
   readonly controlled: boolean;
@@ -105,6 +123,8 @@ export function readProbe(): ProbeSample {
     errors: string[];
     hashes: { path: string; sha256: string }[];
     stallLog: { atSec: number; sec: number }[];
+    slowLog: { atSec: number; ms: number; path: string }[];
+    longTaskMs: number;
   };
   const w = window as unknown as { __probe: Probe; relaycast?: { stats(): ProbeSample['relaycast'] } };
   const m = w.__probe;
@@ -117,6 +137,9 @@ export function readProbe(): ProbeSample {
     stalls: m.stalls,
     stalledSec: stalledMs / 1000,
     stallLog: m.stallLog.slice(),
+    slowLog: m.slowLog.slice(),
+    longTaskSec: Math.round(m.longTaskMs) / 1000,
+    firstPlayingSec: m.firstPlayingAt === null ? null : Math.round(m.firstPlayingAt) / 1000,
     playing: m.firstPlayingAt !== null && !!v && !v.paused,
     currentTime: v ? v.currentTime : 0,
     latencySec,

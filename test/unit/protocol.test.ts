@@ -17,6 +17,7 @@ test('peer messages round-trip', () => {
     { type: 'ping', n: 3 },
     { type: 'pong', n: 3 },
     { type: 'have', segments: [{ id: 'http://x/b.ts', seq: 5, bytes: 10, hop: 2 }] },
+    { type: 'have', segments: [{ id: 'http://x/c.ts', seq: 6, bytes: 10, hop: 1, partial: true }] },
   ];
   for (const m of msgs) assert.deepEqual(parsePeerMessage(encodePeerMessage(m)), { ok: true, value: m });
 });
@@ -36,6 +37,8 @@ test('hostile peer messages are rejected, never thrown', () => {
     '{"type":"miss","reqId":1,"reason":"whatever"}',
     '{"type":"ping","n":-1}',
     '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"hop":33}]}',
+    '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"partial":"yes"}]}',
+    '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"partial":false}]}',
     '{"type":"__proto__"}',
     'x'.repeat(LIMITS.controlMessageChars + 1),
   ];
