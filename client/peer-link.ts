@@ -4,7 +4,15 @@ import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, Reassembly } from '../pro
 import { LIMITS } from '../protocol/limits.js';
 import { realClock, type Clock } from './clock.js';
 import { wholeCopy, type Sendable } from './growing-copy.js';
-import { encodePeerMessage, parsePeerMessage, PEER_PROTOCOL_VERSION, type MissReason, type PeerMessage, type SegmentInfo } from '../protocol/peer.js';
+import {
+  encodePeerMessage,
+  parsePeerMessage,
+  PEER_PROTOCOL_VERSION,
+  type FreshSegment,
+  type MissReason,
+  type PeerMessage,
+  type SegmentInfo,
+} from '../protocol/peer.js';
 
 /** A reliable, ordered message channel (a PeerJS `raw` data connection, or a fake in tests). */
 export interface Channel {
@@ -18,6 +26,8 @@ export interface Channel {
 export interface LinkHandler {
   onReady(link: PeerLink): void;
   onHave(link: PeerLink, segments: readonly SegmentInfo[]): void;
+  /** The peer's playlist lists these segments, and it had not heard of them from anyone. */
+  onFresh?(link: PeerLink, segments: readonly FreshSegment[]): void;
   /** Bytes to upload for `id` (whole, or a copy still arriving: client/growing-copy.ts), or why not. */
   serve(link: PeerLink, id: string): Uint8Array | Sendable | MissReason;
   /** Payload bytes of one frame just sent. */
@@ -185,6 +195,13 @@ export class PeerLink {
     }
   }
 
+  /** Tells the peer that this page's playlist lists segments it had not heard of from anyone. */
+  tellFresh(segments: readonly FreshSegment[]): void {
+    for (let i = 0; i < segments.length; i += LIMITS.haveItems) {
+      this.sendMsg({ type: 'fresh', segments: segments.slice(i, i + LIMITS.haveItems) });
+    }
+  }
+
   /**
    * Pulls one segment. Never rejects; resolves a failure on timeout, abort, miss or close.
    * `onProgress` sees the bytes as they arrive (to relay them onward before the end).
@@ -287,6 +304,9 @@ export class PeerLink {
       case 'have':
         for (const s of m.segments) putBounded(this.remoteHas, s.id, s, MAX_REMOTE_HAVE);
         this.h.onHave(this, m.segments);
+        return;
+      case 'fresh':
+        this.h.onFresh?.(this, m.segments);
         return;
       case 'request':
         void this.upload(m.reqId, m.id);

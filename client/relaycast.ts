@@ -166,6 +166,7 @@ export class Relaycast {
         onBadPeer: (peerId, reason) => this.ban(peerId, reason),
         uploadAllowed: () => this.uploadAllowed(),
         throttle: (n) => this.budget.take(n),
+        refreshManifest: () => this.bridge.refresh(p.swarm),
         ...(disk ? { onKept: (seg) => void disk.put(p.swarm, seg) } : {}),
       });
       if (disk) {

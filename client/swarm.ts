@@ -1,4 +1,4 @@
-import { MAX_HOP, type MissReason, type SegmentInfo } from '../protocol/peer.js';
+import { MAX_HOP, type FreshSegment, type MissReason, type SegmentInfo } from '../protocol/peer.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { ByteRange } from '../protocol/segment-id.js';
 import { putBounded } from '../protocol/bounded.js';
@@ -32,6 +32,11 @@ export interface SwarmEnv {
   readonly onStored?: (id: string, hop: number) => void;
   /** Every segment kept in the store (VOD: the optional disk cache keeps it too). */
   readonly onKept?: (seg: StoredSegment) => void;
+  /**
+   * Live: read this swarm's manifest again now (the worker fetches it and sends the playlist):
+   * a peer's playlist lists a segment this page is to fetch for the swarm.
+   */
+  readonly refreshManifest?: () => void;
   /** Checks peer bytes against the origin's published hash. */
   readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
   /** A peer sent bytes that failed verification: drop it and never use it again. */
@@ -100,6 +105,10 @@ export class Swarm implements LinkHandler {
   /** Copies arriving from peers, announced and relayed before they are complete (relayWhileReceiving). */
   private readonly growing = new Map<string, GrowingCopy>();
   private backgroundPulls = 0;
+  /** Segments peers told us of (`fresh`) before our own playlist listed them. */
+  private readonly heard = new Map<string, number>();
+  /** The newest sequence number a `fresh` notice made us read the manifest for. */
+  private refreshedSeq = -1;
   /** The tracker's view of the whole swarm (see TrackerPeers.seeders). */
   private seeders: readonly string[] = [];
   private fetchersPerSegment = 1;
@@ -150,6 +159,41 @@ export class Swarm implements LinkHandler {
     this.store.advance(this.newestSeq);
     // On joining, only the live edge is worth preparing; the player fetches its startup segments itself.
     for (const s of first ? fresh.slice(-1) : fresh) this.prepare(s.id, s.url, s.seq, s.range);
+    if (!first) this.tellFresh(fresh);
+  }
+
+  /**
+   * Tell peers about new segments nobody told us of: this page saw them first, and their
+   * origin fetcher (a peer, most likely) then reads its manifest at once instead of at its own
+   * playlist refresh, up to a segment duration later.
+   */
+  private tellFresh(fresh: readonly { readonly id: string; readonly seq: number }[]): void {
+    const news: FreshSegment[] = [];
+    for (const s of fresh) {
+      if (this.heard.has(s.id)) continue;
+      let announced = false;
+      for (const l of this.links.values()) if (l.remoteHas.has(s.id)) announced = true;
+      if (!announced) news.push({ id: s.id, seq: s.seq });
+    }
+    if (news.length === 0) return;
+    for (const l of this.links.values()) if (l.isReady) l.tellFresh(news);
+  }
+
+  /**
+   * A peer's playlist lists segments ours does not yet. If this page fetches the next one for
+   * the swarm, it reads its manifest now. Only the next sequence numbers count, once each, so a
+   * lying peer costs at most a manifest read or two per segment.
+   */
+  onFresh(_link: PeerLink, segments: readonly FreshSegment[]): void {
+    for (const s of segments) {
+      if (this.known.has(s.id) || this.store.has(s.id) || this.inflight.has(s.id)) continue;
+      putBounded(this.heard, s.id, s.seq, MAX_KNOWN);
+      if (this.vod || this.newestSeq < 0 || s.seq <= this.newestSeq || s.seq > this.newestSeq + 2 || s.seq <= this.refreshedSeq) continue;
+      const self = this.env.selfId();
+      if (self === undefined || !this.originFetchersFor(s.id).includes(self)) continue;
+      this.refreshedSeq = s.seq;
+      this.env.refreshManifest?.();
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type SegmentReply } from '../protocol/worker.js';
+import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type RefreshManifest, type SegmentReply } from '../protocol/worker.js';
 import type { ByteRange } from '../protocol/segment-id.js';
 import { ManifestWatch } from './manifest-watch.js';
 
@@ -43,6 +43,12 @@ export class WorkerBridge {
 
   get controlled(): boolean {
     return this.sw.controller !== null;
+  }
+
+  /** Asks the worker to read a live swarm's manifest again now (it answers with `rc-playlist`). */
+  refresh(swarm: string): void {
+    const msg: RefreshManifest = { type: 'rc-refresh', swarm };
+    this.sw.controller?.postMessage(msg);
   }
 
   /** Asks the worker to fetch a known segment from the origin. Resolves undefined on any failure. */

@@ -6,7 +6,7 @@ import { err, ok, type Result } from './result.js';
  * Page <-> peer control messages, sent as JSON text on a PeerJS `raw` data
  * channel. Segment bytes travel separately as binary chunk frames (framing.ts).
  */
-export const PEER_PROTOCOL_VERSION = 1;
+export const PEER_PROTOCOL_VERSION = 2;
 
 export interface SegmentInfo {
   readonly id: string;
@@ -22,6 +22,11 @@ export interface SegmentInfo {
   readonly partial?: true;
 }
 
+export interface FreshSegment {
+  readonly id: string;
+  readonly seq: number;
+}
+
 /** Copies further than this from the origin are not announced (and not relayed further). */
 export const MAX_HOP = 32;
 
@@ -30,6 +35,11 @@ export type PeerMessage =
   | { readonly type: 'hello'; readonly v: number; readonly swarm: string }
   /** "I now hold these segments." Sent on connect (full window) and for each new segment. */
   | { readonly type: 'have'; readonly segments: readonly SegmentInfo[] }
+  /**
+   * "My playlist lists these segments and no peer had told me": sent once, by a page that saw
+   * them first, so the segment's origin fetcher need not wait for its own playlist refresh.
+   */
+  | { readonly type: 'fresh'; readonly segments: readonly FreshSegment[] }
   /** Ask for one segment's bytes; answered by chunk frames with the same reqId, or `miss`. */
   | { readonly type: 'request'; readonly reqId: number; readonly id: string }
   | { readonly type: 'cancel'; readonly reqId: number }
@@ -58,6 +68,13 @@ function parseSegmentInfo(v: unknown): SegmentInfo | undefined {
   return hop === undefined ? undefined : { id, seq, bytes, hop, ...flag };
 }
 
+function parseFresh(v: unknown): FreshSegment | undefined {
+  if (!isRecord(v)) return undefined;
+  const id = v['id'];
+  const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
+  return isSafeId(id, LIMITS.segmentIdChars) && seq !== undefined ? { id, seq } : undefined;
+}
+
 /** Parses one text message from a peer. Takes the raw string so size is checked before JSON.parse. */
 export function parsePeerMessage(text: string): Result<PeerMessage> {
   if (text.length > LIMITS.controlMessageChars) return err('message too large');
@@ -79,6 +96,10 @@ export function parsePeerMessage(text: string): Result<PeerMessage> {
     case 'have': {
       const segments = readArray(v, 'segments', LIMITS.haveItems, parseSegmentInfo);
       return segments === undefined ? err('bad have') : ok({ type: 'have', segments });
+    }
+    case 'fresh': {
+      const segments = readArray(v, 'segments', LIMITS.haveItems, parseFresh);
+      return segments === undefined ? err('bad fresh') : ok({ type: 'fresh', segments });
     }
     case 'request': {
       const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);

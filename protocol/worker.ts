@@ -81,7 +81,17 @@ export interface ManifestsSeen {
   readonly urls: readonly string[];
 }
 
-export type PageToWorker = MeshHello | OriginFetch | ManifestsSeen;
+/**
+ * Page -> worker: a peer says this live swarm has a segment newer than the page knows, and the
+ * page is to fetch it for the swarm: read the swarm's manifest again now instead of at the
+ * player's next refresh.
+ */
+export interface RefreshManifest {
+  readonly type: 'rc-refresh';
+  readonly swarm: string;
+}
+
+export type PageToWorker = MeshHello | OriginFetch | ManifestsSeen | RefreshManifest;
 
 const MAX_LEARN_URLS = 16;
 
@@ -180,6 +190,10 @@ export function parsePageToWorker(v: unknown): Result<PageToWorker> {
   if (v['type'] === 'rc-learn') {
     const urls = readArray(v, 'urls', MAX_LEARN_URLS, (u) => (typeof u === 'string' && u.length <= LIMITS.segmentIdChars ? u : undefined));
     return urls === undefined ? err('bad rc-learn') : ok({ type: 'rc-learn', urls });
+  }
+  if (v['type'] === 'rc-refresh') {
+    const swarm = v['swarm'];
+    return isSafeId(swarm, LIMITS.swarmIdChars) ? ok({ type: 'rc-refresh', swarm }) : err('bad rc-refresh');
   }
   if (v['type'] === 'rc-origin-fetch') {
     const reqId = readInt(v, 'reqId', 0, REQ_MAX);

@@ -10,6 +10,8 @@ export class Metrics {
   stallMs = 0;
   /** Player requests: answered from the page's store at once, answered after waiting (peer), left to the origin. */
   requestsStore = 0;
+  /** Manifest reads a page asked for after a peer's `fresh` notice (in the window). */
+  manifestRefreshes = 0;
   requestsPeerWait = 0;
   requestsOrigin = 0;
   /** Connections opened and refused by one end (full, banned or a duplicate: client/link-policy.ts). */

@@ -327,6 +327,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       originRequestsByKind: { ...origin.windowRequests },
       originMissReasons: Object.fromEntries(origin.windowMissReasons),
       playerRequests: { fromStore: metrics.requestsStore, afterWaitingForPeer: metrics.requestsPeerWait, fromOrigin: metrics.requestsOrigin },
+      manifestRefreshes: metrics.manifestRefreshes,
       meanReadyLinks: mean([...linkCounts, ...linkCountsNoUpload]),
       readyLinks: {
         uploaders: { mean: mean(linkCounts), p10: percentile(linkCounts, 0.1), p50: percentile(linkCounts, 0.5) },

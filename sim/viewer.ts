@@ -137,6 +137,7 @@ export class Viewer {
         uploadsInFlight: () => this.uploadsInFlight(),
         uploadAllowed: () => spec.uploads,
         throttle: (n) => this.throttle(n),
+        refreshManifest: () => this.refreshManifest(),
         // Integrity is tested elsewhere; here every copy is genuine.
         verify: () => Promise.resolve('ok'),
         onBadPeer: (peerId, reason) => this.ban(peerId, reason),
@@ -352,6 +353,17 @@ export class Viewer {
       this.player.onPlaylist(newest);
     });
     sched.after(o.cfg.segmentMs, () => this.refreshPlaylist());
+  }
+
+  /** The Swarm asks the worker to read the manifest again now (rc-refresh): one playlist fetch, for the page only. */
+  private refreshManifest(): void {
+    const sched = this.w.sched;
+    const o = this.w.origin;
+    if (this.w.metrics.inWindow(sched.now())) this.w.metrics.manifestRefreshes++;
+    const p = o.playlist(sched.now() + o.cfg.originLatencyMs);
+    sched.after(2 * o.cfg.originLatencyMs, () => {
+      if (this.present && this.w.p2p) this.swarm.onPlaylist(p);
+    });
   }
 
   /** The Swarm asks the worker to fetch a segment it owns (rc-origin-fetch). */

@@ -97,6 +97,31 @@ export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clien
   }
 }
 
+/** Manifest URL -> when a page last had it read again (`rc-refresh`). */
+const refreshed = new Map<string, number>();
+/** A manifest is read again for pages at most this often. */
+const MIN_REFRESH_MS = 500;
+
+/**
+ * A page is told by a peer that its live swarm has a new segment, which the page is to fetch
+ * for the swarm: read the swarm's manifest now (not from the HTTP cache), so the page learns
+ * the segment before its player's next refresh. Bounded per manifest.
+ */
+export async function refreshSwarm(deps: WorkerDeps, swarm: string, clientId: string): Promise<void> {
+  if (deps.state.p2p !== 'on') return;
+  const meta = deps.registry.meta(swarm);
+  if (!meta?.live) return;
+  const url = meta.manifestUrl;
+  const last = refreshed.get(url);
+  if (last !== undefined && deps.now() - last < MIN_REFRESH_MS) return;
+  putBounded(refreshed, url, deps.now(), 64);
+  try {
+    await (await absorb(deps, await deps.fetch(url, { credentials: 'same-origin', cache: 'no-cache' }), url, clientId))?.learned;
+  } catch {
+    // The player's own refresh comes anyway.
+  }
+}
+
 /** 'off': stop intercepting segments at once; 'unregister': also remove this worker for good. */
 function applyKillSwitch(deps: WorkerDeps, mode: P2PMode): void {
   if (mode === deps.state.p2p) return;

@@ -5,7 +5,7 @@
 import { normalizeUrl } from '../protocol/segment-id.js';
 import { parsePageToWorker } from '../protocol/worker.js';
 import { readWorkerConfig } from './config.js';
-import { handlePlaylist, handleSegment, learnSeen, originFetch, type WorkerDeps } from './handlers.js';
+import { handlePlaylist, handleSegment, learnSeen, originFetch, refreshSwarm, type WorkerDeps } from './handlers.js';
 import { PageLink } from './page-link.js';
 import { Registry, type KnownSegment } from './registry.js';
 import { Activity } from './activity.js';
@@ -47,6 +47,10 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
   }
   if (m.value.type === 'rc-learn') {
     if (source && 'id' in source) e.waitUntil(learnSeen(deps, m.value.urls, source.id));
+    return;
+  }
+  if (m.value.type === 'rc-refresh') {
+    if (source && 'id' in source) e.waitUntil(refreshSwarm(deps, m.value.swarm, source.id));
     return;
   }
   const port = e.ports[0];

@@ -101,7 +101,7 @@ export async function learn(deps: WorkerDeps, text: string, url: string, clientI
   if (learned === undefined) return;
   deps.registry.addPlaylist(playlistUrl);
   deps.registry.markLearned(playlistUrl);
-  for (const l of learned) deps.registry.setSwarm(l.swarm, l.segments, { live: l.live, targetDurationSec: l.targetDurationSec, control });
+  for (const l of learned) deps.registry.setSwarm(l.swarm, l.segments, { manifestUrl: url, live: l.live, targetDurationSec: l.targetDurationSec, control });
   const live = learned.filter((l) => l.live && (isHls || deps.activity.isActive(clientId, l.swarm)));
   if (live.length === 0) return;
   const client = await deps.link.pick(clientId);

@@ -14,6 +14,8 @@ export interface KnownSegment extends MediaSegment {
 
 /** What the manifest said about a swarm as a whole, kept to describe its windows to the page later. */
 export interface SwarmMeta {
+  /** The manifest it was last learned from, as requested (with its query): what a refresh reads. */
+  readonly manifestUrl: string;
   readonly live: boolean;
   readonly targetDurationSec: number;
   readonly control: PlaylistControl;

@@ -40,7 +40,7 @@ test('registry: byte ranges of one file are distinct segments; VOD windows follo
   const r = new Registry(100);
   const f = 'https://o.test/vod/v.mp4';
   const segs = [seg(f, 1, { start: 0, end: 99 }), seg(f, 2, { start: 100, end: 199 }), seg(f, 3, { start: 200, end: 299 }), seg(f, 4, { start: 300, end: 399 })];
-  r.setSwarm('https://o.test/vod/a.m3u8', segs, { live: false, targetDurationSec: 2, control });
+  r.setSwarm('https://o.test/vod/a.m3u8', segs, { manifestUrl: 'https://o.test/vod/a.m3u8', live: false, targetDurationSec: 2, control });
   assert.equal(r.segment(f), undefined, 'the whole file is not a segment');
   assert.equal(r.segment(f, { start: 100, end: 199 })?.seq, 2);
   assert.equal(r.segment(f, { start: 100, end: 198 }), undefined, 'only exactly the listed range');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PeerLink } from '../../client/peer-link.js';
+import { PEER_PROTOCOL_VERSION } from '../../protocol/peer.js';
 import { owners } from '../../client/rendezvous.js';
 import { emptyStats } from '../../client/stats.js';
 import { SegmentStore } from '../../client/store.js';
@@ -156,7 +157,7 @@ test('a peer that breaks the protocol is disconnected; pending pulls fail fast',
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   link.start();
-  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
+  b.send(JSON.stringify({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: SWARM }));
   b.send(JSON.stringify({ type: 'have', segments: [{ id: 'http://origin.test/live/seg_1.ts', seq: 1, bytes: 10 }] }));
   await sleep(10);
   assert.ok(link.isReady);
@@ -174,7 +175,7 @@ test('a hello for another swarm is refused', async () => {
   const link = track(new PeerLink('x', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
-  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: 'http://other/stream.m3u8' }));
+  b.send(JSON.stringify({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: 'http://other/stream.m3u8' }));
   await sleep(10);
   assert.equal(link.isReady, false);
   assert.equal(v.swarm.links.size, 0);
@@ -248,7 +249,7 @@ test('a peer flooding control messages is disconnected', async () => {
   const link = track(new PeerLink('flood', SWARM, a, v.swarm, cfg));
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
-  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
+  b.send(JSON.stringify({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: SWARM }));
   for (let i = 0; i < 1000; i++) b.send(JSON.stringify({ type: 'cancel', reqId: i }));
   await sleep(20);
   assert.equal(link.isReady, false);
@@ -262,7 +263,7 @@ test('frames whose total differs from the announced size are a violation', async
   a.onData = (d) => link.receive(d);
   v.swarm.addLink(link);
   link.start();
-  b.send(JSON.stringify({ type: 'hello', v: 1, swarm: SWARM }));
+  b.send(JSON.stringify({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: SWARM }));
   await sleep(5);
   const pull = link.pull('http://origin.test/live/seg_1.ts', 1000, 1000);
   const { encodeFrame } = await import('../../protocol/framing.js');

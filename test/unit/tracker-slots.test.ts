@@ -69,14 +69,14 @@ test('seeders: the fastest uploaders; a seeder far below the median is replaced,
 test('the tracker picks seeders from reported upload rates', () => {
   const { tracker, advance } = makeTracker();
   for (let i = 0; i < 80; i++) tracker.announce(ann(`p${i}`, { freeLinks: 0 }));
-  assert.deepEqual(tracker.announce(ann('p0', { freeLinks: 0 })).answer.seeders, ['p0', 'p1'], 'before any rate: longest present');
+  assert.deepEqual(tracker.announce(ann('p0', { freeLinks: 0 })).answer.seeders, ['p0', 'p1', 'p2', 'p3'], 'before any rate: longest present');
   advance(3000);
   for (let i = 0; i < 80; i++) tracker.announce(ann(`p${i}`, { freeLinks: 0, uploadBytesPerSec: i === 0 ? 1000 : i >= 70 ? 900_000 : 300_000 }));
   advance(3000);
   const { seeders, fetchersPerSegment } = tracker.announce(ann('p5', { freeLinks: 0, uploadBytesPerSec: 300_000 })).answer;
-  assert.equal(seeders.length, 2);
+  assert.equal(seeders.length, 4);
   assert.ok(!seeders.includes('p0'), 'p0 uploads far less than the median: replaced');
   assert.ok(seeders.includes('p1'), 'p1 is fast enough: kept');
   assert.ok(seeders.some((s) => Number(s.slice(1)) >= 70), 'the free place goes to one of the fastest');
-  assert.equal(fetchersPerSegment, 2);
+  assert.equal(fetchersPerSegment, 3);
 });
