@@ -2,7 +2,8 @@ import { MAX_HOP, type FreshSegment, type MissReason, type SegmentInfo } from '.
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { ByteRange } from '../protocol/segment-id.js';
 import { putBounded } from '../protocol/bounded.js';
-import type { RelaycastConfig } from './config.js';
+import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
+import { isFullMesh } from './link-policy.js';
 import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
 import { owners } from './rendezvous.js';
 import type { RelaycastStats } from './stats.js';
@@ -12,7 +13,7 @@ import { realClock, type Clock } from './clock.js';
 import { GrowingCopy, type Sendable } from './growing-copy.js';
 
 export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> &
-  Partial<Pick<RelaycastConfig, 'maxHops' | 'ownerMinAgeMs' | 'relayWhileReceiving'>>;
+  Partial<Pick<RelaycastConfig, 'maxHops' | 'ownerMinAgeMs' | 'relayWhileReceiving' | 'maxPeers'>>;
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -339,9 +340,16 @@ export class Swarm implements LinkHandler {
     return this.swarmSize;
   }
 
-  /** This page does not see the whole swarm (`members` as from members()): the tracker's seeders fetch from the origin. */
-  private usesSeeders(members: readonly string[] = this.members()): boolean {
-    return this.seeders.length > 0 && this.swarmSize > members.length;
+  /**
+   * The swarm is larger than one page's links (client/link-policy.ts isFullMesh): the tracker's
+   * seeders fetch from the origin. Decided by the swarm's size alone, never by the links that
+   * happen to be ready: at 10 viewers, pages whose links were still opening (or looked slow
+   * while their CPU was busy with a join) switched to the seeders while the others kept the
+   * mesh's owner, so each side waited for the other and nobody fetched (every player then
+   * waited its whole buffer for segments 33 and 35 of a measured run).
+   */
+  private usesSeeders(): boolean {
+    return this.seeders.length > 0 && !isFullMesh(this.swarmSize, this.cfg.maxPeers ?? DEFAULT_CONFIG.maxPeers);
   }
 
   /**
@@ -353,7 +361,7 @@ export class Swarm implements LinkHandler {
    */
   originFetchersFor(id: string): string[] {
     const members = this.members();
-    if (this.usesSeeders(members)) {
+    if (this.usesSeeders()) {
       const self = this.env.selfId();
       const usable = this.seeders.filter((s) => {
         const l = this.links.get(s);

@@ -84,3 +84,14 @@ test('fresh notices parse strictly', () => {
     assert.equal(parsePeerMessage(bad).ok, false, bad);
   }
 });
+
+test('a small swarm picks owners in the mesh even while some links are not ready; only a large one uses the seeders', async () => {
+  const [a, b] = ['a', 'b'].map(viewer) as [ReturnType<typeof viewer>, ReturnType<typeof viewer>];
+  linkSwarms(a, b, SWARM, cfg);
+  await sleep(20);
+  // Three viewers at the tracker, one of them ('z', the seeder) not linked to `a` yet.
+  a.swarm.setSwarmView(['z'], 1, 3);
+  for (let s = 0; s < 20; s++) assert.ok(['a', 'b'].includes(a.swarm.originFetchersFor(url(s))[0] ?? ''), 'a mesh member, never the unlinked seeder');
+  a.swarm.setSwarmView(['z'], 1, 40);
+  assert.deepEqual(a.swarm.originFetchersFor(url(1)), ['z'], 'past maxPeers + 1 viewers: the seeders');
+});
