@@ -236,8 +236,8 @@ export class PeerLink {
   }
 
   /**
-   * Delivery rate over whole pulls; a pull that ended early (timed out, or aborted by the swarm
-   * for being too slow) counts with the bytes it did deliver, so a slow peer is known as slow.
+   * Delivery rate over whole pulls; a pull the swarm cut short for its pace counts with the
+   * bytes it did deliver, so a slow peer is known as slow.
    */
   private measure(r: PullResult, startedMs: number, received: number): void {
     const sec = Math.max(0.001, (this.clock.now() - startedMs) / 1000);
