@@ -36,20 +36,12 @@ export function freeLinks(s: Pick<DialState, 'maxPeers' | 'links' | 'dialing'>):
   return Math.max(0, s.maxPeers - s.links - s.dialing);
 }
 
-/**
- * Full mesh: dials in progress per swarm. Measured at 10 viewers on 2 cores: every join opened
- * 18 connections at once (9 peers, video and audio swarms) and the pages' players stalled together.
- */
-export const MESH_DIALS_IN_FLIGHT = 3;
-
 /** The tracker's list, filtered to the peers this page dials now, in list order. */
 export function peersToDial(listed: readonly string[], s: DialState): string[] {
   const mesh = isFullMesh(s.swarmSize, s.maxPeers);
   const out: string[] = [];
   // In a full mesh the limit stays what it was (links only); dials there are few and refused ones harmless.
-  // But a join there means a handshake with every viewer: at most MESH_DIALS_IN_FLIGHT at a time
-  // (the rest at the next tracker answers), so it does not take the page's CPU in one burst.
-  let room = mesh ? Math.min(s.maxPeers - s.links, MESH_DIALS_IN_FLIGHT - s.dialing) : freeLinks(s);
+  let room = mesh ? s.maxPeers - s.links : freeLinks(s);
   for (const remote of listed) {
     if (room <= 0) break;
     if (remote === s.self || s.linked(remote) || s.isDialing(remote) || s.banned(remote)) continue;

@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  admitLink,
-  EVICT_INTERVAL_MS,
-  EVICT_MIN_AGE_MS,
-  freeLinks,
-  isFullMesh,
-  MESH_DIALS_IN_FLIGHT,
-  onIncoming,
-  peersToDial,
-  pickEviction,
-  type DialState,
-  type Incoming,
-} from '../../client/link-policy.js';
+import { admitLink, EVICT_INTERVAL_MS, EVICT_MIN_AGE_MS, freeLinks, isFullMesh, onIncoming, peersToDial, pickEviction, type DialState, type Incoming } from '../../client/link-policy.js';
 
 const dialState = (over: Partial<DialState> = {}): DialState => ({
   self: 'm',
@@ -32,15 +20,6 @@ test('full mesh: only the smaller id dials, up to maxPeers links', () => {
   const s = dialState({ swarmSize: 5 });
   assert.deepEqual(peersToDial(['a', 'z', 'm', 'b', 'y', 'x'], s), ['z', 'y', 'x'], 'larger ids only, never self');
   assert.deepEqual(peersToDial(['z', 'y', 'x'], { ...s, links: 3 }), ['z'], 'room for one more link');
-});
-
-test('full mesh: a join dials a few peers at a time, the rest at the next tracker answers', () => {
-  const s = dialState({ self: 'a', swarmSize: 10, maxPeers: 12 });
-  const listed = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
-  assert.equal(MESH_DIALS_IN_FLIGHT, 3);
-  assert.deepEqual(peersToDial(listed, s), ['b', 'c', 'd']);
-  assert.deepEqual(peersToDial(listed, { ...s, dialing: 2, isDialing: (id) => id === 'b' || id === 'c' }), ['d'], 'dials in progress count');
-  assert.deepEqual(peersToDial(listed, { ...s, links: 3, linked: (id) => 'bcd'.includes(id) }), ['e', 'f', 'g'], 'next answer: the next ones');
 });
 
 test('large swarm: dials listed peers in both directions, as far as free slots go', () => {
