@@ -7,6 +7,7 @@ import { Swarm, type GetResult } from '../client/swarm.js';
 import { UploadBudget } from '../client/upload-budget.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
 import type { TrackerPeers } from '../protocol/tracker.js';
+import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { DelayKind, Metrics } from './metrics.js';
 import type { Host, Network, SimChannel } from './network.js';
 import { SWARM_ID, type Origin } from './origin.js';
@@ -74,14 +75,9 @@ class SimLink extends PeerLink {
     super.close(reason);
   }
 
-  override pull(
-    id: string,
-    timeoutMs: number,
-    expectedBytes?: number,
-    signal?: AbortSignal,
-    onProgress?: (bytes: Uint8Array, received: number) => void,
-  ): Promise<PullResult> {
-    return super.pull(id, timeoutMs, expectedBytes, signal, onProgress).then((r) => {
+  override pull(...args: Parameters<PeerLink['pull']>): Promise<PullResult> {
+    const [id] = args;
+    return super.pull(...args).then((r) => {
       if (!r.ok) return r;
       this.onPeerCopy(this.peerId, id);
       // The same bytes, in the origin's shared buffer (memory; see Origin.canonical).
@@ -342,27 +338,30 @@ export class Viewer {
 
   private refreshPlaylist(): void {
     if (!this.present) return;
-    const sched = this.w.sched;
-    const o = this.w.origin;
-    const p = o.playlist(sched.now() + o.cfg.originLatencyMs);
-    sched.after(2 * o.cfg.originLatencyMs, () => {
-      if (!this.present) return;
+    this.fetchPlaylist((p) => {
       const newest = p.segments[p.segments.length - 1]?.seq ?? -1;
       for (const seq of this.hops.keys()) if (seq < newest - 2 * DEFAULT_CONFIG.keepSegments) this.hops.delete(seq);
       if (this.w.p2p) this.swarm.onPlaylist(p);
       this.player.onPlaylist(newest);
     });
-    sched.after(o.cfg.segmentMs, () => this.refreshPlaylist());
+    this.w.sched.after(this.w.origin.cfg.segmentMs, () => this.refreshPlaylist());
   }
 
   /** The Swarm asks the worker to read the manifest again now (rc-refresh): one playlist fetch, for the page only. */
   private refreshManifest(): void {
+    if (this.w.metrics.inWindow(this.w.sched.now())) this.w.metrics.manifestRefreshes++;
+    this.fetchPlaylist((p) => {
+      if (this.w.p2p) this.swarm.onPlaylist(p);
+    });
+  }
+
+  /** One playlist fetch: the origin's playlist as of one latency from now, handed over one round trip from now if the viewer is still here. */
+  private fetchPlaylist(then: (p: PlaylistUpdate) => void): void {
     const sched = this.w.sched;
     const o = this.w.origin;
-    if (this.w.metrics.inWindow(sched.now())) this.w.metrics.manifestRefreshes++;
     const p = o.playlist(sched.now() + o.cfg.originLatencyMs);
     sched.after(2 * o.cfg.originLatencyMs, () => {
-      if (this.present && this.w.p2p) this.swarm.onPlaylist(p);
+      if (this.present) then(p);
     });
   }
 
