@@ -1,4 +1,5 @@
 import { addBounded } from '../protocol/bounded.js';
+import type { ByteRange } from '../protocol/segment-id.js';
 import { MAX_UPLOAD_BYTES_PER_SEC, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { RelaycastConfig } from './config.js';
@@ -6,8 +7,10 @@ import { realClock } from './clock.js';
 import { peerDeadlineMs, type MediaLike } from './deadline.js';
 import { admitLink, freeLinks, peersToDial } from './link-policy.js';
 import { Mesh } from './mesh.js';
+import { OriginPace } from './origin-pace.js';
+import { watchLag } from './lag-monitor.js';
 import { PeerLink, type Channel } from './peer-link.js';
-import { emptyStats, type RelaycastStats } from './stats.js';
+import { emptyStats, SLOW_REQUEST_MS, SLOW_REQUESTS_KEPT, type RelaycastStats } from './stats.js';
 import { SegmentStore } from './store.js';
 import { Swarm } from './swarm.js';
 import { TrackerClient } from './tracker-client.js';
@@ -41,6 +44,9 @@ export class Relaycast {
   /** Per swarm: uploaded bytes at the previous announce (the reported upload rate). */
   private readonly uploadMarks = new Map<string, { bytes: number; atMs: number }>();
   private readonly verifier: Verifier;
+  /** Recent origin round trips through the worker: the peer deadline leaves them room (client/origin-pace.ts). */
+  private readonly originPace: OriginPace;
+  private stopLagWatch: () => void = () => undefined;
   private readonly banned = new Set<string>();
   private readonly budget: UploadBudget;
   private uploadConsent: boolean;
@@ -57,6 +63,7 @@ export class Relaycast {
     private readonly env: PageEnv,
   ) {
     this.verifier = new Verifier(new URL(cfg.hashUrl, env.pageUrl).href);
+    this.originPace = new OriginPace(cfg.maxPeerWaitMs + cfg.safetyMarginMs);
     this.budget = new UploadBudget(cfg.maxUploadBytesPerSec);
     this.uploadConsent = cfg.upload;
     this.bridge = new WorkerBridge(
@@ -64,7 +71,10 @@ export class Relaycast {
       {
         onPlaylist: (p) => this.onPlaylist(p),
         onGet: (swarm, id, seq, maxWaitMs) => this.onGet(swarm, id, seq, maxWaitMs),
-        onFetched: (swarm, id, seq, bytes) => this.swarms.get(swarm)?.onOriginCopy(id, seq, bytes),
+        onFetched: (swarm, id, seq, bytes, fetchMs) => {
+          if (fetchMs !== undefined) this.originPace.record(fetchMs, realClock.now());
+          this.swarms.get(swarm)?.onOriginCopy(id, seq, bytes);
+        },
       },
       cfg.meshHelloIntervalMs,
     );
@@ -95,6 +105,7 @@ export class Relaycast {
 
   start(): void {
     if (!this.cfg.p2p || this.destroyed) return;
+    this.stopLagWatch = watchLag((ms) => this.originPace.record(ms, realClock.now()));
     this.bridge.start();
     this.mesh.start();
   }
@@ -104,6 +115,7 @@ export class Relaycast {
     for (const s of this.swarms.values()) for (const l of s.links.values()) if (l.isReady) peers++;
     return {
       ...this.statsData,
+      slowRequests: this.statsData.slowRequests.slice(),
       peers,
       swarms: this.swarms.size,
       controlled: this.bridge.controlled,
@@ -128,6 +140,7 @@ export class Relaycast {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.stopLagWatch();
     this.bridge.destroy();
     this.tracker.destroy();
     for (const s of this.swarms.values()) s.destroy();
@@ -158,7 +171,7 @@ export class Relaycast {
       const disk = p.live ? undefined : this.env.vodPersistence;
       swarm = new Swarm(p.swarm, this.cfg, store, {
         selfId: () => this.mesh.id,
-        originFetch: (url, range) => (this.active() ? this.bridge.originFetch(url, range) : Promise.resolve(undefined)),
+        originFetch: (url, range) => (this.active() ? this.timedOriginFetch(url, range) : Promise.resolve(undefined)),
         stats: this.statsData,
         uploadsInFlight: () => this.uploadsInFlight(),
         uploadBacklogBytes: () => this.uploadBacklogBytes(),
@@ -179,11 +192,34 @@ export class Relaycast {
     if (this.active()) swarm.onPlaylist(p);
   }
 
+  /** An owner's fetch for the swarm, timed: it is the same path the player's fallback takes. */
+  private async timedOriginFetch(url: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+    const t0 = realClock.now();
+    const bytes = await this.bridge.originFetch(url, range);
+    if (bytes) this.originPace.record(realClock.now() - t0, realClock.now());
+    return bytes;
+  }
+
   private async onGet(swarmId: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string> {
     const swarm = this.swarms.get(swarmId);
     if (!swarm || !this.active()) return 'p2p inactive';
-    const deadline = peerDeadlineMs(this.env.media(), this.cfg, maxWaitMs);
+    const margin = { safetyMarginMs: this.originPace.marginMs(this.cfg.safetyMarginMs, realClock.now()), maxPeerWaitMs: this.cfg.maxPeerWaitMs };
+    const deadline = peerDeadlineMs(this.env.media(), margin, maxWaitMs);
+    const t0 = performance.now();
     const r = await swarm.get(id, seq, deadline);
+    const heldMs = performance.now() - t0;
+    if (heldMs >= SLOW_REQUEST_MS || (!r.hit && r.steps.length > 0)) {
+      const log = this.statsData.slowRequests;
+      log.push({
+        atSec: Math.round(t0) / 1000,
+        file: id.slice(id.lastIndexOf('/') + 1, id.lastIndexOf('/') + 1 + 80),
+        heldMs: Math.round(heldMs),
+        deadlineMs: Math.round(deadline),
+        answer: r.hit ? 'hit' : r.reason,
+        steps: r.steps,
+      });
+      if (log.length > SLOW_REQUESTS_KEPT) log.shift();
+    }
     return r.hit ? r.bytes : r.reason;
   }
 

@@ -31,7 +31,27 @@ export interface RelaycastStats {
   peerId: string | null;
   /** Last error worth showing (signaling down, ...); null when all is well. */
   lastError: string | null;
+  /**
+   * The latest player requests that relaycast held over a second or left to the origin after
+   * waiting (at most SLOW_REQUESTS_KEPT): when (page clock, s), the segment's file name, how
+   * long it was held and the deadline it had (ms), the answer (`hit`: from the store or a peer, or the
+   * miss reason) and what the wait went to (client/swarm.ts GetResult.steps). For operators.
+   */
+  slowRequests: SlowRequest[];
 }
+
+export interface SlowRequest {
+  atSec: number;
+  file: string;
+  heldMs: number;
+  deadlineMs: number;
+  answer: string;
+  steps: readonly string[];
+}
+
+export const SLOW_REQUESTS_KEPT = 32;
+/** A request held this long is logged in slowRequests. */
+export const SLOW_REQUEST_MS = 1000;
 
 export function emptyStats(): RelaycastStats {
   return {
@@ -52,5 +72,6 @@ export function emptyStats(): RelaycastStats {
     p2p: false,
     peerId: null,
     lastError: null,
+    slowRequests: [],
   };
 }

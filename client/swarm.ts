@@ -44,7 +44,10 @@ export interface SwarmEnv {
   readonly onBadPeer: (peerId: string, reason: string) => void;
 }
 
-export type GetResult = { readonly hit: true; readonly bytes: Uint8Array } | { readonly hit: false; readonly reason: string };
+/** `steps`: what the wait went to, in order (`inflight@ms`, `pull:<peer>@ms`, `have?<owners>@ms`), for diagnostics. */
+export type GetResult =
+  | { readonly hit: true; readonly bytes: Uint8Array; readonly steps: readonly string[] }
+  | { readonly hit: false; readonly reason: string; readonly steps: readonly string[] };
 
 interface Known {
   readonly url: string;
@@ -76,6 +79,9 @@ const MAX_BUSY_RETRIES = 20;
 
 /** Beyond one playlist refresh, how long an owner may take to fetch a new segment and announce it. */
 const OWNER_GRACE_EXTRA_MS = 1500;
+
+/** Steps of one request kept for diagnostics (a request rarely takes more than a handful). */
+const MAX_TRACE_STEPS = 8;
 
 /** Accept announcements of segments this far past the newest one our playlist listed (they are newer than our last refresh). */
 const AHEAD_SEGMENTS = 4;
@@ -222,20 +228,28 @@ export class Swarm implements LinkHandler {
 
   /** The player asked for `id`. Answer from the store or a peer within `deadlineMs`, or miss. */
   async get(id: string, seq: number, deadlineMs: number): Promise<GetResult> {
-    const end = this.clock.now() + deadlineMs;
+    const start = this.clock.now();
+    const end = start + deadlineMs;
     const left = (): number => end - this.clock.now();
+    // What the wait was spent on, for diagnostics: step@ms since the request.
+    const steps: string[] = [];
+    const step = (what: string): void => {
+      if (steps.length < MAX_TRACE_STEPS) steps.push(`${what}@${Math.round(this.clock.now() - start)}`);
+    };
     for (;;) {
       const local = this.store.get(id);
-      if (local) return this.deliver(local.bytes, local.source);
+      if (local) return this.deliver(local.bytes, local.source, steps);
       const running = this.inflight.get(id);
       if (running) {
-        if (left() <= 0) return this.miss('no time');
+        if (left() <= 0) return this.miss('no time', steps);
+        step('inflight');
         await raceTimeout(this.clock, running, left());
         continue;
       }
-      if (left() <= 0) return this.miss('no time');
+      if (left() <= 0) return this.miss('no time', steps);
       const holder = this.pickHolder(id);
       if (holder) {
+        step(`pull:${holder.peerId.slice(0, 4)}`);
         await this.pull(holder, id, seq, this.attemptTimeoutMs(holder, id, left()));
         if (this.store.has(id)) continue;
         // A busy holder still has it: try others, and it again after a pause; any other failure forgets it.
@@ -246,18 +260,19 @@ export class Swarm implements LinkHandler {
       // Nobody has it yet. Wait for its owner to fetch and announce it, if the owner is a peer.
       const self = this.env.selfId();
       const own = this.originFetchersFor(id);
-      if (self === undefined || own.includes(self) || own.length === 0) return this.miss('owner is self');
+      if (self === undefined || own.includes(self) || own.length === 0) return this.miss('owner is self', steps);
       // In a full mesh the owner is a direct peer: it sees a new segment within one playlist
       // refresh of us and fetches it at once. Past that grace it is gone or stuck: do not spend
       // the player's buffer on it. In a larger swarm the copy comes over several hops: wait for
       // any peer's `have` until the deadline.
       // VOD: an owner elsewhere in the video never fetches this one; wait only for a peer playing right here.
-      if (this.vod && !this.peerNear(seq)) return this.miss('no peer near');
+      if (this.vod && !this.peerNear(seq)) return this.miss('no peer near', steps);
       const seen = this.known.get(id)?.firstSeenMs;
       const grace =
         seen === undefined || this.usesSeeders() ? left() : seen + this.targetDurationMs + OWNER_GRACE_EXTRA_MS - this.clock.now();
+      step(`have?${own.map((o) => o.slice(0, 4)).join('+')}`);
       const announced = await this.waitForHave(id, Math.min(left(), grace));
-      if (!announced) return this.miss('not announced in time');
+      if (!announced) return this.miss('not announced in time', steps);
     }
   }
 
@@ -643,16 +658,16 @@ export class Swarm implements LinkHandler {
     });
   }
 
-  private deliver(bytes: Uint8Array, source: SegmentSource): GetResult {
+  private deliver(bytes: Uint8Array, source: SegmentSource, steps: readonly string[]): GetResult {
     if (source === 'peer') this.env.stats.deliveredPeerBytes += bytes.byteLength;
     else this.env.stats.deliveredOriginBytes += bytes.byteLength;
     this.env.stats.peerHits++;
-    return { hit: true, bytes };
+    return { hit: true, bytes, steps };
   }
 
-  private miss(reason: string): GetResult {
+  private miss(reason: string, steps: readonly string[]): GetResult {
     this.env.stats.peerMisses++;
-    return { hit: false, reason };
+    return { hit: false, reason, steps };
   }
 }
 

@@ -6,7 +6,8 @@ export interface BridgeHandler {
   onPlaylist(p: PlaylistUpdate): void;
   /** The player asked for a segment; answer within the worker's cap. */
   onGet(swarm: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string>;
-  onFetched(swarm: string, id: string, seq: number, bytes: Uint8Array): void;
+  /** `fetchMs`: how long the worker's origin fetch took (its fallback for the player), when it said. */
+  onFetched(swarm: string, id: string, seq: number, bytes: Uint8Array, fetchMs: number | undefined): void;
 }
 
 const ORIGIN_FETCH_TIMEOUT_MS = 15_000;
@@ -85,7 +86,7 @@ export class WorkerBridge {
     if (!m.ok) return; // Not ours (a site's own worker messages) or malformed.
     const msg = m.value;
     if (msg.type === 'rc-playlist') return this.h.onPlaylist(msg);
-    if (msg.type === 'rc-fetched') return this.h.onFetched(msg.swarm, msg.id, msg.seq, new Uint8Array(msg.bytes));
+    if (msg.type === 'rc-fetched') return this.h.onFetched(msg.swarm, msg.id, msg.seq, new Uint8Array(msg.bytes), msg.fetchMs);
     const port = e.ports[0];
     if (!port) return;
     const reply = (r: SegmentReply, transfer: Transferable[] = []): void => {

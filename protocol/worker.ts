@@ -49,7 +49,12 @@ export interface SegmentFetched {
   readonly id: string;
   readonly seq: number;
   readonly bytes: ArrayBuffer;
+  /** Milliseconds from the worker's origin request to the whole body (the player's fallback time). */
+  readonly fetchMs?: number;
 }
+
+/** A fetch time past this is not a number we trust (the worker's own cap is seconds). */
+const MAX_FETCH_MS = 600_000;
 
 export type WorkerToPage = PlaylistUpdate | SegmentGet | SegmentFetched;
 
@@ -163,7 +168,9 @@ export function parseWorkerToPage(v: unknown): Result<WorkerToPage> {
       if (seq === undefined || !isSafeId(swarm, LIMITS.swarmIdChars) || !isSafeId(id, LIMITS.segmentIdChars) || !isBuffer(bytes, LIMITS.segmentBytes)) {
         return err('bad rc-fetched');
       }
-      return ok({ type: 'rc-fetched', swarm, id, seq, bytes });
+      const fetchMs = v['fetchMs'] === undefined ? undefined : readInt(v, 'fetchMs', 0, MAX_FETCH_MS);
+      if (v['fetchMs'] !== undefined && fetchMs === undefined) return err('bad rc-fetched');
+      return ok({ type: 'rc-fetched', swarm, id, seq, bytes, ...(fetchMs === undefined ? {} : { fetchMs }) });
     }
     default:
       return err('unknown type');

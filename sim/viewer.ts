@@ -383,7 +383,7 @@ export class Viewer {
     const id = o.url(seq);
     const inStore = this.store.has(id);
     this.noteDelay('playerRequest', seq);
-    const r: GetResult = this.w.p2p ? await this.swarm.get(id, seq, deadlineMs) : { hit: false, reason: 'p2p off' };
+    const r: GetResult = this.w.p2p ? await this.swarm.get(id, seq, deadlineMs) : { hit: false, reason: 'p2p off', steps: [] };
     if (!this.present) return;
     const now = this.w.sched.now();
     if (r.hit) {

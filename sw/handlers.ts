@@ -180,6 +180,7 @@ export async function handleSegment(deps: WorkerDeps, event: FetchEvent, seg: Kn
   } catch {
     // Any failure on the peer path falls back to the origin below.
   }
+  const t0 = deps.now();
   const resp = await deps.fetch(event.request);
   noteTotal(deps, seg, resp);
   if (client && isWholeSegment(resp, seg.range)) {
@@ -190,7 +191,8 @@ export async function handleSegment(deps: WorkerDeps, event: FetchEvent, seg: Kn
         .arrayBuffer()
         .then((bytes) => {
           if (bytes.byteLength > 0 && bytes.byteLength <= LIMITS.segmentBytes) {
-            deps.link.tell(c, { type: 'rc-fetched', swarm: seg.swarm, id: seg.id, seq: seg.seq, bytes });
+            const fetchMs = Math.max(0, Math.round(deps.now() - t0));
+            deps.link.tell(c, { type: 'rc-fetched', swarm: seg.swarm, id: seg.id, seq: seg.seq, bytes, fetchMs });
           }
         })
         .catch(() => undefined),

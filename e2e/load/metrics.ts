@@ -1,3 +1,4 @@
+import type { SlowRequest } from '../../client/stats.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import type { ViewerRole } from '../support/viewers.js';
 
@@ -13,6 +14,8 @@ export interface ViewerTick {
 /** One poll of the whole run: the origin's counter and every viewer that ever opened. */
 export interface Tick {
   readonly tSec: number;
+  /** The machine's CPU use since the previous poll, 0..1 over all cores (null if unknown). */
+  readonly cpuBusy: number | null;
   /** null when the page's origin has no relaycast adapter to ask. */
   readonly originSegmentBytes: number | null;
   readonly viewers: readonly ViewerTick[];
@@ -58,6 +61,8 @@ export interface ViewerResult {
   firstPlayingSec: number | null;
   /** Main-thread long tasks in the page, total seconds (a busy page, not a slow network). */
   longTaskSec: number;
+  /** relaycast's own log of requests it held over a second, and why (RelaycastStats.slowRequests). */
+  slowRequests: readonly SlowRequest[];
   latencySecMedian: number | null;
   controlled: boolean;
   playing: boolean;
@@ -101,10 +106,19 @@ export interface LoadResult {
   bannedPeers: number;
   perViewer: ViewerResult[];
   /** Cumulative totals at every poll, for plots and for checking what happened when. */
-  timeline: { tSec: number; originSegmentBytes: number | null; segmentBytesToPlayers: number; peerSegmentBytes: number; playing: number }[];
+  timeline: { tSec: number; cpuBusy: number | null; originSegmentBytes: number | null; segmentBytesToPlayers: number; peerSegmentBytes: number; playing: number }[];
+  /** The machine's CPU use over the polls (0..1, all cores): median and 90th percentile. */
+  cpuBusy: { p50: number | null; p90: number | null };
   /** Faults injected during the run, when. */
   events: LoadEvent[];
   baseline?: LoadResult;
+}
+
+/** The q-quantile (nearest rank) of xs, or null when empty. */
+export function quantile(xs: readonly number[], q: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 
 export function median(xs: readonly number[]): number | null {
@@ -151,7 +165,7 @@ export function computeResult(
   // Keep a window of at least a third of the run even when warm-up was slow.
   if (endSec - startSec < endSec / 3) startSec = Math.max(o.lastOpenedSec, endSec - endSec / 3);
   // Whole run: from the adapter's start and the pages' opening, when both counts were 0.
-  const zero: Tick = { tSec: 0, originSegmentBytes: 0, viewers: [] };
+  const zero: Tick = { tSec: 0, cpuBusy: null, originSegmentBytes: 0, viewers: [] };
   const first = o.wholeRun === true ? zero : (ticks.find((t) => t.tSec >= startSec) ?? last);
   const bytesAt = (t: Tick | undefined): number => sum((t?.viewers ?? []).map((v) => v.sample?.segmentBytes ?? 0));
   const toPlayersWin = bytesAt(last) - bytesAt(first);
@@ -176,6 +190,7 @@ export function computeResult(
   }
   const errorSamples = [...o.errors, ...all.flatMap((v) => v.sample?.errors ?? [])];
   const rc = (v: ViewerTick) => v.sample?.relaycast;
+  const cpuSamples = ticks.map((t) => t.cpuBusy).filter((x): x is number => x !== null);
 
   return {
     viewers: o.viewers,
@@ -221,10 +236,13 @@ export function computeResult(
       controlled: v.sample?.controlled ?? false,
       playing: v.present ? playingAtEnd(v) : false,
       lastBanReason: rc(v)?.lastBanReason ?? null,
+      slowRequests: rc(v)?.slowRequests ?? [],
     })),
     events: o.events ?? [],
+    cpuBusy: { p50: quantile(cpuSamples, 0.5), p90: quantile(cpuSamples, 0.9) },
     timeline: ticks.map((t) => ({
       tSec: round(t.tSec, 1),
+      cpuBusy: t.cpuBusy,
       originSegmentBytes: t.originSegmentBytes,
       segmentBytesToPlayers: bytesAt(t),
       peerSegmentBytes: sum(t.viewers.map((v) => rc(v)?.deliveredPeerBytes ?? 0)),

@@ -4,6 +4,7 @@ import { launchBrowser } from '../support/browser.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
 import type { PlayerName, StreamProtocol } from '../../origin-adapter/player-page.js';
+import { cpuMeter } from './cpu.js';
 import { computeResult, type Faults, type IntegrityCount, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 
 export interface LoadOptions {
@@ -131,6 +132,7 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
   const events: LoadEvent[] = [];
   const t0 = Date.now();
   const now = (): number => (Date.now() - t0) / 1000;
+  const cpu = cpuMeter();
   let lastOpenedSec = 0;
   let nextId = 0;
 
@@ -167,6 +169,7 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
     }
     ticks.push({
       tSec: now(),
+      cpuBusy: cpu(),
       originSegmentBytes: origin,
       viewers: entries.map((e) => ({ id: e.id, role: e.role, openedSec: e.openedSec, present: e.present, sample: e.last })),
     });

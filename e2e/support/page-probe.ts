@@ -1,3 +1,4 @@
+import type { SlowRequest } from '../../client/stats.js';
 /**
  * Installed in every viewer page before any page script runs. It measures
  * what the player experienced, independently of relaycast: segment bytes the
@@ -106,6 +107,7 @@ export interface ProbeSample {
     rejectedSegments: number;
     bannedPeers: number;
     lastBanReason?: string | null;
+    slowRequests?: SlowRequest[];
   };
   readonly errors: string[];
   /** Segments received since the last read (drained on each read). */

@@ -133,12 +133,13 @@ test('a request waits for the owner within its deadline, and misses when the dea
   while (owners(['a', 'b'], `http://origin.test/live/seg_${seq}.ts`, 1)[0] !== 'b') seq++;
   const id = `http://origin.test/live/seg_${seq}.ts`;
   a.swarm.onPlaylist(playlist(seq));
-  assert.deepEqual(await a.swarm.get(id, seq, 0), { hit: false, reason: 'no time' });
+  assert.deepEqual(await a.swarm.get(id, seq, 0), { hit: false, reason: 'no time', steps: [] });
   const pending = a.swarm.get(id, seq, 1000);
   await sleep(50);
   b.swarm.onPlaylist(playlist(seq)); // the owner learns it and fetches it
   const r = await pending;
   assert.ok(r.hit);
+  assert.match(r.steps[0] ?? '', /^have\?b@\d+$/, 'the wait went to the owner, b (diagnostics)');
   assert.equal(origin.filter((o) => o.endsWith(`seg_${seq}.ts`)).length, 1);
   // a segment a owns: a does not wait for anyone (origin now).
   let own = seq + 1;
