@@ -31,9 +31,33 @@ const deps: WorkerDeps = {
   unregister: () => (imported ? Promise.resolve() : self.registration.unregister()),
 };
 
+/** Chromium's static routing (InstallEvent.addRoutes, Chrome 123+); absent elsewhere. */
+interface RoutingInstallEvent extends ExtendableEvent {
+  addRoutes?(rules: readonly { condition: { urlPattern: unknown }; source: 'network' }[]): Promise<void>;
+}
+
+/**
+ * relaycast's own endpoints (tracker, hashes, stats, next to this script) go straight to the
+ * network without waking this worker: a page announces and fetches hashes about once a second,
+ * and each fetch event costs CPU in the browser, the worker and the page on a busy machine.
+ */
+function routeOwnEndpoints(e: RoutingInstallEvent): void {
+  const Pattern = (globalThis as { URLPattern?: new (init: { pathname: string }) => unknown }).URLPattern;
+  if (!e.addRoutes || !Pattern) return;
+  const dir = new URL('./', self.location.href).pathname;
+  try {
+    e.waitUntil(e.addRoutes([{ condition: { urlPattern: new Pattern({ pathname: `${dir}*` }) }, source: 'network' }]).catch(() => undefined));
+  } catch {
+    // Not supported as called: every request keeps going through the fetch listener, as before.
+  }
+}
+
 if (!imported) {
   // Take control at once: the first page load is not controlled until clients.claim().
-  self.addEventListener('install', (e) => e.waitUntil(self.skipWaiting()));
+  self.addEventListener('install', (e) => {
+    routeOwnEndpoints(e);
+    e.waitUntil(self.skipWaiting());
+  });
   self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 }
 
