@@ -2,6 +2,7 @@ import { Peer, type DataConnection } from 'peerjs';
 import { isRecord, isSafeId } from '../protocol/guards.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { RelaycastConfig } from './config.js';
+import { drained, LOW_WATER_BYTES, MuxSession, type SubChannel } from './mux-session.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 export interface MeshHost {
@@ -13,7 +14,6 @@ export interface MeshHost {
 
 type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'relayOnly' | 'connectTimeoutMs'>;
 
-const LOW_WATER_BYTES = 256 * 1024;
 const RESTART_DELAY_MS = 3000;
 const MAX_RESTART_DELAY_MS = 20_000;
 
@@ -36,32 +36,29 @@ export function peerOptions(cfg: MeshConfig, pageUrl: string): ConstructorParame
   };
 }
 
-/** Resolves when the channel's send buffer is low again (or it closed). */
-function drained(dc: RTCDataChannel): Promise<void> {
-  return new Promise((resolve) => {
-    if (dc.bufferedAmount <= LOW_WATER_BYTES || dc.readyState !== 'open') return resolve();
-    const done = (): void => {
-      clearInterval(poll);
-      dc.removeEventListener('bufferedamountlow', done);
-      dc.removeEventListener('close', done);
-      resolve();
-    };
-    // Polling as well: 'bufferedamountlow' is not fired when the threshold was crossed before we listened.
-    const poll = setInterval(() => {
-      if (dc.bufferedAmount <= LOW_WATER_BYTES || dc.readyState !== 'open') done();
-    }, 50);
-    dc.addEventListener('bufferedamountlow', done);
-    dc.addEventListener('close', done);
-  });
+/** Connect metadata of a connection that carries swarms on channels of its own (client/mux-session.ts). */
+const MUX_METADATA = { relaycastMux: 1 } as const;
+
+/** One PeerJS connection to a remote page: its channels once open, the swarms to open then. */
+interface Conn {
+  readonly conn: DataConnection;
+  session: MuxSession | undefined;
+  readonly queued: Set<string>;
 }
 
-/** One PeerJS peer for the page; connections carry one swarm each (named in the connect metadata and the hello). */
+/**
+ * One PeerJS peer for the page, and one connection per remote page for all swarms: each swarm
+ * is a data channel of its own on it (client/mux-session.ts). Connections from pages of the
+ * first protocol (one connection per swarm, named in the connect metadata) are still accepted.
+ */
 export class Mesh {
   private peer: Peer | undefined;
   private destroyed = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Outgoing connections not open yet, so a tracker refresh does not dial the same peer twice. */
+  /** Swarm channels asked for and not answered yet, so a tracker refresh does not ask twice. */
   private readonly dialing = new Set<string>();
+  /** Connections by remote peer id (two at once when both pages dialed each other). */
+  private readonly conns = new Map<string, Conn[]>();
   private opened = false;
   private retryDelayMs = RESTART_DELAY_MS;
 
@@ -97,9 +94,10 @@ export class Mesh {
     });
     peer.on('connection', (conn) => {
       const meta: unknown = conn.metadata;
+      if (isRecord(meta) && meta['relaycastMux'] === MUX_METADATA.relaycastMux) return this.wireMux(conn, false);
       const swarm = isRecord(meta) ? meta['swarm'] : undefined;
       if (!isSafeId(swarm, LIMITS.swarmIdChars)) return conn.close();
-      this.wire(conn, swarm, false);
+      this.wireLegacy(conn, swarm);
     });
     peer.on('disconnected', () => this.recover(peer));
     peer.on('error', (e) => {
@@ -115,15 +113,28 @@ export class Mesh {
     });
   }
 
+  /** Link `swarm` with `remoteId`: a channel on the connection to it, dialing one if there is none. */
   connect(remoteId: string, swarm: string): void {
     const peer = this.peer;
     const key = `${remoteId}\n${swarm}`;
     if (!peer?.open || this.dialing.has(key)) return;
-    const conn = peer.connect(remoteId, { serialization: 'raw', reliable: true, metadata: { swarm } });
+    const list = this.conns.get(remoteId) ?? [];
+    if (list.some((c) => c.queued.has(swarm) || c.session?.has(swarm))) return;
+    const open = list.find((c) => c.session && !c.session.isClosed);
+    if (open?.session) {
+      if (open.session.open(swarm)) this.dialing.add(key);
+      return;
+    }
+    const connecting = list.find((c) => !c.session);
+    if (connecting) {
+      connecting.queued.add(swarm);
+      this.dialing.add(key);
+      return;
+    }
+    const conn = peer.connect(remoteId, { serialization: 'raw', reliable: true, metadata: MUX_METADATA });
     if (!conn) return;
     this.dialing.add(key);
-    // connect() can fail silently (no error, no open): wire() closes it after connectTimeoutMs.
-    this.wire(conn, swarm, true, () => this.dialing.delete(key));
+    this.wireMux(conn, true, swarm);
   }
 
   /** A dial to `remoteId` in `swarm` is in progress. */
@@ -183,15 +194,70 @@ export class Mesh {
     }, delay);
   }
 
-  private wire(conn: DataConnection, swarm: string, outgoing: boolean, settled: () => void = () => undefined): void {
+  /** A connection that carries swarms on channels of its own; `first`: the swarm it was dialed for. */
+  private wireMux(conn: DataConnection, outgoing: boolean, first?: string): void {
+    const c: Conn = { conn, session: undefined, queued: new Set(first === undefined ? [] : [first]) };
+    const remoteId = conn.peer;
+    this.conns.set(remoteId, [...(this.conns.get(remoteId) ?? []), c]);
+    const settle = (): void => {
+      for (const swarm of c.queued) this.dialing.delete(`${remoteId}\n${swarm}`);
+      c.queued.clear();
+    };
+    const forget = (): void => {
+      clearTimeout(timer);
+      settle();
+      const rest = (this.conns.get(remoteId) ?? []).filter((x) => x !== c);
+      if (rest.length > 0) this.conns.set(remoteId, rest);
+      else this.conns.delete(remoteId);
+    };
+    // connect() can fail silently (no error, no open); an accepted connection that is never used is closed too.
+    let timer = setTimeout(() => {
+      if (!c.session || c.session.size === 0) conn.close();
+    }, this.cfg.connectTimeoutMs);
+    conn.on('open', () => {
+      clearTimeout(timer);
+      const session = new MuxSession(
+        remoteId,
+        outgoing,
+        (s) => conn.send(s),
+        (id) => conn.peerConnection.createDataChannel(`rc${id}`, { negotiated: true, id }) as unknown as SubChannel,
+        {
+          attach: (remote, swarm, ch, out) => this.host.attach(remote, swarm, ch, out),
+          settled: (remote, swarm) => this.dialing.delete(`${remote}\n${swarm}`),
+          onIdle: () => conn.close(),
+        },
+        this.cfg.connectTimeoutMs,
+      );
+      c.session = session;
+      const queued = [...c.queued];
+      c.queued.clear();
+      for (const swarm of queued) if (!session.open(swarm)) this.dialing.delete(`${remoteId}\n${swarm}`);
+      if (!outgoing) {
+        timer = setTimeout(() => {
+          if (session.size === 0) conn.close();
+        }, this.cfg.connectTimeoutMs);
+      }
+    });
+    conn.on('data', (d) => c.session?.onControl(d));
+    conn.on('close', () => {
+      forget();
+      c.session?.close();
+    });
+    conn.on('error', () => {
+      forget();
+      c.session?.close();
+      conn.close();
+    });
+  }
+
+  /** An incoming connection of the first protocol: one swarm, on PeerJS's own channel. */
+  private wireLegacy(conn: DataConnection, swarm: string): void {
     let link: PeerLink | undefined;
     const timer = setTimeout(() => {
-      settled();
       if (!link) conn.close();
     }, this.cfg.connectTimeoutMs);
     conn.on('open', () => {
       clearTimeout(timer);
-      settled();
       const dc = conn.dataChannel;
       dc.binaryType = 'arraybuffer';
       dc.bufferedAmountLowThreshold = LOW_WATER_BYTES;
@@ -200,22 +266,20 @@ export class Mesh {
           conn.send(d);
         },
         bufferedAmount: () => dc.bufferedAmount,
-        drained: () => drained(dc),
+        drained: () => drained(dc as unknown as SubChannel),
         close: () => conn.close(),
       };
-      link = this.host.attach(conn.peer, swarm, ch, outgoing);
+      link = this.host.attach(conn.peer, swarm, ch, false);
       if (!link) return conn.close();
       link.start();
     });
     conn.on('data', (d) => link?.receive(d));
     conn.on('close', () => {
       clearTimeout(timer);
-      settled();
       link?.close('closed');
     });
     conn.on('error', (e) => {
       clearTimeout(timer);
-      settled();
       link?.close(`error: ${String(e.type)}`);
       conn.close();
     });
