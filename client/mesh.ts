@@ -217,6 +217,7 @@ export class Mesh {
     conn.on('open', () => {
       clearTimeout(timer);
       const session = new MuxSession(
+        this.peer?.id ?? '',
         remoteId,
         outgoing,
         (s) => conn.send(s),

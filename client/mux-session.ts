@@ -16,7 +16,8 @@ import type { Channel, PeerLink } from './peer-link.js';
  *   {"mux":"no","ch":K}              refused (swarm unknown or full): close yours
  *   {"mux":"close","ch":K}           the link on K is closed
  * The page that dialed the connection picks even ids, the other odd ones, so both may open
- * channels at once without a clash. A channel is written only after the other side made it
+ * channels at once without a clash; when both ask for the same swarm at once, the ask of the
+ * page with the smaller id wins. A channel is written only after the other side made it
  * (its "ok", or the "open" it sent): data for a stream the other side has no channel for is lost.
  */
 
@@ -126,6 +127,7 @@ export class MuxSession {
    * @param makeChannel creates the negotiated data channel with this id on the connection
    */
   constructor(
+    private readonly localId: string,
     readonly remoteId: string,
     private readonly dialer: boolean,
     private readonly sendControl: (s: string) => void,
@@ -210,6 +212,9 @@ export class MuxSession {
   }
 
   private accept(id: number, swarm: string): void {
+    const mine = [...this.subs.values()].find((x) => x.swarm === swarm && !x.closed);
+    // Both pages asked for the same swarm at once: the one with the smaller id keeps its own ask.
+    if (mine && mine.outgoing && !mine.link && this.localId > this.remoteId) this.closeSub(mine, true);
     if (this.has(swarm) || this.subs.size >= MAX_CHANNELS) {
       this.control({ mux: 'no', ch: id });
       return;

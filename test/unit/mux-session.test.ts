@@ -32,7 +32,7 @@ class FakeDC implements SubChannel {
     this.emit('close');
     this.peer?.close();
   }
-  addEventListener(type: string, f: (e?: never) => void): void {
+  addEventListener(type: string, f: (e: { readonly data: unknown }) => void): void {
     let s = this.listeners.get(type);
     if (!s) this.listeners.set(type, (s = new Set()));
     s.add(f as (e?: unknown) => void);
@@ -86,7 +86,7 @@ function pair(): { a: Side; b: Side; lost: unknown[]; tick: () => Promise<void> 
       settled: (_remote, swarm) => s.settled.push(swarm),
       onIdle: () => s.idle++,
     };
-    s.session = new MuxSession(i === 0 ? 'b' : 'a', dialer, (m) => queueMicrotask(() => sessions[i === 0 ? 1 : 0]?.onControl(m)), make(i), host, 1000);
+    s.session = new MuxSession(i === 0 ? 'a' : 'b', i === 0 ? 'b' : 'a', dialer, (m) => queueMicrotask(() => sessions[i === 0 ? 1 : 0]?.onControl(m)), make(i), host, 1000);
     sessions[i] = s.session;
     return s;
   };
@@ -157,6 +157,7 @@ test('mux: an open never answered is given up after the timeout', async () => {
   const settled: string[] = [];
   const timers: (() => void)[] = [];
   const s = new MuxSession(
+    'a',
     'b',
     true,
     () => undefined,
@@ -170,4 +171,16 @@ test('mux: an open never answered is given up after the timeout', async () => {
   for (const f of timers) f();
   assert.equal(s.has('video'), false);
   assert.deepEqual(settled, ['video']);
+});
+
+test('mux: both pages ask for the same swarm at once: one channel, the smaller id\'s', async () => {
+  const { a, b, tick } = pair();
+  assert.ok(a.session.open('video'));
+  assert.ok(b.session.open('video'));
+  await tick();
+  assert.deepEqual(a.links.map((l) => [l.swarm, l.outgoing]), [['video', true]], 'a (the smaller id) keeps its ask');
+  assert.deepEqual(b.links.map((l) => [l.swarm, l.outgoing]), [['video', false]]);
+  assert.equal(a.session.size, 1);
+  assert.equal(b.session.size, 1);
+  assert.deepEqual(b.settled, ['video'], 'b\'s own ask is settled');
 });
