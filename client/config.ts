@@ -47,8 +47,8 @@ export interface RelaycastConfig {
   readonly ownerMinAgeMs: number;
   /**
    * The mesh (signaling, tracker, peer connections) starts once the page's video plays, so a
-   * viewer's startup never competes with connecting to a dozen peers; at most this long after
-   * the worker registered. 0 = at once. Measured: on 2 cores with 10 viewers, joins slowed by
+   * viewer's startup never competes with connecting to a dozen peers; after this long also when
+   * the page shows no video or audio element (a player in a shadow root). 0 = at once. Measured: on 2 cores with 10 viewers, joins slowed by
    * their own handshakes started late and stayed further behind the live edge.
    */
   readonly startMeshAfterPlayingMs: number;

@@ -10,8 +10,13 @@ const HAVE_FUTURE_DATA = 3;
 
 /**
  * Resolves once any video or audio element of the page plays (its first `playing` event, seen
- * in the capture phase so any player works), or after `maxWaitMs` at most; at once when
- * `maxWaitMs` is 0 or something already plays. Player-agnostic, like the peer deadline.
+ * in the capture phase so any player works); at once when `maxWaitMs` is 0 or something already
+ * plays. After `maxWaitMs` it resolves only if the page shows no media element at all (a player
+ * inside a shadow root, whose events do not reach the document). A page whose video is there but
+ * has not started keeps waiting: measured on 2 cores, late joiners whose players were still
+ * struggling to start opened their mesh at the fallback, and some never played (hls.js's audio
+ * loading stalled for good while its CPU went to a dozen handshakes). Player-agnostic, like the
+ * peer deadline.
  */
 export function whenPlaying(
   page: MediaPage,
@@ -33,7 +38,10 @@ export function whenPlaying(
       page.removeEventListener('playing', done, true);
       resolve();
     };
-    const timer = timers.setTimeout(done, maxWaitMs);
+    const fallback = (): void => {
+      if (page.querySelectorAll('video, audio').length === 0) done();
+    };
+    const timer = timers.setTimeout(fallback, maxWaitMs);
     page.addEventListener('playing', done, true);
   });
 }

@@ -33,11 +33,23 @@ test('the mesh waits for the first playing event, then lets go of the page', asy
   assert.equal(p.listeners(), 0);
 });
 
-test('it waits at most maxWaitMs (a page whose video never plays still gets a mesh)', async () => {
+test('it waits at most maxWaitMs when the page shows no media element (a player in a shadow root)', async () => {
   const p = page();
   const t0 = Date.now();
   await whenPlaying(p, 50);
   assert.ok(Date.now() - t0 >= 45);
+  assert.equal(p.listeners(), 0);
+});
+
+test('a video that is there but has not started keeps the mesh waiting past maxWaitMs, until it plays', async () => {
+  const p = page([{ paused: false, readyState: 1 }]);
+  let started = false;
+  const gate = whenPlaying(p, 30).then(() => (started = true));
+  await sleep(80);
+  assert.equal(started, false, 'a struggling player gets no mesh on top');
+  p.fire();
+  await gate;
+  assert.equal(started, true);
   assert.equal(p.listeners(), 0);
 });
 
