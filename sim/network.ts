@@ -1,5 +1,5 @@
 import type { Channel } from '../client/peer-link.js';
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from '../protocol/framing.js';
+import { decodeFrame, FRAME_HEADER_BYTES } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -52,19 +52,57 @@ export const DEFAULT_NET: NetConfig = {
 interface Msg {
   readonly data: string | ArrayBuffer;
   readonly size: number;
-  remaining: number;
+  readonly ch: SimChannel;
+  /** The channel's cumulative enqueued bytes up to and including this message. */
+  readonly end: number;
+  /** 'fifo': the host's cumulative enqueued bytes up to and including this message. */
+  hostEnd: number;
+  /** When its last byte left the uplink; NaN while it is still being sent. */
+  doneMs: number;
+  /** A wire frame the channel made (Network.frame): its buffer is reused once delivered. */
+  readonly pooled: boolean;
 }
 
-const EPS_BYTES = 1e-6;
+/** Float residue tolerated when a channel's or message's last byte leaves (virtual bytes). */
+const EPS_BYTES = 1e-3;
+/** protocol/framing.ts's frame header (test/unit/sim-parts.test.ts checks Network.frame against encodeFrame). */
+const FRAME_MAGIC = 0x52;
+const FRAME_VERSION = 1;
+/** Bounds of the wire-frame buffer pool: buffers kept per size, and sizes kept. */
+const MAX_POOLED_PER_SIZE = 4096;
+const MAX_POOLED_SIZES = 256;
+/** Float residue tolerated when a message's arrival is due (virtual ms). */
+const EPS_MS = 1e-6;
 
-/** One viewer's network attachment: its uplink and its access latency. */
+/**
+ * One viewer's network attachment: its uplink and its access latency.
+ *
+ * The uplink is integrated exactly and lazily (`advance`): bytes flow at the
+ * uplink's rate, shared equally by the channels with unsent bytes ('fair') or
+ * given to the oldest unsent message ('fifo'), and the moment a message's last
+ * byte leaves is computed, not waited for. A message then needs one scheduler
+ * event, its arrival at the other end (one per channel at a time, see
+ * SimChannel), instead of one when it leaves and one when it arrives. The host
+ * itself wakes only when the share changes ('fair': a channel runs empty while
+ * others still send) or a channel with drain waiters crosses low water.
+ */
 export class Host {
-  /** 'fair': channels with bytes queued share the uplink equally. */
-  private readonly active: SimChannel[] = [];
-  /** 'fifo': the channel of every queued message, in send order; only the first one is being sent. */
-  private readonly fifo: SimChannel[] = [];
+  /** 'fair': channels with unsent bytes. */
+  private active: SimChannel[] = [];
+  /** 'fifo': unsent messages in send order, from fifoHead. */
+  private fifo: Msg[] = [];
+  private fifoHead = 0;
+  /** 'fifo': cumulative bytes enqueued and sent on this uplink. */
+  private fifoEnqueued = 0;
+  private fifoSent = 0;
+  /** Channels with drain waiters. */
+  private readonly draining = new Set<SimChannel>();
+  /** The share (number of active channels) the planned arrivals assume. */
+  private plannedShare = 0;
   private lastMs = 0;
   private timer: unknown;
+  private timerAt = NaN;
+  private readonly wake = (): void => this.onWake();
   /** Virtual bytes that left this uplink. */
   sentBytes = 0;
 
@@ -80,108 +118,191 @@ export class Host {
   }
 
   /** @internal */
-  enqueue(ch: SimChannel, m: Msg): void {
+  enqueue(ch: SimChannel, data: string | ArrayBuffer, size: number, pooled: boolean): void {
     this.advance();
+    const wasIdle = ch.enqueued === ch.sent;
+    ch.enqueued += size;
+    const m: Msg = { data, size, ch, end: ch.enqueued, hostEnd: NaN, doneMs: NaN, pooled };
     ch.queue.push(m);
-    ch.queuedBytes += m.size;
-    if (this.isFifo) this.fifo.push(ch);
-    else if (ch.queue.length === 1) this.active.push(ch);
-    this.reschedule();
+    if (this.isFifo) {
+      this.fifoEnqueued += size;
+      m.hostEnd = this.fifoEnqueued;
+      this.fifo.push(m);
+      ch.plan();
+    } else if (wasIdle) {
+      // One more channel shares the uplink: every unsent message now leaves later.
+      this.active.push(ch);
+      this.replanAll();
+    } else ch.plan();
+    this.planWake();
   }
 
-  /** @internal Drops everything a closing channel still had queued. */
+  /** @internal Drops everything a closing channel had not sent yet (what left is still delivered). */
   drop(ch: SimChannel): void {
     this.advance();
+    ch.queue.length = ch.unsent;
+    ch.enqueued = ch.sent;
     if (this.isFifo) {
-      const keep = this.fifo.filter((c) => c !== ch);
-      this.fifo.length = 0;
-      this.fifo.push(...keep);
+      // Messages behind the dropped ones now leave earlier: renumber the rest of the line.
+      const rest = this.fifo.slice(this.fifoHead);
+      const headPartial = rest[0];
+      this.fifo = rest.filter((m) => m.ch !== ch);
+      this.fifoHead = 0;
+      let acc = this.fifoSent;
+      for (const m of this.fifo) {
+        acc += m === headPartial ? m.hostEnd - this.fifoSent : m.size;
+        m.hostEnd = acc;
+      }
+      this.fifoEnqueued = acc;
+      for (const m of this.fifo) m.ch.plan();
     } else {
       const i = this.active.indexOf(ch);
-      if (i >= 0) this.active.splice(i, 1);
+      if (i >= 0) {
+        this.active.splice(i, 1);
+        this.replanAll();
+      }
     }
-    ch.queue.length = 0;
-    ch.queuedBytes = 0;
-    this.reschedule();
+    ch.plan();
+    this.planWake();
   }
 
-  /** @internal Serializes up to now. */
+  /** @internal Integrates the uplink up to now: bytes sent per channel, and when each message's last byte left. */
   advance(): void {
     const now = this.net.sched.now();
-    if (now > this.lastMs) {
-      const bytes = (this.uplinkBytesPerSec * (now - this.lastMs)) / 1000;
-      if (this.isFifo) {
-        const head = this.fifo[0]?.queue[0];
-        if (head) head.remaining -= bytes;
-      } else if (this.active.length > 0) {
-        const share = bytes / this.active.length;
-        for (const ch of this.active) {
-          const head = ch.queue[0];
-          if (head) head.remaining -= share;
+    if (now <= this.lastMs) return;
+    if (this.isFifo) this.advanceFifo(now);
+    else if (this.active.length > 0) this.advanceFair(now);
+    this.lastMs = now;
+    if (!this.isFifo && this.active.length !== this.plannedShare) this.replanAll();
+  }
+
+  private advanceFair(now: number): void {
+    const perMs = this.uplinkBytesPerSec / 1000;
+    let t = this.lastMs;
+    while (t < now && this.active.length > 0) {
+      const rate = perMs / this.active.length;
+      let minLeft = Infinity;
+      for (const ch of this.active) minLeft = Math.min(minLeft, ch.enqueued - ch.sent);
+      const tEmpty = t + minLeft / rate;
+      const t1 = tEmpty < now ? tEmpty : now;
+      const bytes = t1 === tEmpty ? minLeft : (t1 - t) * rate;
+      let emptied = false;
+      for (const ch of this.active) {
+        const before = ch.sent;
+        ch.sent = before + bytes;
+        if (ch.enqueued - ch.sent <= EPS_BYTES) {
+          ch.sent = ch.enqueued;
+          emptied = true;
+        }
+        for (let i = ch.unsent; i < ch.queue.length; i++) {
+          const m = ch.queue[i]!;
+          if (m.end - ch.sent > EPS_BYTES) break;
+          m.doneMs = Math.min(t1, t + (m.end - before) / rate);
+          this.sentBytes += m.size;
+          ch.unsent = i + 1;
         }
       }
+      if (emptied) {
+        // Their last arrivals are now known (planned at the share they were sent at: the same).
+        for (const ch of this.active) if (ch.enqueued === ch.sent) ch.plan();
+        this.active = this.active.filter((ch) => ch.enqueued > ch.sent);
+      }
+      t = t1;
     }
-    this.lastMs = now;
   }
 
-  /** @internal Plans the next milestone (call after anything that changes one). */
-  reschedule(): void {
-    if (this.timer !== undefined) this.net.sched.cancel(this.timer);
-    this.timer = undefined;
-    const sending = this.isFifo ? this.fifo.slice(0, 1) : this.active;
-    const n = sending.length;
-    if (n === 0) return;
-    // Next milestone: a message being sent finishes, or a channel with drain waiters crosses low water.
-    let minBytes = Infinity;
-    for (const ch of sending) {
-      const head = ch.queue[0];
-      if (!head) continue;
-      minBytes = Math.min(minBytes, Math.max(0, head.remaining));
-      if (ch.drainWaiters.length > 0) minBytes = Math.min(minBytes, Math.max(0, ch.buffered() - this.net.cfg.lowWaterBytes));
+  private advanceFifo(now: number): void {
+    const perMs = this.uplinkBytesPerSec / 1000;
+    let t = this.lastMs;
+    while (t < now && this.fifoHead < this.fifo.length) {
+      const m = this.fifo[this.fifoHead]!;
+      const left = m.hostEnd - this.fifoSent;
+      const done = t + left / perMs;
+      if (done > now) {
+        const bytes = (now - t) * perMs;
+        this.fifoSent += bytes;
+        m.ch.sent += bytes;
+        break;
+      }
+      this.fifoSent = m.hostEnd;
+      m.ch.sent = m.end;
+      m.doneMs = done;
+      m.ch.unsent++;
+      this.sentBytes += m.size;
+      this.fifo[this.fifoHead++] = undefined as unknown as Msg;
+      t = done;
     }
-    const ms = (minBytes * n * 1000) / this.uplinkBytesPerSec;
-    this.timer = this.net.sched.after(ms, () => this.tick());
+    if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
+      this.fifo = this.fifo.slice(this.fifoHead);
+      this.fifoHead = 0;
+    }
   }
 
-  private tick(): void {
+  /** @internal When the unsent message `m` of `ch` leaves if the uplink's share stays as it is now (after advance). */
+  projectedDoneMs(m: Msg): number {
+    if (this.isFifo) return this.lastMs + ((m.hostEnd - this.fifoSent) * 1000) / this.uplinkBytesPerSec;
+    const n = Math.max(1, this.active.length);
+    return this.lastMs + ((m.end - m.ch.sent) * n * 1000) / this.uplinkBytesPerSec;
+  }
+
+  /** @internal A channel waits for its buffer to drain: crossing low water becomes a wake-up. */
+  watchDrain(ch: SimChannel): void {
+    this.draining.add(ch);
+    this.planWake();
+  }
+
+  private replanAll(): void {
+    this.plannedShare = this.active.length;
+    for (const ch of this.active) ch.plan();
+  }
+
+  private onWake(): void {
     this.timer = undefined;
+    this.timerAt = NaN;
     this.advance();
-    if (this.isFifo) {
-      for (;;) {
-        const ch = this.fifo[0];
-        const head = ch?.queue[0];
-        if (!ch || !head) break;
-        if (!this.finishHead(ch, head)) {
-          ch.checkDrained();
-          break;
-        }
-        this.fifo.shift();
-        ch.checkDrained();
+    for (const ch of [...this.draining]) if (ch.checkDrained()) this.draining.delete(ch);
+    this.planWake();
+  }
+
+  /** Next wake-up: a channel runs empty while others share the uplink ('fair'), or a drain waiter's channel crosses low water. */
+  private planWake(): void {
+    let at = Infinity;
+    const perMs = this.uplinkBytesPerSec / 1000;
+    if (!this.isFifo) {
+      const n = this.active.length;
+      if (n >= 2) {
+        let minLeft = Infinity;
+        for (const ch of this.active) minLeft = Math.min(minLeft, ch.enqueued - ch.sent);
+        at = this.lastMs + (minLeft * n) / perMs;
+      }
+      for (const ch of this.draining) {
+        const over = Math.max(0, ch.enqueued - ch.sent - this.net.cfg.lowWaterBytes);
+        at = Math.min(at, this.lastMs + (over * Math.max(1, n)) / perMs);
       }
     } else {
-      for (let i = 0; i < this.active.length; ) {
-        const ch = this.active[i]!;
-        let head = ch.queue[0];
-        while (head && this.finishHead(ch, head)) head = ch.queue[0];
-        if (ch.queue.length === 0) {
-          ch.queuedBytes = 0;
-          this.active.splice(i, 1);
-        } else i++;
-        ch.checkDrained();
-      }
+      for (const ch of this.draining) at = Math.min(at, this.fifoDrainAt(ch));
     }
-    this.reschedule();
+    if (at === this.timerAt) return;
+    this.timerAt = at;
+    this.timer = this.net.sched.reset(this.timer, at, this.wake);
   }
 
-  /** Completes `head` if all its bytes left; it then arrives one latency later. */
-  private finishHead(ch: SimChannel, head: Msg): boolean {
-    if (head.remaining > EPS_BYTES * head.size + EPS_BYTES) return false;
-    ch.queue.shift();
-    ch.queuedBytes -= head.size;
-    if (ch.queue.length === 0) ch.queuedBytes = 0;
-    this.sentBytes += head.size;
-    ch.deliverLater(head.data, this.net.sched.now());
-    return true;
+  /** 'fifo': when `ch`'s unsent bytes fall to low water, walking the line of messages. */
+  private fifoDrainAt(ch: SimChannel): number {
+    const perMs = this.uplinkBytesPerSec / 1000;
+    let unsent = ch.enqueued - ch.sent;
+    const low = this.net.cfg.lowWaterBytes;
+    let t = this.lastMs;
+    let sent = this.fifoSent;
+    for (let i = this.fifoHead; i < this.fifo.length && unsent > low; i++) {
+      const m = this.fifo[i]!;
+      const left = m.hostEnd - sent;
+      if (m.ch === ch && unsent - left <= low) return t + (unsent - low) / perMs;
+      if (m.ch === ch) unsent -= left;
+      t += left / perMs;
+      sent = m.hostEnd;
+    }
+    return t;
   }
 }
 
@@ -205,6 +326,37 @@ export class Network {
     return [ca, cb];
   }
 
+  private readonly pool = new Map<number, ArrayBuffer[]>();
+
+  /**
+   * A frame as protocol/framing.ts encodeFrame lays it out, in a reused buffer: a run splits
+   * millions of page frames into wire frames, and fresh ArrayBuffers (memory outside the JS
+   * heap) made the garbage collector run full collections of a large heap far more often.
+   */
+  frame(reqId: number, totalBytes: number, offset: number, payload: Uint8Array): ArrayBuffer {
+    const size = FRAME_HEADER_BYTES + payload.byteLength;
+    const buf = this.pool.get(size)?.pop() ?? new ArrayBuffer(size);
+    const view = new DataView(buf);
+    view.setUint8(0, FRAME_MAGIC);
+    view.setUint8(1, FRAME_VERSION);
+    view.setUint32(2, reqId);
+    view.setUint32(6, totalBytes);
+    view.setUint32(10, offset);
+    new Uint8Array(buf, FRAME_HEADER_BYTES).set(payload);
+    return buf;
+  }
+
+  /** @internal A delivered wire frame's buffer, for the next `frame` of that size. */
+  recycle(buf: ArrayBuffer): void {
+    let free = this.pool.get(buf.byteLength);
+    if (free === undefined) {
+      if (this.pool.size >= MAX_POOLED_SIZES) return;
+      free = [];
+      this.pool.set(buf.byteLength, free);
+    }
+    if (free.length < MAX_POOLED_PER_SIZE) free.push(buf);
+  }
+
   /** Virtual size of a message on the wire. */
   sizeOf(d: string | ArrayBuffer): number {
     const body = typeof d === 'string' ? d.length : FRAME_HEADER_BYTES + (d.byteLength - FRAME_HEADER_BYTES) * this.cfg.payloadScale;
@@ -212,7 +364,13 @@ export class Network {
   }
 }
 
-/** One end of a simulated data channel, as PeerLink sees it. */
+/**
+ * One end of a simulated data channel, as PeerLink sees it. Its messages wait
+ * in `queue`: [0, unsent) have left the uplink (their arrival is known), the
+ * rest are being sent. One scheduler entry per channel at a time delivers them:
+ * at the first message's arrival, known or projected at the uplink's current
+ * share (the host replans it when the share changes).
+ */
 export class SimChannel implements Channel {
   peer: SimChannel | undefined;
   closed = false;
@@ -220,12 +378,18 @@ export class SimChannel implements Channel {
   onData: ((d: unknown) => void) | undefined;
   /** The other end closed (learned one latency later), like PeerJS `close`. */
   onClose: (() => void) | undefined;
-  /** @internal */
-  readonly queue: Msg[] = [];
-  /** @internal */
-  queuedBytes = 0;
+  /** @internal Messages not delivered yet, in order. */
+  queue: Msg[] = [];
+  /** @internal Index in `queue` of the first message still being sent. */
+  unsent = 0;
+  /** @internal Cumulative virtual bytes enqueued and sent on this channel. */
+  enqueued = 0;
+  sent = 0;
   /** @internal */
   readonly drainWaiters: (() => void)[] = [];
+  private timer: unknown;
+  private timerAt = NaN;
+  private readonly deliverDue = (): void => this.onTimer();
 
   constructor(
     private readonly net: Network,
@@ -236,15 +400,16 @@ export class SimChannel implements Channel {
   send(data: string | ArrayBuffer): void {
     // PeerJS reports a send on a closed connection as an error event; the mesh then closes the link.
     if (this.closed) return;
-    for (const part of this.wireFrames(data)) {
-      const size = this.net.sizeOf(part);
-      this.host.enqueue(this, { data: part, size, remaining: size });
-    }
+    if (typeof data === 'string') return this.host.enqueue(this, data, this.net.sizeOf(data), false);
+    const parts = this.wireFrames(data);
+    for (const part of parts) this.host.enqueue(this, part, this.net.sizeOf(part), part !== data);
   }
 
-  /** A binary frame whose virtual payload exceeds wireChunkBytes, as the frames a page would send. */
-  private wireFrames(data: string | ArrayBuffer): (string | ArrayBuffer)[] {
-    if (typeof data === 'string') return [data];
+  /**
+   * A binary frame whose virtual payload exceeds wireChunkBytes, as the frames a page would send.
+   * The parts' buffers come from the network's pool and go back to it once delivered.
+   */
+  private wireFrames(data: ArrayBuffer): ArrayBuffer[] {
     const virtualPayload = (data.byteLength - FRAME_HEADER_BYTES) * this.net.cfg.payloadScale;
     const parts = Math.ceil(virtualPayload / this.net.cfg.wireChunkBytes);
     if (parts <= 1) return [data];
@@ -254,7 +419,7 @@ export class SimChannel implements Channel {
     const step = Math.ceil(payload.byteLength / parts);
     const out: ArrayBuffer[] = [];
     for (let at = 0; at < payload.byteLength; at += step) {
-      out.push(encodeFrame(reqId, totalBytes, offset + at, payload.subarray(at, Math.min(payload.byteLength, at + step))));
+      out.push(this.net.frame(reqId, totalBytes, offset + at, payload.subarray(at, Math.min(payload.byteLength, at + step))));
     }
     return out;
   }
@@ -268,8 +433,8 @@ export class SimChannel implements Channel {
     if (this.closed || this.bufferedAmount() <= this.net.cfg.lowWaterBytes) return Promise.resolve();
     return new Promise((resolve) => {
       this.drainWaiters.push(resolve);
-      // Crossing low water is now a milestone of the uplink.
-      this.host.reschedule();
+      // Crossing low water is now a wake-up of the uplink.
+      this.host.watchDrain(this);
     });
   }
 
@@ -280,27 +445,48 @@ export class SimChannel implements Channel {
     if (peer) this.net.sched.after(this.latencyMs, () => peer.remoteClosed());
   }
 
-  /** @internal */
+  /** @internal Unsent bytes. */
   buffered(): number {
-    const head = this.queue[0];
-    return head ? this.queuedBytes - (head.size - head.remaining) : 0;
+    return this.enqueued - this.sent;
   }
 
-  /** @internal */
-  deliverLater(data: string | ArrayBuffer, sentAtMs: number): void {
+  /** @internal (Re)sets the delivery entry to the first undelivered message's arrival. Call after the host advanced. */
+  plan(): void {
+    const m = this.queue[0];
+    const at = m === undefined ? Infinity : (Number.isNaN(m.doneMs) ? this.host.projectedDoneMs(m) : m.doneMs) + this.latencyMs;
+    if (at === this.timerAt) return;
+    this.timerAt = at;
+    this.timer = this.net.sched.reset(this.timer, at, this.deliverDue);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = NaN;
+    this.host.advance();
+    const now = this.net.sched.now();
     const peer = this.peer;
-    if (!peer) return;
-    this.net.sched.at(sentAtMs + this.latencyMs, () => {
-      if (!peer.closed) peer.onData?.(data);
-    });
+    let n = 0;
+    // Everything that arrived by now, in order (a message the host finished early is replanned, not lost).
+    while (n < this.unsent && this.queue[n]!.doneMs + this.latencyMs <= now + EPS_MS) n++;
+    const due = n > 0 ? this.queue.splice(0, n) : [];
+    this.unsent -= n;
+    this.plan();
+    for (const m of due) {
+      if (peer === undefined || peer.closed) continue;
+      peer.onData?.(m.data);
+      // PeerLink.onFrame copies a frame's payload into its Reassembly before it returns (origin.ts
+      // checks every reassembled copy byte for byte, so a page that kept the buffer would show).
+      if (m.pooled && typeof m.data !== 'string') this.net.recycle(m.data);
+    }
   }
 
-  /** @internal */
-  checkDrained(): void {
-    if (this.drainWaiters.length === 0) return;
-    if (!this.closed && this.buffered() > this.net.cfg.lowWaterBytes + EPS_BYTES) return;
+  /** @internal Resolves drain waiters once at or below low water (or closed); true when none are left. */
+  checkDrained(): boolean {
+    if (this.drainWaiters.length === 0) return true;
+    if (!this.closed && this.buffered() > this.net.cfg.lowWaterBytes + EPS_BYTES) return false;
     const w = this.drainWaiters.splice(0);
     for (const r of w) r();
+    return true;
   }
 
   private remoteClosed(): void {

@@ -28,6 +28,8 @@ export class Origin {
   servedBytes = 0;
   readonly windowBytes: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
   readonly windowRequests: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
+  /** Reassembled peer copies that differed from the origin's bytes (must stay 0). */
+  corruptCopies = 0;
   /** Miss fetches by the Swarm's miss reason. */
   readonly windowMissReasons = new Map<string, number>();
 
@@ -100,9 +102,12 @@ export class Origin {
    */
   canonical(seq: number, bytes: Uint8Array): Uint8Array {
     const b = this.bytesBySeq.get(seq);
-    if (b === undefined || b.byteLength !== bytes.byteLength) return bytes;
-    for (let i = 0; i < b.length; i += 997) if (b[i] !== bytes[i]) return bytes;
-    if (b[b.length - 1] !== bytes[bytes.length - 1]) return bytes;
+    if (b === undefined) return bytes;
+    // Byte for byte: a peer copy that differs is a fault of the simulation (e.g. a reused wire buffer), not of a peer.
+    if (!Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) {
+      this.corruptCopies++;
+      return bytes;
+    }
     return b;
   }
 

@@ -346,6 +346,8 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       joins,
       leaves,
       protocolViolations: Object.fromEntries(world.violations),
+      /** Peer copies that differed from the origin's bytes: a fault of the simulator (must be 0). */
+      corruptCopies: origin.corruptCopies,
       maxUplinkUtilization: round(maxUtil, 4),
       peakHeapMB: round(peakHeap, 0),
       peakRssMB: round(peakRss, 0),

@@ -5,12 +5,22 @@ import type { Clock } from '../client/clock.js';
  * `Clock`: the unchanged Swarm, PeerLink and UploadBudget read time and set
  * timers through it, so a run takes as long as its events, not its duration.
  */
-interface Entry {
-  readonly time: number;
-  readonly seq: number;
-  fn: (() => void) | undefined;
+/** A pending event; `pos` is its index in the heap (-1 once run or cancelled). */
+class Entry {
+  constructor(
+    public time: number,
+    public seq: number,
+    public fn: (() => void) | undefined,
+    public pos: number,
+  ) {}
 }
 
+/**
+ * Binary min-heap on (time, seq) that knows where each entry sits, so a cancelled
+ * timer leaves the heap at once and a moved one is sifted in place (no dead
+ * entries pile up: the network moves its delivery timers whenever an uplink's
+ * share changes).
+ */
 class Heap {
   private readonly a: Entry[] = [];
 
@@ -23,37 +33,67 @@ class Heap {
   }
 
   push(e: Entry): void {
+    e.pos = this.a.length;
+    this.a.push(e);
+    this.up(e.pos);
+  }
+
+  pop(): Entry | undefined {
+    const top = this.a[0];
+    if (top !== undefined) this.remove(top);
+    return top;
+  }
+
+  remove(e: Entry): void {
     const a = this.a;
-    a.push(e);
-    let i = a.length - 1;
+    const i = e.pos;
+    if (i < 0 || a[i] !== e) return;
+    e.pos = -1;
+    const last = a.pop()!;
+    if (last === e) return;
+    a[i] = last;
+    last.pos = i;
+    this.fix(i);
+  }
+
+  /** Restores order around `i` after its key changed. */
+  fix(i: number): void {
+    if (i > 0 && less(this.a[i]!, this.a[(i - 1) >> 1]!)) this.up(i);
+    else this.down(i);
+  }
+
+  private up(i: number): void {
+    const a = this.a;
+    const e = a[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pe = a[p]!;
       if (!less(e, pe)) break;
       a[i] = pe;
+      pe.pos = i;
       i = p;
     }
     a[i] = e;
+    e.pos = i;
   }
 
-  pop(): Entry | undefined {
+  private down(i: number): void {
     const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (top === undefined || last === undefined || a.length === 0) return top;
-    let i = 0;
     const n = a.length;
+    const e = a[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       const c = r < n && less(a[r]!, a[l]!) ? r : l;
-      if (!less(a[c]!, last)) break;
-      a[i] = a[c]!;
+      const ce = a[c]!;
+      if (!less(ce, e)) break;
+      a[i] = ce;
+      ce.pos = i;
       i = c;
     }
-    a[i] = last;
-    return top;
+    a[i] = e;
+    e.pos = i;
   }
 }
 
@@ -84,9 +124,7 @@ export class Scheduler {
   readonly clock: Clock = {
     now: () => this.nowMs,
     setTimeout: (fn, ms) => this.at(this.nowMs + Math.max(0, Number.isFinite(ms) ? ms : 0), fn),
-    clearTimeout: (h) => {
-      if (isEntry(h)) h.fn = undefined;
-    },
+    clearTimeout: (h) => this.cancel(h),
   };
 
   now(): number {
@@ -95,9 +133,31 @@ export class Scheduler {
 
   /** Runs `fn` at virtual time `timeMs` (never earlier than now). Returns a handle for `cancel`. */
   at(timeMs: number, fn: () => void): unknown {
-    const e: Entry = { time: Math.max(this.nowMs, timeMs), seq: this.seq++, fn };
+    const e = new Entry(Math.max(this.nowMs, timeMs), this.seq++, fn, -1);
     this.heap.push(e);
     return e;
+  }
+
+  /**
+   * Moves a pending event (from `at`) to `timeMs`, as cancelling it and setting a new one
+   * would (it then runs after events already set for that time), without a new entry.
+   * Returns false if it already ran or was cancelled.
+   */
+  move(h: unknown, timeMs: number): boolean {
+    if (!(h instanceof Entry) || h.pos < 0) return false;
+    h.time = Math.max(this.nowMs, timeMs);
+    h.seq = this.seq++;
+    this.heap.fix(h.pos);
+    return true;
+  }
+
+  /** One timer slot: `h` (a handle or undefined) moved to `timeMs`, set anew if it already ran, or cancelled for Infinity. Returns the handle. */
+  reset(h: unknown, timeMs: number, fn: () => void): unknown {
+    if (timeMs === Infinity) {
+      this.cancel(h);
+      return undefined;
+    }
+    return this.move(h, timeMs) ? h : this.at(timeMs, fn);
   }
 
   after(ms: number, fn: () => void): unknown {
@@ -105,7 +165,10 @@ export class Scheduler {
   }
 
   cancel(h: unknown): void {
-    if (isEntry(h)) h.fn = undefined;
+    if (h instanceof Entry) {
+      h.fn = undefined;
+      this.heap.remove(h);
+    }
   }
 
   /** A virtual sleep (for UploadBudget). */
@@ -142,6 +205,3 @@ export class Scheduler {
   }
 }
 
-function isEntry(h: unknown): h is Entry {
-  return typeof h === 'object' && h !== null && 'seq' in h && 'time' in h;
-}

@@ -84,3 +84,53 @@ test('network: fifo sharing sends one message at a time; close reaches the other
   assert.equal(closedAt, 2020);
   assert.ok(ca.closed);
 });
+
+test('network: a message sent mid-transfer takes its share at once; arrivals stay exact without per-message uplink events', async () => {
+  const s = new Scheduler();
+  const net = new Network(s, { ...DEFAULT_NET, payloadScale: 1000, messageOverheadBytes: 0, wireChunkBytes: 1 << 20 });
+  const a = net.host(1_000_000, 10);
+  const b = net.host(1_000_000, 10);
+  const c = net.host(1_000_000, 10);
+  const [ab, ba] = net.pair(a, b);
+  const [ac, ca] = net.pair(a, c);
+  const at: Record<string, number> = {};
+  ba.onData = (d) => (at[typeof d === 'string' ? d : 'bulk'] = s.now());
+  ca.onData = (d) => (at[String(d)] = s.now());
+  // 500 kB (+ 14 header bytes) alone take 500 ms; from 100 ms a 100 kB message shares the uplink for 200 ms, so the bulk ends at 600 ms.
+  ab.send(frame(500));
+  s.at(100, () => ac.send('x'.repeat(100_000)));
+  s.at(100, () => ab.send('tail'));
+  await s.run({ untilMs: 5000, quantumMs: 0 });
+  assert.ok(Math.abs(at['x'.repeat(100_000)]! - (300 + 20)) < 1e-6, `small at ${at['x'.repeat(100_000)]}`);
+  assert.ok(Math.abs(at['bulk']! - (600.014 + 20)) < 1e-6, `bulk at ${at['bulk']}`);
+  assert.ok(at['tail']! > at['bulk']!, 'in order on one connection');
+  // Two sends, one arrival per message, and one uplink wake-up (the small message ran out while the bulk still sent).
+  assert.equal(s.events, 2 + 3 + 1, `events ${s.events}`);
+});
+
+test('network: wire frames are encodeFrame frames, and their buffers are reused once delivered', async () => {
+  const s = new Scheduler();
+  const net = new Network(s, { ...DEFAULT_NET, payloadScale: 1000, messageOverheadBytes: 0, wireChunkBytes: 64 * 1000 });
+  const a = net.host(1_000_000, 10);
+  const b = net.host(1_000_000, 10);
+  const [ab, ba] = net.pair(a, b);
+  const payload = Uint8Array.from({ length: 256 }, (_, i) => (i * 7) & 0xff);
+  const got: Uint8Array[] = [];
+  const bufs = new Set<ArrayBuffer>();
+  ba.onData = (d) => {
+    assert.ok(d instanceof ArrayBuffer);
+    bufs.add(d);
+    got.push(new Uint8Array(d.slice(0)));
+  };
+  ab.send(encodeFrame(7, 256, 0, payload));
+  await s.run({ untilMs: 2000, quantumMs: 0 });
+  ab.send(encodeFrame(8, 256, 0, payload));
+  await s.run({ untilMs: 4000, quantumMs: 0 });
+  assert.equal(got.length, 8);
+  for (let i = 0; i < 8; i++) {
+    const part = i % 4;
+    const expect = encodeFrame(i < 4 ? 7 : 8, 256, part * 64, payload.subarray(part * 64, part * 64 + 64));
+    assert.deepEqual(got[i], new Uint8Array(expect));
+  }
+  assert.ok(bufs.size < 8, 'the second frame reused the first one\'s wire buffers');
+});
