@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Activity } from '../../sw/activity.js';
 import { readWorkerConfig } from '../../sw/config.js';
-import { handlePlaylist, refreshSwarm, type WorkerDeps } from '../../sw/handlers.js';
+import { handlePlaylist, handleSegment, refreshSwarm, type WorkerDeps } from '../../sw/handlers.js';
 import { PageLink } from '../../sw/page-link.js';
 import { Registry } from '../../sw/registry.js';
 
@@ -55,4 +55,44 @@ test('rc-refresh reads the swarm manifest again (same URL, past the HTTP cache),
   assert.equal(fetched.length, n + 1);
   await refreshSwarm(deps, 'https://o.test/unknown.m3u8', 'page');
   assert.equal(fetched.length, n + 1, 'an unknown swarm reads nothing');
+});
+
+test('a segment the page misses is fetched from the origin, and the page gets the copy with the fetch time (fetchMs)', async () => {
+  let now = 1000;
+  const told: unknown[] = [];
+  const client = { id: 'page', postMessage: (m: unknown) => told.push(m) } as unknown as Client;
+  const link = new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => now);
+  link.hello('page');
+  const seg = new Uint8Array([1, 2, 3, 4]);
+  const deps: WorkerDeps = {
+    cfg: readWorkerConfig('https://o.test/relaycast/sw.js'),
+    registry: new Registry(1000),
+    activity: new Activity(() => now),
+    link,
+    fetch: async (req) => {
+      const url = typeof req === 'string' ? req : req.url;
+      if (url.includes('.m3u8')) return new Response(playlist(10), { status: 200, headers: { 'X-Relaycast-Integrity': 'sha256' } });
+      now += 1234; // the origin takes 1.234 s
+      return new Response(seg, { status: 200 });
+    },
+    now: () => now,
+    state: { p2p: 'on' },
+    unregister: async () => undefined,
+  };
+  await (await handlePlaylist(deps, new Request(MANIFEST), 'page')).text();
+  await new Promise((r) => setTimeout(r, 10));
+  const known = deps.registry.segment('https://o.test/live/seg_10.ts');
+  assert.ok(known);
+  // The page answers the worker's rc-get with a miss.
+  const ask = link.ask.bind(link);
+  link.ask = async () => ({ hit: false, reason: 'no time' });
+  const waits: Promise<unknown>[] = [];
+  const event = { clientId: 'page', request: new Request('https://o.test/live/seg_10.ts'), waitUntil: (p: Promise<unknown>) => waits.push(p) } as unknown as FetchEvent;
+  const resp = await handleSegment(deps, event, known);
+  assert.deepEqual(new Uint8Array(await resp.arrayBuffer()), seg);
+  await Promise.all(waits);
+  link.ask = ask;
+  const fetched = told.find((m) => (m as { type?: string }).type === 'rc-fetched') as { fetchMs?: number; bytes: ArrayBuffer } | undefined;
+  assert.equal(fetched?.fetchMs, 1234);
+  assert.equal(fetched?.bytes.byteLength, 4);
 });
