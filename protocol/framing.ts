@@ -29,7 +29,12 @@ export interface Frame {
 
 /** One frame carrying `payload`, which starts at `offset` of a segment of `totalBytes`. */
 export function encodeFrame(reqId: number, totalBytes: number, offset: number, payload: Uint8Array): ArrayBuffer {
-  const buf = new ArrayBuffer(FRAME_HEADER_BYTES + payload.byteLength);
+  return writeFrame(new ArrayBuffer(FRAME_HEADER_BYTES + payload.byteLength), reqId, totalBytes, offset, payload);
+}
+
+/** encodeFrame into `buf`, which must be exactly FRAME_HEADER_BYTES + payload bytes long (a reused buffer). */
+export function writeFrame(buf: ArrayBuffer, reqId: number, totalBytes: number, offset: number, payload: Uint8Array): ArrayBuffer {
+  if (buf.byteLength !== FRAME_HEADER_BYTES + payload.byteLength) throw new RangeError('frame buffer size');
   const view = new DataView(buf);
   view.setUint8(0, MAGIC);
   view.setUint8(1, VERSION);

@@ -1,5 +1,5 @@
 import type { Channel } from '../client/peer-link.js';
-import { decodeFrame, FRAME_HEADER_BYTES } from '../protocol/framing.js';
+import { decodeFrame, FRAME_HEADER_BYTES, writeFrame } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -65,9 +65,6 @@ interface Msg {
 
 /** Float residue tolerated when a channel's or message's last byte leaves (virtual bytes). */
 const EPS_BYTES = 1e-3;
-/** protocol/framing.ts's frame header (test/unit/sim-parts.test.ts checks Network.frame against encodeFrame). */
-const FRAME_MAGIC = 0x52;
-const FRAME_VERSION = 1;
 /** Bounds of the wire-frame buffer pool: buffers kept per size, and sizes kept. */
 const MAX_POOLED_PER_SIZE = 4096;
 const MAX_POOLED_SIZES = 256;
@@ -329,21 +326,13 @@ export class Network {
   private readonly pool = new Map<number, ArrayBuffer[]>();
 
   /**
-   * A frame as protocol/framing.ts encodeFrame lays it out, in a reused buffer: a run splits
+   * A frame as protocol/framing.ts encodeFrame lays it out (writeFrame), in a reused buffer: a run splits
    * millions of page frames into wire frames, and fresh ArrayBuffers (memory outside the JS
    * heap) made the garbage collector run full collections of a large heap far more often.
    */
   frame(reqId: number, totalBytes: number, offset: number, payload: Uint8Array): ArrayBuffer {
     const size = FRAME_HEADER_BYTES + payload.byteLength;
-    const buf = this.pool.get(size)?.pop() ?? new ArrayBuffer(size);
-    const view = new DataView(buf);
-    view.setUint8(0, FRAME_MAGIC);
-    view.setUint8(1, FRAME_VERSION);
-    view.setUint32(2, reqId);
-    view.setUint32(6, totalBytes);
-    view.setUint32(10, offset);
-    new Uint8Array(buf, FRAME_HEADER_BYTES).set(payload);
-    return buf;
+    return writeFrame(this.pool.get(size)?.pop() ?? new ArrayBuffer(size), reqId, totalBytes, offset, payload);
   }
 
   /** @internal A delivered wire frame's buffer, for the next `frame` of that size. */
