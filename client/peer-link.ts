@@ -277,6 +277,15 @@ export class PeerLink {
     }
   }
 
+  /**
+   * Live: forget what the peer announced below sequence `seq`: every store has evicted it by
+   * now. Keeps each link's map at about one live window instead of MAX_REMOTE_HAVE entries,
+   * which at 10,000 simulated viewers was most of the heap.
+   */
+  forgetHaveBelow(seq: number): void {
+    for (const [id, s] of this.remoteHas) if (s.seq < seq) this.remoteHas.delete(id);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;

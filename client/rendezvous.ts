@@ -18,11 +18,15 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-/** The `k` members with the highest weight for `key`, best first. */
-export function owners(members: readonly string[], key: string, k: number): string[] {
+/** Every member (once) by weight for `key`, best first: the first `k` of any subset, in order, are that subset's owners. */
+export function ranking(members: readonly string[], key: string): string[] {
   return [...new Set(members)]
     .map((m) => ({ m, w: fnv1a(`${m}\u0000${key}`) }))
     .sort((a, b) => b.w - a.w || (a.m < b.m ? -1 : 1))
-    .slice(0, Math.max(0, k))
     .map((x) => x.m);
+}
+
+/** The `k` members with the highest weight for `key`, best first. */
+export function owners(members: readonly string[], key: string, k: number): string[] {
+  return ranking(members, key).slice(0, Math.max(0, k));
 }

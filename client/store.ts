@@ -49,6 +49,11 @@ export class SegmentStore {
     }
   }
 
+  /** Live: the oldest sequence number kept (older ones are evicted here and, by the same rule, at every peer). */
+  get floorSeq(): number {
+    return this.newestSeq - this.cfg.keepSegments;
+  }
+
   get bytes(): number {
     return this.totalBytes;
   }

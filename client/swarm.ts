@@ -5,7 +5,7 @@ import { putBounded } from '../protocol/bounded.js';
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
 import { isFullMesh } from './link-policy.js';
 import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
-import { owners } from './rendezvous.js';
+import { owners, ranking } from './rendezvous.js';
 import type { RelaycastStats } from './stats.js';
 import type { SegmentStore, SegmentSource, StoredSegment } from './store.js';
 import type { Verdict } from './integrity.js';
@@ -118,6 +118,8 @@ export class Swarm implements LinkHandler {
   private refreshedSeq = -1;
   /** The tracker's view of the whole swarm (see TrackerPeers.seeders). */
   private seeders: readonly string[] = [];
+  /** Per segment, the seeders by rendezvous weight (cleared when the seeders change): owners are asked for several times per segment. */
+  private readonly seederRanking = new Map<string, readonly string[]>();
   private fetchersPerSegment = 1;
   private swarmSize = 0;
   /** Stream bitrate estimate from stored segments and their playlist durations. */
@@ -164,6 +166,8 @@ export class Swarm implements LinkHandler {
     if (fresh.length === 0) return;
     this.newestSeq = Math.max(this.newestSeq, ...fresh.map((s) => s.seq));
     this.store.advance(this.newestSeq);
+    const floor = this.store.floorSeq;
+    for (const l of this.links.values()) l.forgetHaveBelow(floor);
     // On joining, only the live edge is worth preparing; the player fetches its startup segments itself.
     for (const s of first ? fresh.slice(-1) : fresh) this.prepare(s.id, s.url, s.seq, s.range);
     if (!first) this.tellFresh(fresh);
@@ -345,6 +349,7 @@ export class Swarm implements LinkHandler {
 
   /** The tracker's answer: origin fetchers of the whole swarm and its size. Banned peers are already removed. */
   setSwarmView(seeders: readonly string[], fetchersPerSegment: number, swarmSize: number): void {
+    if (seeders.length !== this.seeders.length || seeders.some((s, i) => s !== this.seeders[i])) this.seederRanking.clear();
     this.seeders = seeders;
     this.fetchersPerSegment = Math.max(1, fetchersPerSegment);
     this.swarmSize = swarmSize;
@@ -375,18 +380,21 @@ export class Swarm implements LinkHandler {
    * peer. Seeders this page measured slow or failing are left out.
    */
   originFetchersFor(id: string): string[] {
-    const members = this.members();
+    const self = this.env.selfId();
     if (this.usesSeeders()) {
-      const self = this.env.selfId();
-      const usable = this.seeders.filter((s) => {
-        const l = this.links.get(s);
-        return s === self || !l || !this.isSlow(l);
-      });
-      if (usable.length > 0) return owners(usable, id, this.fetchersPerSegment);
+      let ranked = this.seederRanking.get(id);
+      if (!ranked) putBounded(this.seederRanking, id, (ranked = ranking(this.seeders, id)), MAX_KNOWN);
+      const out: string[] = [];
+      for (const s of ranked) {
+        const l = s === self ? undefined : this.links.get(s);
+        if (!l || !this.isSlow(l)) out.push(s);
+        if (out.length >= this.fetchersPerSegment) break;
+      }
+      if (out.length > 0) return out;
     }
     // A page that just joined is busy starting its player: it fetches for nobody yet, and nobody waits for it.
+    const members = this.members();
     const now = this.clock.now();
-    const self = this.env.selfId();
     const minAge = this.cfg.ownerMinAgeMs ?? 0;
     const settled = members.filter((m) =>
       m === self ? now - this.joinedAtMs >= minAge : now - (this.links.get(m)?.openedAtMs ?? now) >= minAge,
@@ -601,21 +609,24 @@ export class Swarm implements LinkHandler {
    * nearest the origin (every hop adds relay time) and by ping, then fastest.
    */
   private pickHolder(id: string): PeerLink | undefined {
-    const score = (l: PeerLink): number =>
+    const score = (l: PeerLink, h: SegmentInfo): number =>
       (this.isSlow(l) ? 1000 : 0) +
       (l.recentlyBusy ? 100 : 0) +
       l.activePulls * 10 +
-      Math.min(9, l.remoteHas.get(id)?.hop ?? 9) +
+      Math.min(9, h.hop ?? 9) +
       // A copy still arriving comes at its sender's pace: a whole one first, other things equal.
-      (l.remoteHas.get(id)?.partial ? 1 : 0) +
+      (h.partial ? 1 : 0) +
       Math.min(5, (l.rttMs ?? 100) / 100) -
       Math.min(0.9, (l.throughput ?? 0) / 1e7);
     let best: PeerLink | undefined;
+    let bestScore = Infinity;
     const maxHops = this.cfg.maxHops ?? MAX_HOP;
     for (const l of this.links.values()) {
       // Depth is bounded: a copy already maxHops from the origin is not relayed further.
-      if (!l.isReady || !l.remoteHas.has(id) || (l.remoteHas.get(id)?.hop ?? 0) >= maxHops) continue;
-      if (!best || score(l) < score(best) || (score(l) === score(best) && Math.random() < 0.5)) best = l;
+      const h = l.remoteHas.get(id);
+      if (!l.isReady || !h || (h.hop ?? 0) >= maxHops) continue;
+      const sc = score(l, h);
+      if (!best || sc < bestScore || (sc === bestScore && Math.random() < 0.5)) [best, bestScore] = [l, sc];
     }
     return best;
   }

@@ -14,6 +14,11 @@ export class Metrics {
   manifestRefreshes = 0;
   requestsPeerWait = 0;
   requestsOrigin = 0;
+  /** Player requests left to the origin after waiting (not startup): by viewer kind, and the wait they were given. */
+  readonly missesBy = new Map<string, number>();
+  readonly missDeadlines = new Hist();
+  /** The first few such misses with what the wait went to (Swarm.get steps). */
+  readonly missSamples: { atSec: number; seq: number; deadlineSec: number; viewer: string; steps: readonly string[] }[] = [];
   /** Connections opened and refused by one end (full, banned or a duplicate: client/link-policy.ts). */
   openedLinks = 0;
   refusedLinks = 0;

@@ -326,6 +326,11 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       originBytesByKind: { ...origin.windowBytes },
       originRequestsByKind: { ...origin.windowRequests },
       originMissReasons: Object.fromEntries(origin.windowMissReasons),
+      misses: {
+        byViewer: Object.fromEntries(metrics.missesBy),
+        deadlineSec: { p10: metrics.missDeadlines.percentile(0.1), p50: metrics.missDeadlines.percentile(0.5), p90: metrics.missDeadlines.percentile(0.9) },
+        samples: metrics.missSamples,
+      },
       playerRequests: { fromStore: metrics.requestsStore, afterWaitingForPeer: metrics.requestsPeerWait, fromOrigin: metrics.requestsOrigin },
       manifestRefreshes: metrics.manifestRefreshes,
       meanReadyLinks: mean([...linkCounts, ...linkCountsNoUpload]),

@@ -397,7 +397,15 @@ export class Viewer {
     const bytes = await o.fetch(seq, this.spec.downlinkBytesPerSec, deadlineMs === 0 ? 'startup' : 'miss', r.reason);
     if (!this.present) return;
     const t = this.w.sched.now();
-    if (m.inWindow(t)) m.requestsOrigin++;
+    if (m.inWindow(t)) {
+      m.requestsOrigin++;
+      if (deadlineMs > 0) {
+        const kind = `${this.spec.uploads ? 'uploader' : 'nonUploader'}${t - this.joinedAtMs < 30_000 ? 'Joined<30s' : ''}`;
+        m.missesBy.set(kind, (m.missesBy.get(kind) ?? 0) + 1);
+        m.missDeadlines.add(deadlineMs / 1000);
+        if (m.missSamples.length < 40 && t > 60_000) m.missSamples.push({ atSec: Math.round(t) / 1000, seq, deadlineSec: deadlineMs / 1000, viewer: `${kind} ${this.id}`, steps: r.steps });
+      }
+    }
     m.delivered(t, o.cfg.segmentBytes, 0);
     if (!bytes) return;
     this.hops.set(seq, 0);

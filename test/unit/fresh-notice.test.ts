@@ -95,3 +95,28 @@ test('a small swarm picks owners in the mesh even while some links are not ready
   a.swarm.setSwarmView(['z'], 1, 40);
   assert.deepEqual(a.swarm.originFetchersFor(url(1)), ['z'], 'past maxPeers + 1 viewers: the seeders');
 });
+
+test('a large swarm follows a new seeder list at once (owners are remembered per segment only for one list)', async () => {
+  const [a, b] = ['a', 'b'].map(viewer) as [ReturnType<typeof viewer>, ReturnType<typeof viewer>];
+  linkSwarms(a, b, SWARM, cfg);
+  await sleep(20);
+  a.swarm.setSwarmView(['z', 'y', 'x'], 2, 40);
+  for (let s = 0; s < 5; s++) assert.deepEqual(a.swarm.originFetchersFor(url(s)), owners(['z', 'y', 'x'], url(s), 2));
+  a.swarm.setSwarmView(['w', 'v', 'a'], 1, 40);
+  for (let s = 0; s < 5; s++) assert.deepEqual(a.swarm.originFetchersFor(url(s)), owners(['w', 'v', 'a'], url(s), 1), 'the new list');
+});
+
+test('a live page forgets what a peer announced once the segments leave the live window', async () => {
+  const [a, b] = ['a', 'b'].map(viewer) as [ReturnType<typeof viewer>, ReturnType<typeof viewer>];
+  linkSwarms(a, b, SWARM, cfg);
+  await sleep(20);
+  a.swarm.onPlaylist(playlist(12));
+  b.swarm.onPlaylist(playlist(12));
+  for (let s = 3; s <= 12; s++) b.swarm.onOriginCopy(url(s), s, new Uint8Array(100));
+  await sleep(20);
+  const heard = (): number[] => [...a.swarm.links.get('b')!.remoteHas.values()].map((h) => h.seq);
+  assert.deepEqual(heard(), [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  // keepSegments is 10: at newest 16 every store has dropped 3..5.
+  a.swarm.onPlaylist(playlist(16));
+  assert.deepEqual(heard(), [6, 7, 8, 9, 10, 11, 12]);
+});
