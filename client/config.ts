@@ -20,7 +20,11 @@ export interface RelaycastConfig {
   readonly maxPeers: number;
   /** Give up on a PeerJS connection that has not opened after this long (connect() can fail silently). */
   readonly connectTimeoutMs: number;
-  /** Keep this much media in the buffer untouched: a peer fetch must finish this long before the player would run dry. */
+  /**
+   * Keep at least this much media in the buffer untouched: a peer fetch must finish this long
+   * before the player would run dry. A floor: the page raises it to twice its slowest recent
+   * fallback (client/origin-pace.ts).
+   */
   readonly safetyMarginMs: number;
   /** Upper bound on waiting for peers for one player request, whatever the buffer says. */
   readonly maxPeerWaitMs: number;
@@ -99,7 +103,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   relayOnly: false,
   maxPeers: 12,
   connectTimeoutMs: 8000,
-  safetyMarginMs: 1500,
+  safetyMarginMs: 1000,
   maxPeerWaitMs: 6000,
   maxStoreBytes: 64 * 1024 * 1024,
   keepSegments: 12,

@@ -80,6 +80,15 @@ const MAX_BUSY_RETRIES = 20;
 /** Beyond one playlist refresh, how long an owner may take to fetch a new segment and announce it. */
 const OWNER_GRACE_EXTRA_MS = 1500;
 
+/**
+ * A player request that finds a pull of its segment already under way (a background pull)
+ * checks this often that the pull will finish before the player's deadline; one that has
+ * not delivered its first frame this long after it began is stuck (a holder's backlog or a
+ * copy that stopped growing). Either way, another holder is asked instead, if there is one.
+ */
+const ON_TRACK_CHECK_MS = 250;
+const FIRST_FRAME_MS = 1000;
+
 /** Steps of one request kept for diagnostics (a request rarely takes more than a handful). */
 const MAX_TRACE_STEPS = 8;
 
@@ -112,6 +121,8 @@ export class Swarm implements LinkHandler {
   /** Copies arriving from peers, announced and relayed before they are complete (relayWhileReceiving). */
   private readonly growing = new Map<string, GrowingCopy>();
   private backgroundPulls = 0;
+  /** Pulls under way, by segment: how far each has come (a player request may drop a late one). */
+  private readonly pulls = new Map<string, PullProgress>();
   /** Segments peers told us of (`fresh`) before our own playlist listed them. */
   private readonly heard = new Map<string, number>();
   /** The newest sequence number a `fresh` notice made us read the manifest for. */
@@ -240,18 +251,34 @@ export class Swarm implements LinkHandler {
     const step = (what: string): void => {
       if (steps.length < MAX_TRACE_STEPS) steps.push(`${what}@${Math.round(this.clock.now() - start)}`);
     };
+    // Holders whose pull this request dropped as too late: not asked again by it.
+    const dropped = new Set<PeerLink>();
+    let waitingOn: unknown;
     for (;;) {
       const local = this.store.get(id);
       if (local) return this.deliver(local.bytes, local.source, steps);
       const running = this.inflight.get(id);
       if (running) {
         if (left() <= 0) return this.miss('no time', steps);
-        step('inflight');
-        await raceTimeout(this.clock, running, left());
+        const p = this.pulls.get(id);
+        if (waitingOn !== running) step(p ? `inflight:${p.link.peerId.slice(0, 4)}` : 'inflight');
+        waitingOn = running;
+        if (!p) {
+          await raceTimeout(this.clock, running, left());
+          continue;
+        }
+        await raceTimeout(this.clock, running, Math.min(left(), ON_TRACK_CHECK_MS));
+        if (this.store.has(id) || this.pulls.get(id) !== p || left() <= 0 || this.onTrack(p, end)) continue;
+        // Late: ask another holder now rather than wait for this one and miss.
+        if (!this.pickHolder(id, new Set([...dropped, p.link]))) continue;
+        step(`drop:${p.link.peerId.slice(0, 4)}`);
+        dropped.add(p.link);
+        p.abort.abort();
+        await running;
         continue;
       }
       if (left() <= 0) return this.miss('no time', steps);
-      const holder = this.pickHolder(id);
+      const holder = this.pickHolder(id, dropped);
       if (holder) {
         step(`pull:${holder.peerId.slice(0, 4)}`);
         await this.pull(holder, id, seq, this.attemptTimeoutMs(holder, id, left()));
@@ -479,8 +506,13 @@ export class Swarm implements LinkHandler {
     const relay = this.cfg.relayWhileReceiving !== false;
     const abort = new AbortController();
     const watch = this.watchRate(abort, this.slowRate());
+    const progress: PullProgress = { link, abort, startedMs: this.clock.now(), firstMs: undefined, firstBytes: 0, received: 0, total: announced?.bytes };
+    this.pulls.set(id, progress);
     const onProgress = (bytes: Uint8Array, n: number): void => {
       watch.progress(n);
+      if (progress.firstMs === undefined) [progress.firstMs, progress.firstBytes] = [this.clock.now(), n];
+      progress.received = n;
+      progress.total = bytes.byteLength;
       if (!relay) return;
       if (!growing) growing = this.startRelay(id, seq, bytes, hop);
       growing?.progress(n);
@@ -506,6 +538,7 @@ export class Swarm implements LinkHandler {
     this.track(id, job);
     // Whatever happened, a relay of this pull is over: complete (kept above) or failed.
     void job.then((ok) => {
+      if (this.pulls.get(id) === progress) this.pulls.delete(id);
       if (!growing) return;
       if (!ok) growing.fail();
       if (this.growing.get(id) === growing) this.growing.delete(id);
@@ -608,7 +641,7 @@ export class Swarm implements LinkHandler {
    * A ready peer that announced `id`: not slow or failing if possible, then least busy, then
    * nearest the origin (every hop adds relay time) and by ping, then fastest.
    */
-  private pickHolder(id: string): PeerLink | undefined {
+  private pickHolder(id: string, skip?: ReadonlySet<PeerLink>): PeerLink | undefined {
     const score = (l: PeerLink, h: SegmentInfo): number =>
       (this.isSlow(l) ? 1000 : 0) +
       (l.recentlyBusy ? 100 : 0) +
@@ -624,11 +657,24 @@ export class Swarm implements LinkHandler {
     for (const l of this.links.values()) {
       // Depth is bounded: a copy already maxHops from the origin is not relayed further.
       const h = l.remoteHas.get(id);
-      if (!l.isReady || !h || (h.hop ?? 0) >= maxHops) continue;
+      if (!l.isReady || !h || (h.hop ?? 0) >= maxHops || skip?.has(l)) continue;
       const sc = score(l, h);
       if (!best || sc < bestScore || (sc === bestScore && Math.random() < 0.5)) [best, bestScore] = [l, sc];
     }
     return best;
+  }
+
+  /**
+   * Will pull `p` deliver by `endMs`? Not if no frame came within FIRST_FRAME_MS of its start,
+   * nor if its rate since the first frame leaves the rest for after `endMs`.
+   */
+  private onTrack(p: PullProgress, endMs: number): boolean {
+    const now = this.clock.now();
+    if (p.firstMs === undefined) return now - p.startedMs < FIRST_FRAME_MS;
+    const sec = (now - p.firstMs) / 1000;
+    if (sec < ON_TRACK_CHECK_MS / 1000 || p.total === undefined) return true;
+    const rate = (p.received - p.firstBytes) / sec;
+    return rate > 0 && now + ((p.total - p.received) / rate) * 1000 <= endMs;
   }
 
   /**
@@ -680,6 +726,18 @@ export class Swarm implements LinkHandler {
     this.env.stats.peerMisses++;
     return { hit: false, reason, steps };
   }
+}
+
+interface PullProgress {
+  readonly link: PeerLink;
+  readonly abort: AbortController;
+  readonly startedMs: number;
+  /** When the first frame came, and the bytes it brought. */
+  firstMs: number | undefined;
+  firstBytes: number;
+  received: number;
+  /** The segment's size: announced, then as the frames say. */
+  total: number | undefined;
 }
 
 function raceTimeout<T>(clock: Clock, p: Promise<T>, ms: number): Promise<T | undefined> {

@@ -157,3 +157,25 @@ test('a pull slower than the stream needs is cut short; the peer is known slow a
   const r = await b.swarm.get(ID, 1, 0);
   assert.ok(r.hit && Buffer.from(r.bytes).equals(Buffer.from(BYTES)));
 });
+
+test('a player request drops a background pull that cannot finish in time and asks another holder', async () => {
+  const b = viewer('b');
+  // Its first frame would leave after 5 s: the background pull from it is stuck.
+  const stuck = viewer('stuck', { frameDelayMs: 5000 });
+  const fast = viewer('fast');
+  linkSwarms(stuck, b, SWARM, cfg);
+  linkSwarms(fast, b, SWARM, cfg);
+  await sleep(20);
+  b.swarm.onPlaylist(playlist());
+  await sleep(20);
+  stuck.swarm.onOriginCopy(ID, 1, BYTES);
+  await until(() => stuck.served.length > 0);
+  fast.swarm.onOriginCopy(ID, 1, BYTES);
+  await sleep(20);
+  assert.deepEqual(fast.served, [], 'b is busy with the stuck pull');
+  // Without the check the request would wait on the stuck pull (its timeout is 8 s) and miss.
+  const r = await b.swarm.get(ID, 1, 1800);
+  assert.ok(r.hit && Buffer.from(r.bytes).equals(Buffer.from(BYTES)), `hit (${r.steps.join(' ')})`);
+  assert.ok(r.steps.some((s) => s.startsWith('drop:stuc')), r.steps.join(' '));
+  assert.deepEqual(fast.served, ['whole']);
+});
