@@ -89,6 +89,9 @@ const OWNER_GRACE_EXTRA_MS = 1500;
 const ON_TRACK_CHECK_MS = 250;
 const FIRST_FRAME_MS = 1000;
 
+/** Segments whose seeder ranking is remembered: those near the live edge, where owners are asked for (up to 64 ids each). */
+const SEEDER_RANKINGS_KEPT = 16;
+
 /** Steps of one request kept for diagnostics (a request rarely takes more than a handful). */
 const MAX_TRACE_STEPS = 8;
 
@@ -410,7 +413,7 @@ export class Swarm implements LinkHandler {
     const self = this.env.selfId();
     if (this.usesSeeders()) {
       let ranked = this.seederRanking.get(id);
-      if (!ranked) putBounded(this.seederRanking, id, (ranked = ranking(this.seeders, id)), MAX_KNOWN);
+      if (!ranked) putBounded(this.seederRanking, id, (ranked = ranking(this.seeders, id)), SEEDER_RANKINGS_KEPT);
       const out: string[] = [];
       for (const s of ranked) {
         const l = s === self ? undefined : this.links.get(s);
