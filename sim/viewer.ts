@@ -403,7 +403,7 @@ export class Viewer {
         const kind = `${this.spec.uploads ? 'uploader' : 'nonUploader'}${t - this.joinedAtMs < 30_000 ? 'Joined<30s' : ''}`;
         m.missesBy.set(kind, (m.missesBy.get(kind) ?? 0) + 1);
         m.missDeadlines.add(deadlineMs / 1000);
-        if (m.missSamples.length < 40 && t > 60_000) m.missSamples.push({ atSec: Math.round(t) / 1000, seq, deadlineSec: deadlineMs / 1000, viewer: `${kind} ${this.id}`, steps: r.steps });
+        if (m.missSamples.length < 40) m.missSamples.push({ atSec: Math.round(t) / 1000, seq, deadlineSec: Math.round(deadlineMs) / 1000, viewer: `${kind} ${this.id}`, steps: r.steps });
       }
     }
     m.delivered(t, o.cfg.segmentBytes, 0);
