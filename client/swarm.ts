@@ -508,14 +508,14 @@ export class Swarm implements LinkHandler {
     let growing: GrowingCopy | undefined;
     const relay = this.cfg.relayWhileReceiving !== false;
     const abort = new AbortController();
-    const watch = this.watchRate(abort, this.slowRate());
     const progress: PullProgress = { link, abort, startedMs: this.clock.now(), firstMs: undefined, firstBytes: 0, received: 0, total: announced?.bytes };
     this.pulls.set(id, progress);
+    const watch = this.watchRate(progress, this.slowRate());
     const onProgress = (bytes: Uint8Array, n: number): void => {
-      watch.progress(n);
       if (progress.firstMs === undefined) [progress.firstMs, progress.firstBytes] = [this.clock.now(), n];
       progress.received = n;
       progress.total = bytes.byteLength;
+      watch.progress();
       if (!relay) return;
       if (!growing) growing = this.startRelay(id, seq, bytes, hop);
       growing?.progress(n);
@@ -553,25 +553,25 @@ export class Swarm implements LinkHandler {
    * A pull whose frames come slower than `minRate` (bytes/s), measured from its first frame over
    * SLOW_PULL_CHECK_MS, is aborted: it would hold the copy (and everyone relaying from us) back
    * while other holders multiply. The link then knows the peer's rate (PeerLink.measure) and
-   * pickHolder avoids it. The wait for the first frame is the attempt timeout's business (a
-   * small segment is one frame; a busy page answers late, not slowly).
+   * pickHolder avoids it. It reads the same progress as onTrack. The wait for the first frame is
+   * the attempt timeout's and onTrack's business (a small segment is one frame; a busy page
+   * answers late, not slowly).
    */
-  private watchRate(abort: AbortController, minRate: number): { progress(received: number): void; stop(): void } {
-    let first: { atMs: number; bytes: number } | undefined;
-    let received = 0;
+  private watchRate(p: PullProgress, minRate: number): { progress(): void; stop(): void } {
     let timer: unknown;
+    let started = false;
     let stopped = false;
     const check = (): void => {
-      if (stopped || !first) return;
-      const sec = (this.clock.now() - first.atMs) / 1000;
-      if (received - first.bytes < minRate * sec) return abort.abort();
+      if (stopped || p.firstMs === undefined) return;
+      const sec = (this.clock.now() - p.firstMs) / 1000;
+      if (p.received - p.firstBytes < minRate * sec) return p.abort.abort();
       timer = this.clock.setTimeout(check, SLOW_PULL_RECHECK_MS);
     };
     return {
-      progress: (n) => {
-        received = n;
-        if (first || stopped) return;
-        first = { atMs: this.clock.now(), bytes: n };
+      /** After `p` took a frame: the first one starts the checks. */
+      progress: () => {
+        if (started || stopped) return;
+        started = true;
         timer = this.clock.setTimeout(check, SLOW_PULL_CHECK_MS);
       },
       stop: () => {
