@@ -42,6 +42,12 @@ export interface SwarmEnv {
   readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
   /** A peer sent bytes that failed verification: drop it and never use it again. */
   readonly onBadPeer: (peerId: string, reason: string) => void;
+  /**
+   * The slowest delivery worth keeping when the stream's bitrate would allow less, in bytes/s
+   * (default 50,000). The simulator, whose segments carry fewer real bytes than the size it
+   * models, scales it down with them.
+   */
+  readonly slowFloorBytesPerSec?: number;
 }
 
 /** `steps`: what the wait went to, in order (`inflight@ms`, `pull:<peer>@ms`, `have?<owners>@ms`), for diagnostics. */
@@ -61,7 +67,7 @@ const BACKGROUND_PULL_TIMEOUT_MS = 8000;
 const MIN_BACKGROUND_PULL_TIMEOUT_MS = 2000;
 /** A peer delivering slower than this multiple of the stream's bitrate cannot relay it in time. */
 const SLOW_PEER_BITRATE_MULTIPLE = 2;
-const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
+export const MIN_SLOW_THRESHOLD_BYTES_PER_SEC = 50_000;
 /** A pull is first checked against that rate after this long (a round trip and a few frames), then this often. */
 const SLOW_PULL_CHECK_MS = 500;
 const SLOW_PULL_RECHECK_MS = 250;
@@ -584,7 +590,7 @@ export class Swarm implements LinkHandler {
   /** The slowest delivery worth keeping, in bytes/s: what relaying this stream needs. */
   private slowRate(): number {
     const perSec = this.bitrateBytesPerSec ?? this.announcedBytesPerSec ?? 0;
-    return Math.max(MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * perSec);
+    return Math.max(this.env.slowFloorBytesPerSec ?? MIN_SLOW_THRESHOLD_BYTES_PER_SEC, SLOW_PEER_BITRATE_MULTIPLE * perSec);
   }
 
   /**

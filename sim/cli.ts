@@ -49,7 +49,7 @@ const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --budget-mbps X         the page's upload budget (client maxUploadBytesPerSec; default ${DEFAULT_SIM.budgetMbps}); 0 = none
   --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
   --wire-chunk-bytes N    virtual payload per frame on the wire (default 65536, the page's frame size)
-  --real-bytes N          real bytes carried per segment (default 26000 x segment seconds; see README)
+  --real-bytes N          real bytes carried per segment (default 2000 x segment seconds; see README)
   --max-peers N, --max-uploads-total N, --max-uploads-per-peer N, --safety-margin-ms N, --max-hops N
                           override the page's config (client/config.ts DEFAULT_CONFIG)
   --quantum-ms X          scheduler batching window (default ${DEFAULT_SIM.quantumMs}; 0 = exact)

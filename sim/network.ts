@@ -14,7 +14,7 @@ import type { Scheduler } from './scheduler.js';
  *   one-way latency after its last byte left the sender's uplink.
  * - Segment payload is carried by fewer real bytes: each binary frame counts
  *   14 header bytes + `payloadScale` virtual bytes per payload byte, so a
- *   segment of 52 KB real bytes costs its full virtual size (e.g. 1 MB) of uplink.
+ *   segment of 4 kB real bytes costs its full virtual size (e.g. 625 kB) of uplink.
  * - Receivers' downlinks are not modelled (assumed much larger than uplinks).
  */
 export interface NetConfig {

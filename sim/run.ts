@@ -37,8 +37,9 @@ export interface SimOptions {
   readonly budgetMbps: number;
   /**
    * Real bytes carried per segment (memory); its virtual size is bitrate * segment duration.
-   * Default 26,000 per segment second: below 25,000 the Swarm's absolute slow-peer floor
-   * (50,000 B/s, compared with rates measured in real bytes) would mark every peer slow.
+   * Default 2,000 per segment second. Every byte cap and rate the Swarm compares them with is
+   * scaled to real bytes (viewer.ts), its slow-peer floor included; fewer real bytes are less
+   * memory traffic (N = 10,000: half the wall time of 26,000 per second).
    */
   readonly realBytes?: number;
   /** How a viewer's connections share its uplink (network.ts). */
@@ -134,7 +135,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   const warmupMs = (o.warmupSec ?? Math.min(30, o.durationSec / 3)) * 1000;
   const segmentMs = o.segmentSec * 1000;
   const segmentBytes = Math.round(mbps(o.bitrateMbps) * o.segmentSec);
-  const realBytes = Math.min(segmentBytes, o.realBytes ?? Math.round(26_000 * o.segmentSec));
+  const realBytes = Math.min(segmentBytes, o.realBytes ?? Math.round(2_000 * o.segmentSec));
   const sched = new Scheduler();
   const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing, wireChunkBytes: o.wireChunkBytes });
   const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, warmupMs);

@@ -3,7 +3,7 @@ import { admitLink, freeLinks, peersToDial } from '../client/link-policy.js';
 import { PeerLink, type PullResult } from '../client/peer-link.js';
 import { emptyStats } from '../client/stats.js';
 import { SegmentStore } from '../client/store.js';
-import { Swarm, type GetResult } from '../client/swarm.js';
+import { MIN_SLOW_THRESHOLD_BYTES_PER_SEC, Swarm, type GetResult } from '../client/swarm.js';
 import { UploadBudget } from '../client/upload-budget.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
 import type { TrackerPeers } from '../protocol/tracker.js';
@@ -133,6 +133,8 @@ export class Viewer {
         uploadsInFlight: () => this.uploadsInFlight(),
         uploadAllowed: () => spec.uploads,
         throttle: (n) => this.throttle(n),
+        // Rates are measured in real bytes, like the byte caps above.
+        slowFloorBytesPerSec: MIN_SLOW_THRESHOLD_BYTES_PER_SEC / this.scale,
         refreshManifest: () => this.refreshManifest(),
         // Integrity is tested elsewhere; here every copy is genuine.
         verify: () => Promise.resolve('ok'),

@@ -64,6 +64,11 @@ export interface ViewerResult {
   /** relaycast's own log of requests it held over a second, and why (RelaycastStats.slowRequests). */
   slowRequests: readonly SlowRequest[];
   latencySecMedian: number | null;
+  /**
+   * Media seconds played per second of page time while not stalled, over the window: below 1,
+   * the playhead falls behind the live edge without a stall (a starved media clock).
+   */
+  mediaClockRate: number | null;
   controlled: boolean;
   playing: boolean;
   /** relaycast's reason for its last ban, if any. */
@@ -96,6 +101,8 @@ export interface LoadResult {
   errors: number;
   errorSamples: string[];
   latencySecMedian: number | null;
+  /** Median of the viewers' mediaClockRate. */
+  mediaClockRate: number | null;
   controlled: number;
   /** Segments players received that differ from the origin's bytes (compared by the load tool, not by relaycast). */
   corruptedDelivered: number;
@@ -188,6 +195,19 @@ export function computeResult(
       latencies.set(v.id, [...(latencies.get(v.id) ?? []), l]);
     }
   }
+  // Media clock: playhead advance over page time, less the time stalled, between a viewer's first and last playing sample in the window.
+  const clockRates = new Map<number, number>();
+  for (const v of all) {
+    const s = ticks
+      .filter((t) => t.tSec >= startSec)
+      .map((t) => t.viewers.find((x) => x.id === v.id)?.sample)
+      .filter((x): x is NonNullable<typeof x> => !!x && x.firstPlayingSec !== null && Number.isFinite(x.pageSec));
+    const a = s[0];
+    const b = s[s.length - 1];
+    if (!a || !b) continue;
+    const wall = b.pageSec - a.pageSec - (b.stalledSec - a.stalledSec);
+    if (wall >= 20) clockRates.set(v.id, (b.currentTime - a.currentTime) / wall);
+  }
   const errorSamples = [...o.errors, ...all.flatMap((v) => v.sample?.errors ?? [])];
   const rc = (v: ViewerTick) => v.sample?.relaycast;
   const cpuSamples = ticks.map((t) => t.cpuBusy).filter((x): x is number => x !== null);
@@ -211,6 +231,7 @@ export function computeResult(
     errors: errorSamples.length,
     errorSamples: errorSamples.slice(0, 20),
     latencySecMedian: roundOrNull(median([...latencies.values()].flat()), 2),
+    mediaClockRate: roundOrNull(median([...clockRates.values()]), 3),
     controlled: all.filter((v) => v.present && v.sample?.controlled).length,
     corruptedDelivered: o.integrity.corrupted,
     segmentsChecked: o.integrity.checked,
@@ -233,6 +254,7 @@ export function computeResult(
       firstPlayingSec: v.sample?.firstPlayingSec ?? null,
       longTaskSec: v.sample?.longTaskSec ?? 0,
       latencySecMedian: roundOrNull(median(latencies.get(v.id) ?? []), 2),
+      mediaClockRate: roundOrNull(clockRates.get(v.id) ?? null, 3),
       controlled: v.sample?.controlled ?? false,
       playing: v.present ? playingAtEnd(v) : false,
       lastBanReason: rc(v)?.lastBanReason ?? null,

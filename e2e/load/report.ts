@@ -46,7 +46,7 @@ export function renderReport(r: LoadResult): string {
       )
     : groupedBars(labels, [{ name: 'latency (s)', color: '#1b7f3b', values: r.perViewer.map((v) => v.latencySecMedian ?? 0) }], 'seconds behind live edge');
   const fields: (keyof LoadResult)[] = [
-    'viewers', 'viewersTotal', 'durationSec', 'offload', 'bound', 'stalls', 'stalledSec', 'notPlaying', 'latencySecMedian',
+    'viewers', 'viewersTotal', 'durationSec', 'offload', 'bound', 'stalls', 'stalledSec', 'notPlaying', 'latencySecMedian', 'mediaClockRate',
     'originSegmentBytes', 'segmentBytesToPlayers', 'peerSegmentBytes', 'corruptedDelivered', 'rejectedSegments', 'bannedPeers', 'errors',
   ];
   return `<!doctype html>

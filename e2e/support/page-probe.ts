@@ -84,6 +84,8 @@ export interface ProbeSample {
   readonly stalledSec: number;
   readonly playing: boolean;
   readonly currentTime: number;
+  /** Page clock (s since navigation) when this sample was read: with currentTime, how fast the media clock runs. */
+  readonly pageSec: number;
   /** Each finished stall: page time (s since navigation) and length (s). */
   readonly stallLog: { atSec: number; sec: number }[];
   /** Segment requests that took over a second: page time (s), duration (ms), file name. */
@@ -144,6 +146,7 @@ export function readProbe(): ProbeSample {
     firstPlayingSec: m.firstPlayingAt === null ? null : Math.round(m.firstPlayingAt) / 1000,
     playing: m.firstPlayingAt !== null && !!v && !v.paused,
     currentTime: v ? v.currentTime : 0,
+    pageSec: performance.now() / 1000,
     latencySec,
     controlled: navigator.serviceWorker?.controller != null,
     relaycast: w.relaycast ? w.relaycast.stats() : null,

@@ -29,7 +29,7 @@ interface TestViewer {
   readonly served: string[];
 }
 
-function viewer(id: string, opts: { verify?: Verdict; frameDelayMs?: number; relay?: boolean } = {}): TestViewer {
+function viewer(id: string, opts: { verify?: Verdict; frameDelayMs?: number; relay?: boolean; slowFloor?: number } = {}): TestViewer {
   const stats = emptyStats();
   const bans: string[] = [];
   const served: string[] = [];
@@ -47,6 +47,7 @@ function viewer(id: string, opts: { verify?: Verdict; frameDelayMs?: number; rel
     uploadAllowed: () => true,
     // Each frame takes this long to leave: an uplink, so a copy takes several turns to arrive.
     throttle: () => sleep(opts.frameDelayMs ?? 0),
+    ...(opts.slowFloor !== undefined ? { slowFloorBytesPerSec: opts.slowFloor } : {}),
   });
   const serve = swarm.serve.bind(swarm);
   swarm.serve = (link, sid) => {
@@ -58,8 +59,8 @@ function viewer(id: string, opts: { verify?: Verdict; frameDelayMs?: number; rel
   return { id, swarm, stats, bans, served };
 }
 
-function playlist(): PlaylistUpdate {
-  return { type: 'rc-playlist', swarm: SWARM, targetDurationSec: 2, live: true, integrity: true, segments: [{ id: ID, url: ID, seq: 1, durationSec: 2 }] };
+function playlist(durationSec = 2): PlaylistUpdate {
+  return { type: 'rc-playlist', swarm: SWARM, targetDurationSec: 2, live: true, integrity: true, segments: [{ id: ID, url: ID, seq: 1, durationSec }] };
 }
 
 /** a (has the copy, slow uplink) — b — c (linked to b only). */
@@ -179,3 +180,23 @@ test('a player request drops a background pull that cannot finish in time and as
   assert.ok(r.steps.some((s) => s.startsWith('drop:stuc')), r.steps.join(' '));
   assert.deepEqual(fast.served, ['whole']);
 });
+
+for (const [floor, cut] of [[undefined, true], [20_000, false]] as const) {
+  test(`slow-peer floor ${floor ?? 'default (50,000 B/s)'}: a 40 kB/s pull of a low-bitrate stream is ${cut ? 'cut short' : 'kept'}`, async () => {
+    const b = viewer('b', floor === undefined ? {} : { slowFloor: floor });
+    // 64 KiB every 1.6 s: about 40 kB/s, far above twice this stream's 1 kB/s (250 kB per 240 s),
+    // so only the floor can call it slow.
+    const slow = viewer('slow', { frameDelayMs: 1600 });
+    const fast = viewer('fast');
+    linkSwarms(slow, b, SWARM, cfg);
+    linkSwarms(fast, b, SWARM, cfg);
+    await sleep(20);
+    b.swarm.onPlaylist(playlist(240));
+    await sleep(20);
+    slow.swarm.onOriginCopy(ID, 1, BYTES);
+    await until(() => slow.served.length > 0);
+    fast.swarm.onOriginCopy(ID, 1, BYTES);
+    await until(() => fast.served.length > 0, 2500);
+    assert.deepEqual(fast.served, cut ? ['whole'] : [], cut ? 'the pull from the slow peer was cut and the fast holder served' : 'b kept pulling from the slow peer');
+  });
+}
