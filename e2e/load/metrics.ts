@@ -2,6 +2,9 @@ import type { SlowRequest } from '../../client/stats.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import type { ViewerRole } from '../support/viewers.js';
 
+/** A playhead that moved this much more or less than the page clock between two polls was moved (a seek), not late. */
+const CLOCK_JUMP_SEC = 1;
+
 export interface ViewerTick {
   readonly id: number;
   readonly role: ViewerRole;
@@ -195,18 +198,28 @@ export function computeResult(
       latencies.set(v.id, [...(latencies.get(v.id) ?? []), l]);
     }
   }
-  // Media clock: playhead advance over page time, less the time stalled, between a viewer's first and last playing sample in the window.
+  // Media clock: playhead advance over page time, summed over the window's poll intervals in which the viewer played
+  // throughout: no stall began or went on, and the playhead did not jump (a seek moves it by seconds at once; a clock
+  // off by a few per cent moves it by a fraction of a second per poll). Only over at least 20 s of such intervals.
   const clockRates = new Map<number, number>();
   for (const v of all) {
-    const s = ticks
-      .filter((t) => t.tSec >= startSec)
-      .map((t) => t.viewers.find((x) => x.id === v.id)?.sample)
-      .filter((x): x is NonNullable<typeof x> => !!x && x.firstPlayingSec !== null && Number.isFinite(x.pageSec));
-    const a = s[0];
-    const b = s[s.length - 1];
-    if (!a || !b) continue;
-    const wall = b.pageSec - a.pageSec - (b.stalledSec - a.stalledSec);
-    if (wall >= 20) clockRates.set(v.id, (b.currentTime - a.currentTime) / wall);
+    let played = 0;
+    let page = 0;
+    let prev: ProbeSample | undefined;
+    for (const t of ticks) {
+      if (t.tSec < startSec) continue;
+      const cur = t.viewers.find((x) => x.id === v.id)?.sample ?? undefined;
+      if (prev && cur && prev.playing && cur.playing && cur.stalls === prev.stalls && cur.stalledSec === prev.stalledSec) {
+        const dPage = cur.pageSec - prev.pageSec;
+        const dMedia = cur.currentTime - prev.currentTime;
+        if (dPage > 0 && Math.abs(dMedia - dPage) <= CLOCK_JUMP_SEC) {
+          played += dMedia;
+          page += dPage;
+        }
+      }
+      prev = cur;
+    }
+    if (page >= 20) clockRates.set(v.id, played / page);
   }
   const errorSamples = [...o.errors, ...all.flatMap((v) => v.sample?.errors ?? [])];
   const rc = (v: ViewerTick) => v.sample?.relaycast;

@@ -25,13 +25,15 @@ function sample(pageSec: number, currentTime: number, stalledSec = 0): ProbeSamp
 }
 
 /**
- * Ticks every 5 s for 100 s: viewer 0's media clock keeps time, viewer 1's runs 2 % slow, viewer 2
- * keeps time but stalls 4 s in the middle (a stall is not a slow clock).
+ * Ticks every 5 s for 100 s: viewer 0's media clock keeps time; viewer 1's runs 2 % slow; viewer 2's
+ * runs 2 % slow too, but it stalls for 4 s, during which its player seeks 10 s ahead (neither a
+ * stall nor a seek is a slow clock); viewer 3's keeps time and its player seeks 8 s ahead without a stall.
  */
 function ticks(): Tick[] {
   const out: Tick[] = [];
   for (let t = 0; t <= 100; t += 5) {
     const stalled = t >= 60 ? 4 : 0;
+    const sought = t >= 60 ? 10 : 0;
     out.push({
       tSec: t,
       cpuBusy: 0.5,
@@ -39,16 +41,17 @@ function ticks(): Tick[] {
       viewers: [
         { id: 0, role: 'honest', openedSec: 0, present: true, sample: sample(t, t) },
         { id: 1, role: 'honest', openedSec: 0, present: true, sample: sample(t, 0.98 * t) },
-        { id: 2, role: 'honest', openedSec: 0, present: true, sample: sample(t, t - stalled, stalled) },
+        { id: 2, role: 'honest', openedSec: 0, present: true, sample: sample(t, 0.98 * (t - stalled) + sought, stalled) },
+        { id: 3, role: 'honest', openedSec: 0, present: true, sample: sample(t, t >= 40 ? t + 8 : t) },
       ],
     });
   }
   return out;
 }
 
-test('the media clock rate is playhead advance over page time less stalls, per viewer and as a median', () => {
+test('the media clock rate is playhead advance over page time while playing, without stalls and seeks, per viewer and as a median', () => {
   const r = computeResult(ticks(), {
-    viewers: 3,
+    viewers: 4,
     durationSec: 100,
     p2p: false,
     warmupSec: 10,
@@ -59,7 +62,7 @@ test('the media clock rate is playhead advance over page time less stalls, per v
   });
   assert.deepEqual(
     r.perViewer.map((v) => v.mediaClockRate),
-    [1, 0.98, 1],
+    [1, 0.98, 0.98, 1],
   );
-  assert.equal(r.mediaClockRate, 1);
+  assert.equal(r.mediaClockRate, 0.99);
 });
