@@ -43,6 +43,9 @@ export class PageLink {
       const c = await this.clients.get(clientId);
       if (c) return c;
     }
+    // No page has said hello (a page before its mesh starts, the common case of one tab): the origin
+    // answers at once, without asking the browser for its windows on every request of the startup.
+    if (this.meshClients.size === 0) return undefined;
     // A segment fetch may come from a dedicated worker: route it to a window client with a mesh.
     const all = await this.clients.matchAll({ type: 'window' });
     return all.find((c) => fresh(c.id));

@@ -96,3 +96,29 @@ test('a segment the page misses is fetched from the origin, and the page gets th
   assert.equal(fetched?.fetchMs, 1234);
   assert.equal(fetched?.bytes.byteLength, 4);
 });
+
+test('pick: with no page running a mesh the origin answers at once, without asking the browser for its windows', async () => {
+  let matchAllCalls = 0;
+  let now = 0;
+  const mesh = { id: 'mesh-page' } as unknown as Client;
+  const link = new PageLink(
+    {
+      get: async () => undefined,
+      matchAll: async () => {
+        matchAllCalls++;
+        return [mesh];
+      },
+    } as never,
+    5_000,
+    () => now,
+  );
+  assert.equal(await link.pick('new-page'), undefined);
+  assert.equal(matchAllCalls, 0, 'no hello yet: the windows are not listed');
+  link.hello('mesh-page');
+  assert.equal(await link.pick('worker-client'), mesh, 'a request from a client without a mesh goes to a window that runs one');
+  assert.equal(matchAllCalls, 1);
+  now = 6_000;
+  assert.equal(await link.pick('worker-client'), undefined, 'that window went quiet');
+  assert.equal(await link.pick('new-page'), undefined);
+  assert.equal(matchAllCalls, 2, 'once its hello expired, the windows are not listed again');
+});
