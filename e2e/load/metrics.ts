@@ -68,8 +68,9 @@ export interface ViewerResult {
   slowRequests: readonly SlowRequest[];
   latencySecMedian: number | null;
   /**
-   * Media seconds played per second of page time while not stalled, over the window: below 1,
-   * the playhead falls behind the live edge without a stall (a starved media clock).
+   * Media seconds played per second of page time, over the window's poll intervals in which the
+   * viewer played throughout (no stall, no seek); null under 20 s of them. Below 1, the playhead
+   * falls behind the live edge without a stall (a starved media clock).
    */
   mediaClockRate: number | null;
   controlled: boolean;
