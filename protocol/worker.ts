@@ -18,6 +18,8 @@ export interface PlaylistSegment {
   readonly range?: ByteRange;
   /** SHA-256 of the segment (base64url) as the origin published it, when the playlist carried it. */
   readonly sha256?: string;
+  /** The segment's piece root (protocol/pieces.ts) as the origin published it, when the playlist carried it. */
+  readonly pieceRoot?: string;
 }
 
 /** Worker -> page: a media playlist of `swarm` passed through the worker. */
@@ -122,7 +124,14 @@ function parsePlaylistSegment(v: unknown): PlaylistSegment | undefined {
   if (!isSafeId(id, LIMITS.segmentIdChars) || url === undefined || seq === undefined || durationSec === undefined || range === 'bad') return undefined;
   const sha = v['sha256'];
   if (sha !== undefined && !isSha256(sha)) return undefined;
-  return { id, url, seq, durationSec, ...(range ? { range } : {}), ...(sha !== undefined ? { sha256: sha } : {}) };
+  const root = v['pieceRoot'];
+  if (root !== undefined && !isSha256(root)) return undefined;
+  return {
+    id, url, seq, durationSec,
+    ...(range ? { range } : {}),
+    ...(sha !== undefined ? { sha256: sha } : {}),
+    ...(root !== undefined ? { pieceRoot: root } : {}),
+  };
 }
 
 /** SHA-256 in base64url without padding: 43 characters. */
