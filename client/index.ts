@@ -1,14 +1,14 @@
 import { createStore, del, get, set } from 'idb-keyval';
 import { Workbox } from 'workbox-window';
-import { VodPersistence } from './vod-persist.js';
+import { VodPersistence } from './storage/vod-persist.js';
 import { DEFAULT_CONFIG, workerScriptUrl, type RelaycastConfig } from './config.js';
-import { Relaycast } from './relaycast.js';
-import { whenPlaying } from './start-gate.js';
-import { emptyStats, type RelaycastStats } from './stats.js';
+import { Relaycast } from './page/relaycast.js';
+import { whenPlaying } from './page/start-gate.js';
+import { emptyStats, type RelaycastStats } from './core/stats.js';
 
 export { DEFAULT_CONFIG } from './config.js';
 export type { RelaycastConfig } from './config.js';
-export type { RelaycastStats } from './stats.js';
+export type { RelaycastStats } from './core/stats.js';
 
 export interface RelaycastHandle {
   /** Counters for a stats line or analytics. */

@@ -1,4 +1,10 @@
-/** Counters of one run, over the steady window (virtual time >= windowFromMs) unless named otherwise. */
+/**
+ * Counters of one run, over the steady window (virtual time >= windowFromMs) unless named
+ * otherwise. Byte counts (origin and players) are over the segments that became available in
+ * [windowFromMs, segmentsToMs): every byte of a segment is counted on both sides, whenever it
+ * moved, so a segment fetched before the window and played in it cannot lift offload above
+ * its bound, and one listed at the end, whose players have not asked yet, cannot lower it.
+ */
 export class Metrics {
   /** Virtual segment bytes handed to players. */
   bytesToPlayers = 0;
@@ -33,7 +39,16 @@ export class Metrics {
   /** Delays from a segment's availability at the origin to events about it, in 10 ms bins. */
   readonly delays = new Map<DelayKind, Hist>();
 
-  constructor(readonly windowFromMs: number) {}
+  constructor(
+    readonly windowFromMs: number,
+    /** Segments available from this time on are not counted (their players ask after the run ends). */
+    readonly segmentsToMs: number = Infinity,
+  ) {}
+
+  /** The bytes of a segment available at `availableAtMs` count toward offload. */
+  countsSegment(availableAtMs: number): boolean {
+    return availableAtMs >= this.windowFromMs && availableAtMs < this.segmentsToMs;
+  }
 
   delay(kind: DelayKind, sec: number): void {
     let h = this.delays.get(kind);
@@ -45,8 +60,9 @@ export class Metrics {
     return t >= this.windowFromMs;
   }
 
-  delivered(t: number, virtualBytes: number, hop: number): void {
-    if (!this.inWindow(t)) return;
+  /** A player got `virtualBytes` of the segment available at `availableAtMs`. */
+  delivered(availableAtMs: number, virtualBytes: number, hop: number): void {
+    if (!this.countsSegment(availableAtMs)) return;
     this.bytesToPlayers += virtualBytes;
     this.hops.set(hop, (this.hops.get(hop) ?? 0) + 1);
   }

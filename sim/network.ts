@@ -1,4 +1,4 @@
-import type { Channel } from '../client/peer-link.js';
+import type { Channel } from '../client/transport/peer-link.js';
 import { decodeFrame, FRAME_HEADER_BYTES, writeFrame } from '../protocol/framing.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { Scheduler } from './scheduler.js';

@@ -24,7 +24,7 @@ export type OriginKind = 'owner' | 'startup' | 'miss';
 
 export class Origin {
   private readonly bytesBySeq = new Map<number, Uint8Array>();
-  /** Virtual segment bytes served, in total and since `windowFromMs`, by why they were fetched. */
+  /** Virtual segment bytes served, in total and of the counted segments (`counts`), by why they were fetched. */
   servedBytes = 0;
   readonly windowBytes: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
   readonly windowRequests: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
@@ -36,7 +36,8 @@ export class Origin {
   constructor(
     private readonly sched: Scheduler,
     readonly cfg: LiveConfig,
-    private readonly windowFromMs: number,
+    /** The bytes of a segment available at this time count toward offload (Metrics.countsSegment). */
+    private readonly counts: (availableAtMs: number) => boolean,
   ) {}
 
   /** Newest complete segment at virtual time `t` (segment FIRST_SEQ completes at t = 0). */
@@ -82,7 +83,7 @@ export class Origin {
         const t = this.sched.now();
         if (seq > this.newestSeq(t)) return resolve(undefined);
         this.servedBytes += this.cfg.segmentBytes;
-        if (t >= this.windowFromMs) {
+        if (this.counts(this.availableAtMs(seq))) {
           this.windowBytes[kind] += this.cfg.segmentBytes;
           this.windowRequests[kind]++;
           if (missReason !== undefined) this.windowMissReasons.set(missReason, (this.windowMissReasons.get(missReason) ?? 0) + 1);

@@ -138,9 +138,11 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   const realBytes = Math.min(segmentBytes, o.realBytes ?? Math.round(2_000 * o.segmentSec));
   const sched = new Scheduler();
   const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing, wireChunkBytes: o.wireChunkBytes });
-  const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, warmupMs);
-  const metrics = new Metrics(warmupMs);
   const client: RelaycastConfig = { ...DEFAULT_CONFIG, ...o.client };
+  // Players ask for a segment within their hold-back plus the longest peer wait of its availability.
+  const tailMs = 4 * segmentMs + client.maxPeerWaitMs;
+  const metrics = new Metrics(warmupMs, durationMs - tailMs);
+  const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, (at) => metrics.countsSegment(at));
   const tracker = createTracker(trackerConfig({ announceIntervalMs: o.announceIntervalMs, p2p: true }, () => sched.now()));
   const world: World = {
     sched,
@@ -299,6 +301,8 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     events: sched.events,
     model: {
       windowSec: [warmupMs / 1000, o.durationSec],
+      /** Offload counts the bytes of the segments available in this span (sim/metrics.ts). */
+      segmentsSec: [warmupMs / 1000, (durationMs - tailMs) / 1000],
       bitrateMbps: o.bitrateMbps,
       segmentSec: o.segmentSec,
       segmentBytes,

@@ -1,4 +1,4 @@
-import type { Clock } from '../client/clock.js';
+import type { Clock } from '../client/core/clock.js';
 
 /**
  * Virtual time over a binary-heap event queue. `clock` is a client/clock.ts

@@ -1,12 +1,10 @@
 import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
-import { admitLink, freeLinks, peersToDial } from '../client/link-policy.js';
-import { PeerLink, type PullResult } from '../client/peer-link.js';
-import { emptyStats } from '../client/stats.js';
-import { SegmentStore } from '../client/store.js';
-import { MIN_SLOW_THRESHOLD_BYTES_PER_SEC, Swarm, type GetResult } from '../client/swarm.js';
-import { UploadBudget } from '../client/upload-budget.js';
+import { PageCore } from '../client/core/page-core.js';
+import { emptyStats } from '../client/core/stats.js';
+import { UploadBudget } from '../client/core/upload-budget.js';
+import { MIN_SLOW_THRESHOLD_BYTES_PER_SEC, type GetResult, type Swarm } from '../client/swarm/swarm.js';
+import { PeerLink, type PullResult } from '../client/transport/peer-link.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
-import type { TrackerPeers } from '../protocol/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
 import type { DelayKind, Metrics } from './metrics.js';
 import type { Host, Network, SimChannel } from './network.js';
@@ -87,23 +85,19 @@ class SimLink extends PeerLink {
 }
 
 /**
- * One viewer: a page running the unchanged Swarm and PeerLinks, its tracker
- * client and mesh (as client/relaycast.ts and client/mesh.ts do it), its
- * service worker's origin fallback, and a player.
+ * One viewer: the page's orchestration core (client/core/page-core.ts) with the unchanged
+ * Swarm and PeerLinks, plugged into the simulated network, the in-process tracker and the
+ * origin; its service worker's origin fallback; and a player.
  */
 export class Viewer {
   readonly stats = emptyStats();
   readonly host: Host;
-  readonly swarm: Swarm;
+  readonly core: PageCore;
   readonly player: Player;
   /** Hop count of the copy held of each segment (by seq): 0 = from the origin. */
   readonly hops = new Map<number, number>();
-  private readonly store: SegmentStore;
   private readonly budget: UploadBudget;
   private readonly dialing = new Set<string>();
-  private readonly banned = new Set<string>();
-  private readonly linkState = { lastEvictionMs: -Infinity };
-  private uploadMark: { bytes: number; atMs: number } | undefined;
   private present = false;
   private readonly scale: number;
   joinedAtMs = NaN;
@@ -116,31 +110,37 @@ export class Viewer {
     this.host = w.net.host(spec.uplinkBytesPerSec, spec.accessLatencyMs);
     this.scale = w.net.cfg.payloadScale;
     const clock = w.sched.clock;
-    // Byte caps are in real bytes: scale the page's virtual caps down.
-    this.store = new SegmentStore({
-      maxBytes: Math.floor(DEFAULT_CONFIG.maxStoreBytes / 4 / this.scale),
-      keepSegments: DEFAULT_CONFIG.keepSegments,
-    });
     this.budget = new UploadBudget(w.budgetBytesPerSec / this.scale, () => clock.now(), (ms) => w.sched.sleep(ms));
-    this.swarm = new Swarm(
-      SWARM_ID,
-      w.client,
-      this.store,
+    const m = w.metrics;
+    // Byte caps are in real bytes: the page's virtual store cap is scaled down.
+    const cfg: RelaycastConfig = { ...w.client, maxStoreBytes: Math.floor(w.client.maxStoreBytes / this.scale) };
+    this.core = new PageCore(
+      cfg,
       {
+        clock,
         selfId: () => (this.present ? spec.id : undefined),
+        mesh: {
+          connect: (remote) => this.dial(remote),
+          dialingCount: () => this.dialing.size,
+          isDialing: (remote) => this.dialing.has(remote),
+        },
+        joinTracker: () => this.announce(),
         originFetch: (url) => this.originFetchForSwarm(url),
-        stats: this.stats,
-        uploadsInFlight: () => this.uploadsInFlight(),
-        uploadAllowed: () => spec.uploads,
-        throttle: (n) => this.throttle(n),
-        // Rates are measured in real bytes, like the byte caps above.
-        slowFloorBytesPerSec: MIN_SLOW_THRESHOLD_BYTES_PER_SEC / this.scale,
         refreshManifest: () => this.refreshManifest(),
         // Integrity is tested elsewhere; here every copy is genuine.
-        verify: () => Promise.resolve('ok'),
-        onBadPeer: (peerId, reason) => this.ban(peerId, reason),
+        verifier: { remember: () => undefined, verify: () => Promise.resolve('ok') },
+        uploadAllowed: () => spec.uploads,
+        throttle: (n) => this.throttle(n),
+        usable: () => this.present,
+        onBan: (_peerId, reason) => w.violations.set(reason, (w.violations.get(reason) ?? 0) + 1),
+        newLink: (remoteId, swarm, ch, outgoing) =>
+          new SimLink(remoteId, ch as SimChannel, swarm, clock, (peerId, id) => this.onPeerCopy(peerId, id), w.client, outgoing, (reason) => {
+            if (m.inWindow(w.sched.now())) m.closedLinks.set(reason, (m.closedLinks.get(reason) ?? 0) + 1);
+          }, (id, bytes) => w.origin.canonical(w.origin.seqOf(id), bytes)),
       },
-      clock,
+      this.stats,
+      // Rates are measured in real bytes, like the byte caps above.
+      { slowFloorBytesPerSec: MIN_SLOW_THRESHOLD_BYTES_PER_SEC / this.scale },
     );
     this.player = new Player(w.player, {
       now: () => clock.now(),
@@ -166,10 +166,13 @@ export class Viewer {
     return this.present;
   }
 
+  /** The viewer's one swarm, once its first playlist arrived. */
+  get swarm(): Swarm | undefined {
+    return this.core.swarm(SWARM_ID);
+  }
+
   readyLinks(): number {
-    let n = 0;
-    for (const l of this.swarm.links.values()) if (l.isReady) n++;
-    return n;
+    return this.core.readyLinks();
   }
 
   /** uploaded / downloaded segment bytes so far (undefined before any download). */
@@ -190,8 +193,6 @@ export class Viewer {
     this.joinedAtMs = this.w.sched.now();
     this.w.viewers.set(this.id, this);
     this.refreshPlaylist();
-    // Baseline: no relaycast on the page (no tracker, no mesh, the worker passes everything to the origin).
-    if (this.w.p2p) this.announce();
   }
 
   leave(): void {
@@ -199,47 +200,25 @@ export class Viewer {
     this.present = false;
     this.leftAtMs = this.w.sched.now();
     this.w.viewers.delete(this.id);
-    this.swarm.destroy();
+    this.core.destroy();
   }
 
-  // ---- the page's tracker client and mesh (client/tracker-client.ts, client/relaycast.ts onPeers, client/mesh.ts) ----
+  // ---- the page's tracker client and mesh (client/transport/tracker-client.ts, client/transport/mesh.ts) ----
 
+  /** One announce, then again after the interval the tracker asked for. */
   private announce(): void {
     if (!this.present) return;
-    const free = freeLinks({ maxPeers: this.w.maxPeers, links: this.swarm.links.size, dialing: this.dialing.size });
-    // As client/relaycast.ts trackerReport: the upload rate since the previous announce (virtual bytes).
-    const now = this.w.sched.now();
-    const bytes = this.stats.uploadedBytes * this.scale;
-    const last = this.uploadMark;
-    this.uploadMark = { bytes, atMs: now };
-    const rate = last !== undefined && now > last.atMs ? { uploadBytesPerSec: Math.round(((bytes - last.bytes) * 1000) / (now - last.atMs)) } : {};
-    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads, freeLinks: free, ...rate });
-    const rtt = 2 * this.w.origin.cfg.originLatencyMs;
-    this.w.sched.after(rtt, () => this.onPeers(answer));
-    this.w.sched.after(answer.announceIntervalMs, () => this.announce());
-  }
-
-  private onPeers(a: TrackerPeers): void {
-    if (!this.present) return;
-    const swarm = this.swarm;
-    if (!a.p2p) {
-      for (const l of [...swarm.links.values()]) l.close('p2p switched off');
-      return;
-    }
-    swarm.setSwarmView(a.seeders.filter((s) => !this.banned.has(s)), a.fetchersPerSegment, a.swarmSize);
-    this.w.seeders = a.seeders;
-    this.w.fetchersPerSegment = a.fetchersPerSegment;
-    const dial = peersToDial(a.peers, {
-      self: this.id,
-      swarmSize: a.swarmSize,
-      maxPeers: this.w.maxPeers,
-      links: swarm.links.size,
-      dialing: this.dialing.size,
-      linked: (id) => swarm.links.has(id),
-      isDialing: (id) => this.dialing.has(id),
-      banned: (id) => this.banned.has(id),
+    // The upload rate the page reports, in virtual bytes like the uplinks the tracker compares.
+    const report = this.core.trackerReport(SWARM_ID);
+    const rate = report.uploadBytesPerSec === undefined ? {} : { uploadBytesPerSec: Math.round(report.uploadBytesPerSec * this.scale) };
+    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads, ...report, ...rate });
+    this.w.sched.after(2 * this.w.origin.cfg.originLatencyMs, () => {
+      if (!this.present) return;
+      this.w.seeders = answer.seeders;
+      this.w.fetchersPerSegment = answer.fetchersPerSegment;
+      this.core.onTrackerAnswer(answer);
     });
-    for (const remote of dial) this.dial(remote);
+    this.w.sched.after(answer.announceIntervalMs, () => this.announce());
   }
 
   private dial(remoteId: string): void {
@@ -263,45 +242,19 @@ export class Viewer {
     });
   }
 
-  /** client/relaycast.ts attach(): client/link-policy.ts decides; then a PeerLink over the channel. */
+  /** A connection opened (client/transport/mesh.ts): the core admits it or it is closed. */
   attach(remoteId: string, ch: SimChannel, outgoing: boolean): void {
     const m = this.w.metrics;
-    const now = this.w.sched.now();
-    const admit =
-      this.present &&
-      admitLink({
-        self: this.id,
-        remote: remoteId,
-        outgoing,
-        swarmSize: this.swarm.trackerSwarmSize,
-        maxPeers: this.w.maxPeers,
-        banned: this.banned.has(remoteId),
-        nowMs: now,
-        links: this.swarm.links,
-        state: this.linkState,
-      });
-    if (!admit) {
-      if (m.inWindow(now)) m.refusedLinks++;
+    const link = this.present ? this.core.attach(remoteId, SWARM_ID, ch, outgoing) : undefined;
+    if (!link) {
+      if (m.inWindow(this.w.sched.now())) m.refusedLinks++;
       ch.close();
       return;
     }
-    const link = new SimLink(remoteId, ch, this.swarm, this.w.sched.clock, (peerId, id) => this.onPeerCopy(peerId, id), this.w.client, outgoing, (reason) => {
-      if (m.inWindow(this.w.sched.now())) m.closedLinks.set(reason, (m.closedLinks.get(reason) ?? 0) + 1);
-    }, (id, bytes) => this.w.origin.canonical(this.w.origin.seqOf(id), bytes));
     if (m.inWindow(this.w.sched.now())) m.openedLinks++;
     ch.onData = (d) => link.receive(d);
     ch.onClose = () => link.close('closed');
-    this.swarm.addLink(link);
     link.start();
-  }
-
-  private ban(peerId: string, reason: string): void {
-    this.w.violations.set(reason, (this.w.violations.get(reason) ?? 0) + 1);
-    if (!this.banned.has(peerId)) {
-      this.banned.add(peerId);
-      this.stats.bannedPeers++;
-    }
-    this.swarm.links.get(peerId)?.close(`banned: ${reason}`);
   }
 
   /**
@@ -315,12 +268,6 @@ export class Viewer {
     const wait = this.budget.take(first);
     if (parts > 1) void this.budget.take(realBytes - first);
     return wait;
-  }
-
-  private uploadsInFlight(): number {
-    let n = 0;
-    for (const l of this.swarm.links.values()) n += l.activeUploads;
-    return n;
   }
 
   private onPeerCopy(peerId: string, id: string): void {
@@ -343,7 +290,7 @@ export class Viewer {
     this.fetchPlaylist((p) => {
       const newest = p.segments[p.segments.length - 1]?.seq ?? -1;
       for (const seq of this.hops.keys()) if (seq < newest - 2 * DEFAULT_CONFIG.keepSegments) this.hops.delete(seq);
-      if (this.w.p2p) this.swarm.onPlaylist(p);
+      if (this.w.p2p) this.core.onPlaylist(p);
       this.player.onPlaylist(newest);
     });
     this.w.sched.after(this.w.origin.cfg.segmentMs, () => this.refreshPlaylist());
@@ -353,7 +300,7 @@ export class Viewer {
   private refreshManifest(): void {
     if (this.w.metrics.inWindow(this.w.sched.now())) this.w.metrics.manifestRefreshes++;
     this.fetchPlaylist((p) => {
-      if (this.w.p2p) this.swarm.onPlaylist(p);
+      if (this.w.p2p) this.core.onPlaylist(p);
     });
   }
 
@@ -383,9 +330,9 @@ export class Viewer {
     const o = this.w.origin;
     const m = this.w.metrics;
     const id = o.url(seq);
-    const inStore = this.store.has(id);
+    const inStore = this.swarm?.hasStored(id) ?? false;
     this.noteDelay('playerRequest', seq);
-    const r: GetResult = this.w.p2p ? await this.swarm.get(id, seq, deadlineMs) : { hit: false, reason: 'p2p off', steps: [] };
+    const r: GetResult = (this.w.p2p ? await this.core.get(SWARM_ID, id, seq, deadlineMs) : undefined) ?? { hit: false, reason: 'p2p off', steps: [] };
     if (!this.present) return;
     const now = this.w.sched.now();
     if (r.hit) {
@@ -393,7 +340,7 @@ export class Viewer {
         if (inStore) m.requestsStore++;
         else m.requestsPeerWait++;
       }
-      m.delivered(now, o.cfg.segmentBytes, this.hops.get(seq) ?? -1);
+      m.delivered(o.availableAtMs(seq), o.cfg.segmentBytes, this.hops.get(seq) ?? -1);
       return;
     }
     const bytes = await o.fetch(seq, this.spec.downlinkBytesPerSec, deadlineMs === 0 ? 'startup' : 'miss', r.reason);
@@ -408,9 +355,9 @@ export class Viewer {
         if (m.missSamples.length < 40) m.missSamples.push({ atSec: Math.round(t) / 1000, seq, deadlineSec: Math.round(deadlineMs) / 1000, viewer: `${kind} ${this.id}`, steps: r.steps });
       }
     }
-    m.delivered(t, o.cfg.segmentBytes, 0);
+    m.delivered(o.availableAtMs(seq), o.cfg.segmentBytes, 0);
     if (!bytes) return;
     this.hops.set(seq, 0);
-    this.swarm.onOriginCopy(id, seq, bytes);
+    this.core.onOriginCopy(SWARM_ID, id, seq, bytes);
   }
 }

@@ -1,4 +1,4 @@
-import type { SlowRequest } from '../../client/stats.js';
+import type { SlowRequest } from '../../client/core/stats.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import type { ViewerRole } from '../support/viewers.js';
 

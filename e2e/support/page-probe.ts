@@ -1,4 +1,4 @@
-import type { SlowRequest } from '../../client/stats.js';
+import type { SlowRequest } from '../../client/core/stats.js';
 /**
  * Installed in every viewer page before any page script runs. It measures
  * what the player experienced, independently of relaycast: segment bytes the

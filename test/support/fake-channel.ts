@@ -1,4 +1,4 @@
-import type { Channel } from '../../client/peer-link.js';
+import type { Channel } from '../../client/transport/peer-link.js';
 
 /** Two in-memory channel ends; messages are delivered asynchronously and in order, like a data channel. */
 export function channelPair(): { a: Channel & { onData?: (d: unknown) => void; closed: boolean }; b: Channel & { onData?: (d: unknown) => void; closed: boolean } } {

@@ -1,5 +1,5 @@
-import { PeerLink } from '../../client/peer-link.js';
-import type { Swarm } from '../../client/swarm.js';
+import { PeerLink } from '../../client/transport/peer-link.js';
+import type { Swarm } from '../../client/swarm/swarm.js';
 import { channelPair } from './fake-channel.js';
 
 type LinkConfig = ConstructorParameters<typeof PeerLink>[4];

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { owners } from '../../client/rendezvous.js';
-import { emptyStats } from '../../client/stats.js';
-import { SegmentStore } from '../../client/store.js';
-import { Swarm } from '../../client/swarm.js';
+import { owners } from '../../client/swarm/rendezvous.js';
+import { emptyStats } from '../../client/core/stats.js';
+import { SegmentStore } from '../../client/storage/store.js';
+import { Swarm } from '../../client/swarm/swarm.js';
 import { parsePeerMessage } from '../../protocol/peer.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
 import { linkSwarms } from '../support/swarm-links.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { admitLink, EVICT_INTERVAL_MS, EVICT_MIN_AGE_MS, freeLinks, isFullMesh, onIncoming, peersToDial, pickEviction, type DialState, type Incoming } from '../../client/link-policy.js';
+import { admitLink, EVICT_INTERVAL_MS, EVICT_MIN_AGE_MS, freeLinks, isFullMesh, onIncoming, peersToDial, pickEviction, type DialState, type Incoming } from '../../client/transport/link-policy.js';
 
 const dialState = (over: Partial<DialState> = {}): DialState => ({
   self: 'm',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MuxSession, type SessionHost, type SubChannel } from '../../client/mux-session.js';
-import type { Channel, PeerLink } from '../../client/peer-link.js';
+import { MuxSession, type SessionHost, type SubChannel } from '../../client/transport/mux-session.js';
+import type { Channel, PeerLink } from '../../client/transport/peer-link.js';
 
 /** Two ends of one fake RTCPeerConnection: negotiated channels with the same id are joined; data for an id the other end has no channel for is lost, as in the browser. */
 class FakeDC implements SubChannel {

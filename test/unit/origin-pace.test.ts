@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { OriginPace } from '../../client/origin-pace.js';
-import { peerDeadlineMs, type MediaLike } from '../../client/deadline.js';
+import { OriginPace } from '../../client/core/origin-pace.js';
+import { peerDeadlineMs, type MediaLike } from '../../client/page/deadline.js';
 import { parseWorkerToPage } from '../../protocol/worker.js';
 
 function playing(aheadSec: number): MediaLike {
@@ -51,7 +51,7 @@ test('rc-fetched carries the worker fallback time; a bad one is refused', () => 
 });
 
 test('lag monitor: reports timers run late, not ordinary jitter', async () => {
-  const { watchLag } = await import('../../client/lag-monitor.js');
+  const { watchLag } = await import('../../client/page/lag-monitor.js');
   let now = 0;
   let tick: (() => void) | undefined;
   let cleared = false;

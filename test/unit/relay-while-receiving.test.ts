@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GrowingCopy } from '../../client/growing-copy.js';
-import { emptyStats } from '../../client/stats.js';
-import { SegmentStore } from '../../client/store.js';
-import { Swarm } from '../../client/swarm.js';
-import type { Verdict } from '../../client/integrity.js';
+import { GrowingCopy } from '../../client/swarm/growing-copy.js';
+import { emptyStats } from '../../client/core/stats.js';
+import { SegmentStore } from '../../client/storage/store.js';
+import { Swarm } from '../../client/swarm/swarm.js';
+import type { Verdict } from '../../client/core/integrity.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
 import { linkSwarms } from '../support/swarm-links.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bufferAheadSec, peerDeadlineMs, type MediaLike } from '../../client/deadline.js';
-import { owners } from '../../client/rendezvous.js';
+import { bufferAheadSec, peerDeadlineMs, type MediaLike } from '../../client/page/deadline.js';
+import { owners } from '../../client/swarm/rendezvous.js';
 
 test('rendezvous owners agree regardless of member order and spread the load', () => {
   const members = ['a', 'b', 'c', 'd'];

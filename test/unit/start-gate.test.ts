@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { whenPlaying, type MediaPage } from '../../client/start-gate.js';
+import { whenPlaying, type MediaPage } from '../../client/page/start-gate.js';
 
 function page(media: { paused: boolean; readyState: number }[] = []): MediaPage & { fire(): void; listeners(): number } {
   const target = new EventTarget();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SegmentStore } from '../../client/store.js';
+import { SegmentStore } from '../../client/storage/store.js';
 
 const seg = (seq: number, size = 10) => ({ id: `s${seq}`, seq, bytes: new Uint8Array(size), source: 'origin' as const, hop: 0 });
 

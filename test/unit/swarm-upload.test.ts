@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PeerLink } from '../../client/peer-link.js';
-import { emptyStats } from '../../client/stats.js';
-import { SegmentStore } from '../../client/store.js';
-import { Swarm } from '../../client/swarm.js';
+import { PeerLink } from '../../client/transport/peer-link.js';
+import { emptyStats } from '../../client/core/stats.js';
+import { SegmentStore } from '../../client/storage/store.js';
+import { Swarm } from '../../client/swarm/swarm.js';
 import { linkSwarms } from '../support/swarm-links.js';
 
 const SWARM = 'http://origin.test/live/index.m3u8';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UploadBudget } from '../../client/upload-budget.js';
+import { UploadBudget } from '../../client/core/upload-budget.js';
 
 /** A virtual clock: sleeping advances time instantly. */
 function virtual() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { VodPersistence, type KeyValue } from '../../client/vod-persist.js';
-import type { StoredSegment } from '../../client/store.js';
+import { VodPersistence, type KeyValue } from '../../client/storage/vod-persist.js';
+import type { StoredSegment } from '../../client/storage/store.js';
 
 function memoryKv(): KeyValue & { map: Map<string, unknown> } {
   const map = new Map<string, unknown>();

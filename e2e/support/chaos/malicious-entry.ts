@@ -1,7 +1,7 @@
 // Test-only client build for `--malicious`: an ordinary relaycast page whose uploads are
 // corrupted, truncated or swapped for another segment. Never shipped; built by e2e/support/chaos/build.ts.
-import { Swarm } from '../../../client/swarm.js';
-import type { PeerLink } from '../../../client/peer-link.js';
+import { Swarm } from '../../../client/swarm/swarm.js';
+import type { PeerLink } from '../../../client/transport/peer-link.js';
 
 const honestServe = Swarm.prototype.serve;
 let n = 0;

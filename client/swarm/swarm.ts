@@ -1,15 +1,15 @@
-import { MAX_HOP, type FreshSegment, type MissReason, type SegmentInfo } from '../protocol/peer.js';
-import type { PlaylistUpdate } from '../protocol/worker.js';
-import type { ByteRange } from '../protocol/segment-id.js';
-import { putBounded } from '../protocol/bounded.js';
-import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
-import { isFullMesh } from './link-policy.js';
-import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from './peer-link.js';
+import { MAX_HOP, type FreshSegment, type MissReason, type SegmentInfo } from '../../protocol/peer.js';
+import type { PlaylistUpdate } from '../../protocol/worker.js';
+import type { ByteRange } from '../../protocol/segment-id.js';
+import { putBounded } from '../../protocol/bounded.js';
+import { DEFAULT_CONFIG, type RelaycastConfig } from '../config.js';
+import { isFullMesh } from '../transport/link-policy.js';
+import { KEEPALIVE_MS, SILENT_MS, type LinkHandler, type PeerLink } from '../transport/peer-link.js';
 import { owners, ranking } from './rendezvous.js';
-import type { RelaycastStats } from './stats.js';
-import type { SegmentStore, SegmentSource, StoredSegment } from './store.js';
-import type { Verdict } from './integrity.js';
-import { realClock, type Clock } from './clock.js';
+import type { RelaycastStats } from '../core/stats.js';
+import type { SegmentStore, SegmentSource, StoredSegment } from '../storage/store.js';
+import type { Verdict } from '../core/integrity.js';
+import { realClock, type Clock } from '../core/clock.js';
 import { GrowingCopy, type Sendable } from './growing-copy.js';
 
 export type SwarmConfig = Pick<RelaycastConfig, 'originFetchers' | 'maxUploadsTotal'> &
@@ -248,6 +248,11 @@ export class Swarm implements LinkHandler {
   /** A segment kept from an earlier visit (VOD disk cache): stored and announced like any other. */
   restore(seg: StoredSegment): void {
     if (!this.store.has(seg.id)) this.keep(seg.id, seg.seq, seg.bytes, seg.source, seg.hop);
+  }
+
+  /** A complete copy of `id` is in the store. */
+  hasStored(id: string): boolean {
+    return this.store.has(id);
   }
 
   /** The player asked for `id`. Answer from the store or a peer within `deadlineMs`, or miss. */

@@ -1,5 +1,5 @@
-import { isRecord, isSafeId } from '../protocol/guards.js';
-import { LIMITS } from '../protocol/limits.js';
+import { isRecord, isSafeId } from '../../protocol/guards.js';
+import { LIMITS } from '../../protocol/limits.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 /**

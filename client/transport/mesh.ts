@@ -1,8 +1,7 @@
 import { Peer, type DataConnection } from 'peerjs';
-import { isRecord, isSafeId } from '../protocol/guards.js';
-import { LIMITS } from '../protocol/limits.js';
-import type { RelaycastConfig } from './config.js';
-import { drained, LOW_WATER_BYTES, MuxSession, type SubChannel } from './mux-session.js';
+import { isRecord } from '../../protocol/guards.js';
+import type { RelaycastConfig } from '../config.js';
+import { MuxSession, type SubChannel } from './mux-session.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 export interface MeshHost {
@@ -48,8 +47,8 @@ interface Conn {
 
 /**
  * One PeerJS peer for the page, and one connection per remote page for all swarms: each swarm
- * is a data channel of its own on it (client/mux-session.ts). Connections from pages of the
- * first protocol (one connection per swarm, named in the connect metadata) are still accepted.
+ * is a data channel of its own on it (client/transport/mux-session.ts). A connection without
+ * that metadata is closed.
  */
 export class Mesh {
   private peer: Peer | undefined;
@@ -95,9 +94,7 @@ export class Mesh {
     peer.on('connection', (conn) => {
       const meta: unknown = conn.metadata;
       if (isRecord(meta) && meta['relaycastMux'] === MUX_METADATA.relaycastMux) return this.wireMux(conn, false);
-      const swarm = isRecord(meta) ? meta['swarm'] : undefined;
-      if (!isSafeId(swarm, LIMITS.swarmIdChars)) return conn.close();
-      this.wireLegacy(conn, swarm);
+      conn.close();
     });
     peer.on('disconnected', () => this.recover(peer));
     peer.on('error', (e) => {
@@ -247,41 +244,6 @@ export class Mesh {
     conn.on('error', () => {
       forget();
       c.session?.close();
-      conn.close();
-    });
-  }
-
-  /** An incoming connection of the first protocol: one swarm, on PeerJS's own channel. */
-  private wireLegacy(conn: DataConnection, swarm: string): void {
-    let link: PeerLink | undefined;
-    const timer = setTimeout(() => {
-      if (!link) conn.close();
-    }, this.cfg.connectTimeoutMs);
-    conn.on('open', () => {
-      clearTimeout(timer);
-      const dc = conn.dataChannel;
-      dc.binaryType = 'arraybuffer';
-      dc.bufferedAmountLowThreshold = LOW_WATER_BYTES;
-      const ch: Channel = {
-        send: (d) => {
-          conn.send(d);
-        },
-        bufferedAmount: () => dc.bufferedAmount,
-        drained: () => drained(dc as unknown as SubChannel),
-        close: () => conn.close(),
-      };
-      link = this.host.attach(conn.peer, swarm, ch, false);
-      if (!link) return conn.close();
-      link.start();
-    });
-    conn.on('data', (d) => link?.receive(d));
-    conn.on('close', () => {
-      clearTimeout(timer);
-      link?.close('closed');
-    });
-    conn.on('error', (e) => {
-      clearTimeout(timer);
-      link?.close(`error: ${String(e.type)}`);
       conn.close();
     });
   }

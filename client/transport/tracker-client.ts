@@ -1,4 +1,4 @@
-import { parseTrackerPeers, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
+import { parseTrackerPeers, type TrackerAnnounce, type TrackerPeers } from '../../protocol/tracker.js';
 
 export interface TrackerHandler {
   onPeers(answer: TrackerPeers): void;

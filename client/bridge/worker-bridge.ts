@@ -1,5 +1,5 @@
-import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type RefreshManifest, type SegmentReply } from '../protocol/worker.js';
-import type { ByteRange } from '../protocol/segment-id.js';
+import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type RefreshManifest, type SegmentReply } from '../../protocol/worker.js';
+import type { ByteRange } from '../../protocol/segment-id.js';
 import { ManifestWatch } from './manifest-watch.js';
 
 export interface BridgeHandler {

@@ -1,4 +1,4 @@
-import { addBounded } from '../protocol/bounded.js';
+import { addBounded } from '../../protocol/bounded.js';
 
 const MANIFEST = /\.(m3u8|mpd)$/i;
 const MAX_MANIFESTS = 16;

@@ -1,6 +1,6 @@
-import { putBounded } from '../protocol/bounded.js';
-import { isRecord } from '../protocol/guards.js';
-import { isSha256 } from '../protocol/worker.js';
+import { putBounded } from '../../protocol/bounded.js';
+import { isRecord } from '../../protocol/guards.js';
+import { isSha256 } from '../../protocol/worker.js';
 
 export type Verdict = 'ok' | 'mismatch' | 'unknown';
 

@@ -1,9 +1,9 @@
-import { putBounded } from '../protocol/bounded.js';
-import { TokenBucket } from '../protocol/token-bucket.js';
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, Reassembly } from '../protocol/framing.js';
-import { LIMITS } from '../protocol/limits.js';
-import { realClock, type Clock } from './clock.js';
-import { wholeCopy, type Sendable } from './growing-copy.js';
+import { putBounded } from '../../protocol/bounded.js';
+import { TokenBucket } from '../../protocol/token-bucket.js';
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, Reassembly } from '../../protocol/framing.js';
+import { LIMITS } from '../../protocol/limits.js';
+import { realClock, type Clock } from '../core/clock.js';
+import { wholeCopy, type Sendable } from '../swarm/growing-copy.js';
 import {
   encodePeerMessage,
   parsePeerMessage,
@@ -12,7 +12,7 @@ import {
   type MissReason,
   type PeerMessage,
   type SegmentInfo,
-} from '../protocol/peer.js';
+} from '../../protocol/peer.js';
 
 /** A reliable, ordered message channel (a PeerJS `raw` data connection, or a fake in tests). */
 export interface Channel {

@@ -1,0 +1,288 @@
+import { addBounded } from '../../protocol/bounded.js';
+import type { ByteRange } from '../../protocol/segment-id.js';
+import { MAX_UPLOAD_BYTES_PER_SEC, type TrackerAnnounce, type TrackerPeers } from '../../protocol/tracker.js';
+import type { PlaylistUpdate } from '../../protocol/worker.js';
+import type { RelaycastConfig } from '../config.js';
+import { SegmentStore, type StoredSegment } from '../storage/store.js';
+import { Swarm, type GetResult, type SwarmEnv } from '../swarm/swarm.js';
+import { admitLink, freeLinks, peersToDial } from '../transport/link-policy.js';
+import { PeerLink, type Channel } from '../transport/peer-link.js';
+import type { Clock } from './clock.js';
+import type { Verdict } from './integrity.js';
+import { SLOW_REQUEST_MS, SLOW_REQUESTS_KEPT, type RelaycastStats } from './stats.js';
+
+/** Swarms one page joins at once (one per rendition it plays; a player switching renditions joins a few). */
+export const MAX_SWARMS = 4;
+/** Banned peer ids remembered for the session. */
+const MAX_BANNED = 1024;
+
+/**
+ * What the orchestration needs from its surroundings. The page (client/page/relaycast.ts) passes
+ * PeerJS, the tracker's HTTP endpoint and the service worker; the simulator (sim/viewer.ts)
+ * passes its virtual network, its in-process tracker and its origin. Everything between is this
+ * module and the swarms, the same code in both.
+ */
+export interface CorePorts {
+  readonly clock: Clock;
+  /** This page's peer id, or undefined before signaling opened. */
+  readonly selfId: () => string | undefined;
+  /** The peer mesh: dial `remoteId` for `swarm` (its connection arrives through `attach`). */
+  readonly mesh: {
+    connect(remoteId: string, swarm: string): void;
+    dialingCount(swarm: string): number;
+    isDialing(remoteId: string, swarm: string): boolean;
+  };
+  /** Start announcing `swarm` to the tracker (answers arrive through `onTrackerAnswer`). */
+  readonly joinTracker: (swarm: string) => void;
+  /** The service worker: a known segment (or byte range) from the origin; a swarm's manifest read again now. */
+  readonly originFetch: (url: string, range?: ByteRange) => Promise<Uint8Array | undefined>;
+  readonly refreshManifest: (swarm: string) => void;
+  /** Published hashes: remembered from playlists, and peer bytes checked against them. */
+  readonly verifier: { remember(id: string, sha256: string): void; verify(id: string, bytes: Uint8Array): Promise<Verdict> };
+  /** Upload consent right now, and the upload budget. */
+  readonly uploadAllowed: () => boolean;
+  readonly throttle: (bytes: number) => Promise<void>;
+  /** P2P is usable on this page besides the tracker's word (the worker controls it, not destroyed). */
+  readonly usable: () => boolean;
+  /** VOD disk cache: kept segments of a VOD swarm, restored when it is joined again. */
+  readonly vodDisk?: {
+    put(swarm: string, seg: StoredSegment): Promise<void> | void;
+    restore(swarm: string, maxBytes: number): Promise<readonly StoredSegment[]>;
+  };
+  /** The peer link for a new connection (the simulator observes its transfers); default PeerLink. */
+  readonly newLink?: (remoteId: string, swarm: Swarm, ch: Channel, outgoing: boolean) => PeerLink;
+  /** Observes every copy a swarm stores, with its hop count from the origin. */
+  readonly onStored?: (id: string, hop: number) => void;
+  /** Observes every ban (also of a peer banned before), with its reason. */
+  readonly onBan?: (peerId: string, reason: string) => void;
+}
+
+/** Per-run scale of the byte rates a swarm compares with (the simulator carries fewer real bytes). */
+export type CoreScale = Pick<SwarmEnv, 'slowFloorBytesPerSec'>;
+
+/**
+ * The page's orchestration: one Swarm per rendition it plays, the links the tracker's answers
+ * lead to, what the page reports to the tracker, bans, and the player's requests. Transport,
+ * tracker, worker and clock come in as ports, so the simulator runs this same wiring.
+ */
+export class PageCore {
+  readonly stats: RelaycastStats;
+  private readonly swarms = new Map<string, Swarm>();
+  /** Per swarm: when a link was last evicted for a newcomer (client/transport/link-policy.ts). */
+  private readonly linkState = new Map<string, { lastEvictionMs: number }>();
+  /** Per swarm: uploaded bytes at the previous announce (the reported upload rate). */
+  private readonly uploadMarks = new Map<string, { bytes: number; atMs: number }>();
+  private readonly banned = new Set<string>();
+  private trackerP2P = true;
+  /** The origin publishes no hashes and integrity is required: P2P stays off. */
+  private hashesMissing = false;
+  private destroyed = false;
+
+  constructor(
+    private readonly cfg: RelaycastConfig,
+    private readonly ports: CorePorts,
+    stats: RelaycastStats,
+    private readonly scale: CoreScale = {},
+  ) {
+    this.stats = stats;
+  }
+
+  /** P2P is on: config, the operator's tracker, the worker, and not destroyed. */
+  get active(): boolean {
+    return this.cfg.p2p && this.trackerP2P && !this.destroyed && this.ports.usable();
+  }
+
+  /** Usable and the origin publishes what integrity needs. */
+  get p2pOn(): boolean {
+    return this.active && !this.hashesMissing;
+  }
+
+  get swarmCount(): number {
+    return this.swarms.size;
+  }
+
+  swarm(id: string): Swarm | undefined {
+    return this.swarms.get(id);
+  }
+
+  /** Ready peer links over every swarm. */
+  readyLinks(): number {
+    let n = 0;
+    for (const s of this.swarms.values()) for (const l of s.links.values()) if (l.isReady) n++;
+    return n;
+  }
+
+  isBanned(peerId: string): boolean {
+    return this.banned.has(peerId);
+  }
+
+  /** A media playlist passed through the worker. */
+  onPlaylist(p: PlaylistUpdate): void {
+    if (!p.integrity && this.cfg.integrity === 'required') {
+      // No published hashes: peer bytes could not be checked, so peers are not used (docs/security.md).
+      this.stats.lastError = 'the origin publishes no segment hashes: P2P off (integrity: "off" accepts unverified peers)';
+      this.hashesMissing = true;
+      return;
+    }
+    this.hashesMissing = false;
+    for (const s of p.segments) if (s.sha256 !== undefined) this.ports.verifier.remember(s.id, s.sha256);
+    const swarm = this.swarms.get(p.swarm) ?? this.join(p);
+    if (swarm && this.active) swarm.onPlaylist(p);
+  }
+
+  /** The player asked the worker for a segment: answer from the store or peers within `deadlineMs`. */
+  async get(swarmId: string, id: string, seq: number, deadlineMs: number): Promise<GetResult | undefined> {
+    const swarm = this.swarms.get(swarmId);
+    if (!swarm || !this.active) return undefined;
+    const clock = this.ports.clock;
+    const t0 = clock.now();
+    const r = await swarm.get(id, seq, deadlineMs);
+    const heldMs = clock.now() - t0;
+    if (heldMs >= SLOW_REQUEST_MS || (!r.hit && r.steps.length > 0)) {
+      const log = this.stats.slowRequests;
+      log.push({
+        atSec: Math.round(t0) / 1000,
+        file: id.slice(id.lastIndexOf('/') + 1, id.lastIndexOf('/') + 1 + 80),
+        heldMs: Math.round(heldMs),
+        deadlineMs: Math.round(deadlineMs),
+        answer: r.hit ? 'hit' : r.reason,
+        steps: r.steps,
+      });
+      if (log.length > SLOW_REQUESTS_KEPT) log.shift();
+    }
+    return r;
+  }
+
+  /** The worker fetched this segment from the origin for the player: kept to serve peers. */
+  onOriginCopy(swarmId: string, id: string, seq: number, bytes: Uint8Array): void {
+    this.swarms.get(swarmId)?.onOriginCopy(id, seq, bytes);
+  }
+
+  /** The tracker's answer for one swarm: its view of the swarm, and peers to dial. */
+  onTrackerAnswer(a: TrackerPeers): void {
+    this.trackerP2P = a.p2p;
+    const swarm = this.swarms.get(a.swarm);
+    const self = this.ports.selfId();
+    if (!swarm || self === undefined) return;
+    if (!a.p2p) {
+      for (const l of [...swarm.links.values()]) l.close('p2p switched off');
+      return;
+    }
+    swarm.setSwarmView(a.seeders.filter((s) => !this.banned.has(s)), a.fetchersPerSegment, a.swarmSize);
+    const mesh = this.ports.mesh;
+    const dial = peersToDial(a.peers, {
+      self,
+      swarmSize: a.swarmSize,
+      maxPeers: this.cfg.maxPeers,
+      links: swarm.links.size,
+      dialing: mesh.dialingCount(a.swarm),
+      linked: (id) => swarm.links.has(id),
+      isDialing: (id) => mesh.isDialing(id, a.swarm),
+      banned: (id) => this.banned.has(id),
+    });
+    for (const remote of dial) mesh.connect(remote, a.swarm);
+  }
+
+  /**
+   * What an announce reports besides the swarm and id: link slots free in the swarm
+   * (client/transport/link-policy.ts), and the upload rate since the previous announce of it.
+   */
+  trackerReport(swarmId: string): Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec'> {
+    const swarm = this.swarms.get(swarmId);
+    if (!swarm) return {};
+    const now = this.ports.clock.now();
+    const last = this.uploadMarks.get(swarmId);
+    const bytes = this.stats.uploadedBytes;
+    this.uploadMarks.set(swarmId, { bytes, atMs: now });
+    const rate = last !== undefined && now > last.atMs ? Math.round(((bytes - last.bytes) * 1000) / (now - last.atMs)) : undefined;
+    return {
+      freeLinks: freeLinks({ maxPeers: this.cfg.maxPeers, links: swarm.links.size, dialing: this.ports.mesh.dialingCount(swarmId) }),
+      ...(rate === undefined ? {} : { uploadBytesPerSec: Math.min(MAX_UPLOAD_BYTES_PER_SEC, Math.max(0, rate)) }),
+    };
+  }
+
+  /** A connection for `swarmId` opened: the link for it, or undefined to refuse it (the caller closes the channel). */
+  attach(remoteId: string, swarmId: string, ch: Channel, outgoing: boolean): PeerLink | undefined {
+    const swarm = this.swarms.get(swarmId);
+    const self = this.ports.selfId();
+    if (!swarm || !this.active || self === undefined) return undefined;
+    let state = this.linkState.get(swarmId);
+    if (!state) this.linkState.set(swarmId, (state = { lastEvictionMs: -Infinity }));
+    const admit = admitLink({
+      self,
+      remote: remoteId,
+      outgoing,
+      swarmSize: swarm.trackerSwarmSize,
+      maxPeers: this.cfg.maxPeers,
+      banned: this.banned.has(remoteId),
+      nowMs: this.ports.clock.now(),
+      links: swarm.links,
+      state,
+    });
+    if (!admit) return undefined;
+    const link = this.ports.newLink?.(remoteId, swarm, ch, outgoing) ?? new PeerLink(remoteId, swarmId, ch, swarm, this.cfg, this.ports.clock, outgoing);
+    swarm.addLink(link);
+    return link;
+  }
+
+  /** Disconnect a peer from every swarm and never connect to it again this session. */
+  ban(peerId: string, reason: string): void {
+    this.ports.onBan?.(peerId, reason);
+    if (!this.banned.has(peerId)) {
+      addBounded(this.banned, peerId, MAX_BANNED);
+      this.stats.bannedPeers++;
+      this.stats.lastBanReason = reason;
+    }
+    for (const s of this.swarms.values()) s.links.get(peerId)?.close(`banned: ${reason}`);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const s of this.swarms.values()) s.destroy();
+    this.swarms.clear();
+  }
+
+  private join(p: PlaylistUpdate): Swarm | undefined {
+    if (this.swarms.size >= MAX_SWARMS) return undefined;
+    // Live: the window near the edge. VOD: recently played segments, up to the byte cap, for later viewers.
+    const keepSegments = p.live ? this.cfg.keepSegments : Number.MAX_SAFE_INTEGER;
+    const maxBytes = Math.floor(this.cfg.maxStoreBytes / MAX_SWARMS);
+    const store = new SegmentStore({ maxBytes, keepSegments });
+    const disk = p.live ? undefined : this.ports.vodDisk;
+    const ports = this.ports;
+    const env: SwarmEnv = {
+      selfId: ports.selfId,
+      originFetch: (url, range) => (this.active ? ports.originFetch(url, range) : Promise.resolve(undefined)),
+      stats: this.stats,
+      uploadsInFlight: () => this.uploadsInFlight(),
+      uploadBacklogBytes: () => this.uploadBacklogBytes(),
+      verify: (id, bytes) => (this.cfg.integrity === 'off' ? Promise.resolve('ok') : ports.verifier.verify(id, bytes)),
+      onBadPeer: (peerId, reason) => this.ban(peerId, reason),
+      uploadAllowed: ports.uploadAllowed,
+      throttle: ports.throttle,
+      refreshManifest: () => ports.refreshManifest(p.swarm),
+      ...(ports.onStored ? { onStored: ports.onStored } : {}),
+      ...(disk ? { onKept: (seg: StoredSegment) => void disk.put(p.swarm, seg) } : {}),
+      ...this.scale,
+    };
+    const swarm = new Swarm(p.swarm, this.cfg, store, env, ports.clock);
+    if (disk) void disk.restore(p.swarm, maxBytes).then((segs) => segs.forEach((seg) => swarm.restore(seg)));
+    this.swarms.set(p.swarm, swarm);
+    ports.joinTracker(p.swarm);
+    return swarm;
+  }
+
+  /** Bytes queued in all data channels of the page: they share one uplink. */
+  private uploadBacklogBytes(): number {
+    let n = 0;
+    for (const s of this.swarms.values()) for (const l of s.links.values()) n += l.queuedBytes;
+    return n;
+  }
+
+  private uploadsInFlight(): number {
+    let n = 0;
+    for (const s of this.swarms.values()) for (const l of s.links.values()) n += l.activeUploads;
+    return n;
+  }
+}

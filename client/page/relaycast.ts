@@ -1,0 +1,164 @@
+import type { RelaycastConfig } from '../config.js';
+import { realClock } from '../core/clock.js';
+import { Verifier } from '../core/integrity.js';
+import { OriginPace } from '../core/origin-pace.js';
+import { PageCore } from '../core/page-core.js';
+import { emptyStats, type RelaycastStats } from '../core/stats.js';
+import { UploadBudget } from '../core/upload-budget.js';
+import type { ByteRange } from '../../protocol/segment-id.js';
+import { WorkerBridge } from '../bridge/worker-bridge.js';
+import type { VodPersistence } from '../storage/vod-persist.js';
+import { Mesh } from '../transport/mesh.js';
+import { TrackerClient } from '../transport/tracker-client.js';
+import { peerDeadlineMs, type MediaLike } from './deadline.js';
+import { watchLag } from './lag-monitor.js';
+
+export interface PageEnv {
+  readonly serviceWorker: ServiceWorkerContainer;
+  readonly pageUrl: string;
+  /** The media elements whose buffers bound how long a peer may take. */
+  readonly media: () => readonly MediaLike[];
+  /** True while the browser asks to save data (navigator.connection.saveData): no upload then. */
+  readonly saveData: () => boolean;
+  /** VOD disk cache, when the site enabled it (`persistVodBytes`). */
+  readonly vodPersistence?: VodPersistence;
+}
+
+/**
+ * The page side of relaycast in a browser: the service-worker bridge, the PeerJS mesh and the
+ * tracker's HTTP endpoint, plugged into the orchestration core (client/core/page-core.ts) that
+ * the simulator runs too. What stays here is what only a browser has: media elements (the
+ * deadline), timers that run late (the fallback pace) and the viewer's consent.
+ */
+export class Relaycast {
+  private readonly statsData: RelaycastStats = emptyStats();
+  private readonly verifier: Verifier;
+  /** Recent origin round trips through the worker: the peer deadline leaves them room (client/core/origin-pace.ts). */
+  private readonly originPace: OriginPace;
+  private stopLagWatch: () => void = () => undefined;
+  private readonly budget: UploadBudget;
+  private uploadConsent: boolean;
+  private readonly bridge: WorkerBridge;
+  private readonly mesh: Mesh;
+  private readonly tracker: TrackerClient;
+  private readonly core: PageCore;
+  private destroyed = false;
+
+  constructor(
+    private readonly cfg: RelaycastConfig,
+    private readonly env: PageEnv,
+  ) {
+    this.verifier = new Verifier(new URL(cfg.hashUrl, env.pageUrl).href);
+    this.originPace = new OriginPace(cfg.maxPeerWaitMs + cfg.safetyMarginMs);
+    this.budget = new UploadBudget(cfg.maxUploadBytesPerSec);
+    this.uploadConsent = cfg.upload;
+    this.bridge = new WorkerBridge(
+      env.serviceWorker,
+      {
+        onPlaylist: (p) => this.core.onPlaylist(p),
+        onGet: (swarm, id, seq, maxWaitMs) => this.onGet(swarm, id, seq, maxWaitMs),
+        onFetched: (swarm, id, seq, bytes, fetchMs) => {
+          if (fetchMs !== undefined) this.originPace.record(fetchMs, realClock.now());
+          this.core.onOriginCopy(swarm, id, seq, bytes);
+        },
+      },
+      cfg.meshHelloIntervalMs,
+    );
+    this.mesh = new Mesh(
+      cfg,
+      {
+        attach: (remoteId, swarm, ch, outgoing) => this.core.attach(remoteId, swarm, ch, outgoing),
+        onId: (id) => {
+          this.statsData.peerId = id ?? null;
+          if (id !== undefined) this.statsData.lastError = null;
+          this.tracker.setPeerId(id);
+        },
+        onError: (m) => (this.statsData.lastError = m),
+      },
+      env.pageUrl,
+    );
+    this.tracker = new TrackerClient(
+      new URL(cfg.trackerUrl, env.pageUrl).href,
+      () => this.uploadAllowed(),
+      {
+        onPeers: (a) => this.core.onTrackerAnswer(a),
+        onError: (m) => (this.statsData.lastError = m),
+      },
+      undefined,
+      (swarm) => this.core.trackerReport(swarm),
+    );
+    const disk = env.vodPersistence;
+    this.core = new PageCore(cfg, {
+      clock: realClock,
+      selfId: () => this.mesh.id,
+      mesh: this.mesh,
+      joinTracker: (swarm) => this.tracker.join(swarm),
+      originFetch: (url, range) => this.timedOriginFetch(url, range),
+      refreshManifest: (swarm) => this.bridge.refresh(swarm),
+      verifier: this.verifier,
+      uploadAllowed: () => this.uploadAllowed(),
+      throttle: (n) => this.budget.take(n),
+      usable: () => !this.destroyed && this.bridge.controlled,
+      ...(disk ? { vodDisk: disk } : {}),
+    }, this.statsData);
+  }
+
+  start(): void {
+    if (!this.cfg.p2p || this.destroyed) return;
+    this.stopLagWatch = watchLag((ms) => this.originPace.record(ms, realClock.now()));
+    this.bridge.start();
+    this.mesh.start();
+  }
+
+  stats(): RelaycastStats {
+    return {
+      ...this.statsData,
+      slowRequests: this.statsData.slowRequests.slice(),
+      peers: this.core.readyLinks(),
+      swarms: this.core.swarmCount,
+      controlled: this.bridge.controlled,
+      p2p: this.core.p2pOn,
+    };
+  }
+
+  /** Viewer consent: false stops serving peers at once (downloads from peers go on). */
+  setUpload(on: boolean): void {
+    this.uploadConsent = on;
+  }
+
+  /** Upload budget in bytes per second (0 = no limit). */
+  setUploadLimit(bytesPerSec: number): void {
+    if (Number.isFinite(bytesPerSec) && bytesPerSec >= 0) this.budget.setRate(bytesPerSec);
+  }
+
+  uploadAllowed(): boolean {
+    return this.uploadConsent && !this.env.saveData();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.stopLagWatch();
+    this.bridge.destroy();
+    this.tracker.destroy();
+    this.core.destroy();
+    this.mesh.destroy();
+  }
+
+  /** An owner's fetch for the swarm, timed: it is the same path the player's fallback takes. */
+  private async timedOriginFetch(url: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+    const t0 = realClock.now();
+    const bytes = await this.bridge.originFetch(url, range);
+    if (bytes) this.originPace.record(realClock.now() - t0, realClock.now());
+    return bytes;
+  }
+
+  /** The deadline comes from the page's media elements, less a margin that covers the fallback path. */
+  private async onGet(swarmId: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string> {
+    const margin = { safetyMarginMs: this.originPace.marginMs(this.cfg.safetyMarginMs, realClock.now()), maxPeerWaitMs: this.cfg.maxPeerWaitMs };
+    const deadline = peerDeadlineMs(this.env.media(), margin, maxWaitMs);
+    const r = await this.core.get(swarmId, id, seq, deadline);
+    if (!r) return 'p2p inactive';
+    return r.hit ? r.bytes : r.reason;
+  }
+}
