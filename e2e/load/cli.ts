@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { renderReport } from './report.js';
 import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS } from '../../origin-adapter/player-page.js';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
+import { labUnavailable } from '../lab/netlab.js';
 import { parseUplinkSpec, type UplinkCap } from '../lab/uplink-spec.js';
 
 const USAGE = `usage: npm run load -- --viewers N --duration S [options]
@@ -117,6 +118,8 @@ if (args['uplink-mbps'] !== undefined) {
   if (args.url) fail('--uplink-mbps needs the embedded adapter (no --url)');
   const caps = parseUplinkSpec(args['uplink-mbps'], viewers);
   if ('error' in caps) fail(`--uplink-mbps: ${caps.error}`);
+  const unavailable = labUnavailable();
+  if (unavailable !== null) fail(`--uplink-mbps: ${unavailable}`);
   uplinkMbps = caps;
 }
 
