@@ -18,6 +18,8 @@ const USAGE = `usage: relaycast-adapter [options]
   --window N         embedded source playlist window in segments (default ${DEFAULT_ADAPTER_OPTIONS.windowSegments})
   --stream NAME      embedded stream name (default ${DEFAULT_ADAPTER_OPTIONS.streamName})
   --renditions N     embedded source ABR ladder: 1-3 video renditions (default ${DEFAULT_ADAPTER_OPTIONS.renditions})
+  --bitrate-kbps K   embedded live video at a constant K kbit/s with filler (x264 CBR, 320x180): HD-sized
+                     segments that stay cheap to decode; only with --renditions 1 (default: the ladder, 250)
   --vod-sec N        seconds of the embedded VOD asset at /vod/<stream>/ (default ${DEFAULT_ADAPTER_OPTIONS.vodSec}; 0 = none)
   --player P         player of the generated page: hls.js, dash.js, video.js or shaka (default ${DEFAULT_ADAPTER_OPTIONS.player});
                      /watch/<stream>?player=P&protocol=hls|dash&vod=1 picks per page
@@ -52,6 +54,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         window: { type: 'string' },
         stream: { type: 'string' },
         renditions: { type: 'string' },
+        'bitrate-kbps': { type: 'string' },
         'vod-sec': { type: 'string' },
         player: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -77,6 +80,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     windowSegments: int('window', values.window),
     streamName: values.stream,
     renditions: int('renditions', values.renditions),
+    bitrateKbps: int('bitrate-kbps', values['bitrate-kbps']),
     vodSec: int('vod-sec', values['vod-sec']),
     player: isPlayerName(values.player) ? values.player : undefined,
   };

@@ -24,6 +24,12 @@ export interface AdapterOptions {
   readonly windowSegments: number;
   /** Video renditions of the embedded source's ABR ladder (1..3); each is its own swarm. */
   readonly renditions: number;
+  /**
+   * The embedded live source's video at a constant bitrate (kbit/s) with filler, instead of the
+   * ladder's 250 kbit/s: segments of an HD stream's size from a 320x180 picture that stays cheap
+   * to decode (lab runs with capped uplinks). One rendition only; undefined: the ladder.
+   */
+  readonly bitrateKbps: number | undefined;
   /** Seconds of the embedded VOD asset (/vod/<streamName>/); 0 = none. */
   readonly vodSec: number;
   /** The player of the generated page unless ?player= says otherwise. */
@@ -55,6 +61,7 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   segmentSec: 2,
   windowSegments: 6,
   renditions: 1,
+  bitrateKbps: undefined,
   vodSec: 60,
   player: 'hls.js',
   signaling: true,
@@ -79,6 +86,9 @@ export const ADAPTER_LIMITS = {
   signalingMessageBytes: 64 * 1024,
   playlistBytes: 1024 * 1024,
   upstreamTimeoutMs: 30_000,
+  /** Range of the embedded source's constant bitrate (`bitrateKbps`). */
+  minBitrateKbps: 50,
+  maxBitrateKbps: 50_000,
 } as const;
 
 export function resolveOptions(input: Partial<AdapterOptions>): AdapterOptions {
@@ -98,6 +108,12 @@ function validate(o: AdapterOptions): void {
   if (!Number.isInteger(o.segmentSec) || o.segmentSec < 1 || o.segmentSec > 30) bad('segmentSec must be an integer 1..30');
   if (!Number.isInteger(o.windowSegments) || o.windowSegments < 3 || o.windowSegments > 100) bad('windowSegments must be an integer 3..100');
   if (!Number.isInteger(o.renditions) || o.renditions < 1 || o.renditions > 3) bad('renditions must be 1, 2 or 3');
+  if (o.bitrateKbps !== undefined) {
+    if (!Number.isInteger(o.bitrateKbps) || o.bitrateKbps < ADAPTER_LIMITS.minBitrateKbps || o.bitrateKbps > ADAPTER_LIMITS.maxBitrateKbps) {
+      bad(`bitrateKbps must be an integer ${ADAPTER_LIMITS.minBitrateKbps}..${ADAPTER_LIMITS.maxBitrateKbps}`);
+    }
+    if (o.renditions !== 1) bad('bitrateKbps needs renditions 1');
+  }
   if (!Number.isInteger(o.vodSec) || o.vodSec < 0 || o.vodSec > 3600) bad('vodSec must be an integer 0..3600');
   if (!isPlayerName(o.player)) bad(`unknown player ${String(o.player)}`);
   if (!Number.isInteger(o.announceIntervalMs) || o.announceIntervalMs < 500 || o.announceIntervalMs > 600_000) {

@@ -34,6 +34,11 @@ export interface LiveEncodeOptions {
    * two different contents (players, caches and peers key segments by URL).
    */
   readonly epoch: number;
+  /**
+   * Constant video bitrate (kbit/s) with filler, instead of the ladder's rate; only with one
+   * rendition. HD-sized segments from a picture that costs little to encode and decode.
+   */
+  readonly bitrateKbps?: number;
 }
 
 /** Media segments the embedded source writes: epoch, representation, number. */
@@ -41,7 +46,20 @@ export const SEGMENT_PATTERN = /^chunk-e(\d+)-(\d+)-(\d{6,})\.m4s$/;
 
 export const MANIFESTS = { dash: 'stream.mpd', hls: 'master.m3u8', firstMedia: 'media_0.m3u8' } as const;
 
-function encodeArgs(renditions: number, segmentSec: number): string[] {
+/**
+ * x264 in CBR with filler NAL units: every segment carries `k` kbit/s whatever the picture, so a
+ * 320x180 test pattern yields the bytes of an HD stream (the dash muxer keeps the filler NALs in
+ * the fMP4 segments: a 2 s segment at 3000 kbit/s is about 750 kB). The VBV buffer is half a
+ * second of video.
+ */
+export function cbrArgs(k: number): string[] {
+  return [
+    '-b:v:0', `${k}k`, '-minrate:v:0', `${k}k`, '-maxrate:v:0', `${k}k`, '-bufsize:v:0', `${Math.max(1, Math.round(k / 2))}k`,
+    '-x264-params:v:0', 'nal-hrd=cbr:filler=1',
+  ];
+}
+
+function encodeArgs(renditions: number, segmentSec: number, bitrateKbps?: number): string[] {
   const n = Math.max(1, Math.min(LADDER.length, Math.floor(renditions)));
   const gop = String(segmentSec * STREAM.fps); // one keyframe per segment boundary, so every rung switches cleanly
   const rungs = LADDER.slice(0, n);
@@ -55,7 +73,7 @@ function encodeArgs(renditions: number, segmentSec: number): string[] {
     '-map', '1:a',
     '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
     '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
-    ...rungs.flatMap((r, i) => [`-b:v:${i}`, `${r.videoBitrateK}k`]),
+    ...(bitrateKbps !== undefined && n === 1 ? cbrArgs(bitrateKbps) : rungs.flatMap((r, i) => [`-b:v:${i}`, `${r.videoBitrateK}k`])),
     '-c:a', 'aac', '-b:a', `${STREAM.audioBitrateK}k`,
   ];
 }
@@ -68,7 +86,7 @@ export function liveArgs(o: LiveEncodeOptions): string[] {
     '-hide_banner', '-nostdin', '-loglevel', 'warning',
     '-re', '-f', 'lavfi', '-i', `testsrc2=size=${top?.width ?? 320}x${top?.height ?? 180}:rate=${STREAM.fps}`,
     '-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${STREAM.audioRate}`,
-    ...encodeArgs(o.renditions, o.segmentSec),
+    ...encodeArgs(o.renditions, o.segmentSec, o.bitrateKbps),
     '-f', 'dash', '-seg_duration', String(o.segmentSec),
     '-window_size', String(o.windowSegments), '-extra_window_size', '3',
     '-use_template', '1', '-use_timeline', '1', '-hls_playlist', '1',

@@ -102,7 +102,13 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
 
   try {
     if (o.source) {
-      source = await createLiveSource({ segmentSec: o.segmentSec, windowSegments: o.windowSegments, renditions: o.renditions, log: o.log });
+      source = await createLiveSource({
+        segmentSec: o.segmentSec,
+        windowSegments: o.windowSegments,
+        renditions: o.renditions,
+        bitrateKbps: o.bitrateKbps,
+        log: o.log,
+      });
       if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
     }
     signaling = o.signaling ? createSignaling(server, o.log) : undefined;

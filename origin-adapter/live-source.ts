@@ -16,6 +16,8 @@ export interface LiveSourceOptions {
   readonly windowSegments: number;
   /** Video renditions of the ABR ladder (1..3). */
   readonly renditions: number;
+  /** Constant video bitrate with filler (kbit/s), one rendition only; undefined: the ladder's rate. */
+  readonly bitrateKbps?: number | undefined;
   readonly log: LogFn;
   /** Default: the binary of @ffmpeg-installer/ffmpeg. */
   readonly ffmpegPath?: string;
@@ -64,7 +66,14 @@ export async function createLiveSource(o: LiveSourceOptions): Promise<LiveSource
   let epoch = 0;
 
   function spawnFfmpeg(): void {
-    const args = liveArgs({ dir, segmentSec: o.segmentSec, windowSegments: o.windowSegments, renditions: o.renditions, epoch });
+    const args = liveArgs({
+      dir,
+      segmentSec: o.segmentSec,
+      windowSegments: o.windowSegments,
+      renditions: o.renditions,
+      epoch,
+      ...(o.bitrateKbps !== undefined ? { bitrateKbps: o.bitrateKbps } : {}),
+    });
     const p = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = p;
     startedAtMs = Date.now();

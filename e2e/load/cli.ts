@@ -1,11 +1,14 @@
 // npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE] [--report FILE]
 //                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K]
 //                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
+//                 [--uplink-mbps SPEC] [--bitrate-kbps K]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { renderReport } from './report.js';
 import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS } from '../../origin-adapter/player-page.js';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
+import { labUnavailable } from '../lab/netlab.js';
+import { parseUplinkSpec, type UplinkCap } from '../lab/uplink-spec.js';
 
 const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --viewers N         isolated browser contexts (default 4); each decodes video: on 2 cores keep N <= 10
@@ -27,7 +30,16 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --signal-outage S   signaling and tracker stopped for S seconds mid-run (embedded adapter)
   --slow-peers K      K viewers with their upload throttled to 24 kB/s (about a third of the stream's bitrate)
   --stagger-ms M      delay between viewers opening (default ${DEFAULT_LOAD_OPTIONS.staggerMs})
-  --warmup S          seconds after all viewers play before the steady window (default ${DEFAULT_LOAD_OPTIONS.warmupSec})`;
+  --warmup S          seconds after all viewers play before the steady window (default ${DEFAULT_LOAD_OPTIONS.warmupSec})
+  --bitrate-kbps K    the embedded live video at a constant K kbit/s with filler (320x180, x264 CBR): HD-sized
+                      segments, cheap to decode (default: 250 kbit/s, not constant)
+  --uplink-mbps SPEC  network lab (Linux, root): every viewer's Chromium in its own network namespace on a host
+                      bridge, its upload capped by tc tbf; the baseline runs with the same caps. SPEC is one cap
+                      for all (4.5), one per viewer in opening order (4.5,4.5,9,2), counts (2x9,4x4.5), and
+                      "off" for a viewer in the lab without a cap (off, 2xoff,2x4.5). Each capped viewer's
+                      upload is timed (1 MB to the host) before the run. Embedded adapter only (no --url).
+                      The lab has no route off the machine, is removed at the end, on SIGINT/SIGTERM and on
+                      errors, and a crashed run's lab is removed at the next start`;
 
 function fail(msg: string): never {
   console.error(`${msg}\n${USAGE}`);
@@ -63,6 +75,8 @@ try {
       vod: { type: 'boolean', default: false },
       renditions: { type: 'string' },
       'client-options': { type: 'string' },
+      'uplink-mbps': { type: 'string' },
+      'bitrate-kbps': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -97,6 +111,17 @@ if (args['client-options'] !== undefined) {
   }
 }
 if (renditions > 3) fail('--renditions must be 1, 2 or 3');
+const bitrateKbps = args['bitrate-kbps'] === undefined ? undefined : int('bitrate-kbps', args['bitrate-kbps'], 0, 50);
+if (bitrateKbps !== undefined && (args.url || renditions !== 1)) fail('--bitrate-kbps needs the embedded source with one rendition (no --url, --renditions 1)');
+let uplinkMbps: UplinkCap[] | undefined;
+if (args['uplink-mbps'] !== undefined) {
+  if (args.url) fail('--uplink-mbps needs the embedded adapter (no --url)');
+  const caps = parseUplinkSpec(args['uplink-mbps'], viewers);
+  if ('error' in caps) fail(`--uplink-mbps: ${caps.error}`);
+  const unavailable = labUnavailable();
+  if (unavailable !== null) fail(`--uplink-mbps: ${unavailable}`);
+  uplinkMbps = caps;
+}
 
 const result = await runLoad({
   ...DEFAULT_LOAD_OPTIONS,
@@ -114,8 +139,9 @@ const result = await runLoad({
   player,
   protocol: protocol === 'dash' ? 'dash' : 'hls',
   vod: args.vod,
-  adapter: { renditions },
+  adapter: { renditions, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) },
   ...(clientOptions ? { clientOptions } : {}),
+  ...(uplinkMbps ? { uplinkMbps } : {}),
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

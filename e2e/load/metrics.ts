@@ -77,6 +77,20 @@ export interface ViewerResult {
   playing: boolean;
   /** relaycast's reason for its last ban, if any. */
   lastBanReason: string | null;
+  /** The viewer's upload cap in the network lab, Mbit/s; null: none (or no lab). */
+  uplinkMbps?: number | null;
+}
+
+/** The network lab a run used (`--uplink-mbps`). */
+export interface LabSummary {
+  /** The tag in the name of every namespace and the alias of every link it created. */
+  id: string;
+  subnet: string;
+  qdisc: 'tbf';
+  /** Each viewer slot's upload cap, Mbit/s (null: none), in opening order; a viewer that replaces one takes its slot. */
+  uplinkMbps: (number | null)[];
+  /** Before the run: the time one upload took from each capped slot to the host, and its rate. */
+  uplinkCheck: { slot: number; bytes: number; seconds: number; mbps: number }[];
 }
 
 export interface LoadResult {
@@ -122,6 +136,10 @@ export interface LoadResult {
   cpuBusy: { p50: number | null; p90: number | null };
   /** Faults injected during the run, when. */
   events: LoadEvent[];
+  /** The embedded live source's constant video bitrate (kbit/s); null: the ladder's. */
+  bitrateKbps?: number | null;
+  /** The network lab (null: loopback, no caps). */
+  lab?: LabSummary | null;
   baseline?: LoadResult;
 }
 

@@ -1,11 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdapter, type Adapter, type AdapterOptions } from '../../origin-adapter/index.js';
-import { launchBrowser } from '../support/browser.js';
+import { chromiumPath } from '../support/browser.js';
+import { viewerBrowsers, type ViewerBrowser } from '../lab/browsers.js';
+import { createLab, type Lab } from '../lab/netlab.js';
+import { timeUploads } from '../lab/uplink-check.js';
+import { formatUplinks, type UplinkCap } from '../lab/uplink-spec.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
 import type { PlayerName, StreamProtocol } from '../../origin-adapter/player-page.js';
 import { cpuMeter } from './cpu.js';
-import { computeResult, type Faults, type IntegrityCount, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
+import { computeResult, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 
 export interface LoadOptions {
   readonly viewers: number;
@@ -36,6 +40,11 @@ export interface LoadOptions {
   readonly vod: boolean;
   /** window.relaycastOptions for every P2P viewer (tuning experiments; the baseline has no relaycast). */
   readonly clientOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Upload caps (Mbit/s, null: none), one per viewer slot: runs every viewer in its own network
+   * namespace of the lab (`e2e/lab/`), the P2P run and the baseline alike. Embedded adapter only.
+   */
+  readonly uplinkMbps?: readonly UplinkCap[];
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
@@ -57,6 +66,9 @@ interface Entry {
   readonly id: number;
   readonly role: ViewerRole;
   readonly openedSec: number;
+  /** Lab slot (network namespace and uplink cap); on loopback, the opening order of the initial viewers. */
+  readonly slot: number;
+  readonly browser: ViewerBrowser;
   readonly viewer: Viewer;
   last: ProbeSample | null;
   present: boolean;
@@ -101,14 +113,42 @@ function embeddedPage(playerUrl: string, o: LoadOptions): string {
   return u.href;
 }
 
-/** Runs the load, then (with `baseline`) the same load without P2P. */
+/** Runs the load, then (with `baseline`) the same load without P2P; with `uplinkMbps`, both in one network lab. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const main = await runOnce(o);
-  if (!o.baseline || !o.p2p) return main;
-  o.progress('baseline: the same run without P2P');
-  // Without P2P, malicious or slow uploaders and signaling are moot; churn still applies.
-  const baseline = await runOnce({ ...o, p2p: false, malicious: 0, slowPeers: 0, signalOutageSec: 0 });
-  return { ...main, baseline };
+  const lab = o.uplinkMbps ? await openLab(o, o.uplinkMbps) : undefined;
+  try {
+    const main = await runOnce(o, lab);
+    if (!o.baseline || !o.p2p) return main;
+    o.progress('baseline: the same run without P2P');
+    // Without P2P, malicious or slow uploaders and signaling are moot; churn still applies.
+    const baseline = await runOnce({ ...o, p2p: false, malicious: 0, slowPeers: 0, signalOutageSec: 0 }, lab);
+    return { ...main, baseline };
+  } finally {
+    lab?.lab.destroy();
+  }
+}
+
+interface OpenLab {
+  readonly lab: Lab;
+  readonly summary: LabSummary;
+}
+
+/** The lab for a run, with its caps checked by timing an upload from each capped viewer. */
+async function openLab(o: LoadOptions, caps: readonly UplinkCap[]): Promise<OpenLab> {
+  if (o.url !== undefined) throw new Error('uplink caps need the embedded adapter (no url): viewers reach it on the lab bridge');
+  if (caps.length !== o.viewers) throw new Error(`${caps.length} uplink caps for ${o.viewers} viewers`);
+  // A bound on the lab's life: both runs, each with a generous margin for opening viewers and closing.
+  const maxLifetimeSec = (o.durationSec + 300) * (o.baseline ? 2 : 1);
+  const lab = createLab({ uplinkMbps: caps, chromiumPath: chromiumPath(), maxLifetimeSec, log: o.progress });
+  try {
+    o.progress(`network lab ${lab.id}: ${lab.subnet}, host ${lab.hostAddress}, uplinks ${formatUplinks(caps)} Mbit/s`);
+    const uplinkCheck = await timeUploads(lab);
+    if (uplinkCheck.length > 0) o.progress(`uplink check (1 MB each): ${uplinkCheck.map((u) => `v${u.slot} ${u.seconds} s = ${u.mbps} Mbit/s`).join(', ')}`);
+    return { lab, summary: { id: lab.id, subnet: lab.subnet, qdisc: 'tbf', uplinkMbps: [...caps], uplinkCheck } };
+  } catch (e) {
+    lab.destroy();
+    throw e;
+  }
 }
 
 function roleOf(i: number, o: LoadOptions): ViewerRole {
@@ -119,12 +159,14 @@ function roleOf(i: number, o: LoadOptions): ViewerRole {
   return 'honest';
 }
 
-async function runOnce(o: LoadOptions): Promise<LoadResult> {
+async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult> {
   let adapter: Adapter | undefined;
-  const url = o.url ?? embeddedPage((adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter })).playerUrl, o);
+  // In the lab the adapter listens on the bridge, the one address every viewer namespace reaches.
+  const host = lab ? { host: lab.lab.hostAddress } : {};
+  const url = o.url ?? embeddedPage((adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter, ...host })).playerUrl, o);
   const statsUrl = new URL('/relaycast/stats', url).href;
   const hashOf = hashLookup(adapter, url);
-  const browser = await launchBrowser();
+  const browsers = await viewerBrowsers(lab?.lab, new URL(url).origin);
   const entries: Entry[] = [];
   const ticks: Tick[] = [];
   const errors: string[] = [];
@@ -136,12 +178,16 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
   let lastOpenedSec = 0;
   let nextId = 0;
 
-  const open = async (role: ViewerRole): Promise<void> => {
+  /** Opens a viewer in lab slot `slot` (a viewer that replaces one takes its slot, so its uplink). */
+  const open = async (role: ViewerRole, slot: number): Promise<void> => {
     const id = nextId++;
+    let b: ViewerBrowser | undefined;
     try {
-      const viewer = await openViewer(browser, url, id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
-      entries.push({ id, role, openedSec: now(), viewer, last: null, present: true });
+      b = await browsers.open(slot);
+      const viewer = await openViewer(b.browser, url, id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
+      entries.push({ id, role, slot, browser: b, openedSec: now(), viewer, last: null, present: true });
     } catch (e) {
+      await b?.release();
       errors.push(`viewer ${id} failed to open: ${String(e)}`);
     }
   };
@@ -184,15 +230,16 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
       e.present = false;
       errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
       await e.viewer.close();
+      await e.browser.release();
     }
-    for (const e of leaving) await open(e.role);
+    for (const e of leaving) await open(e.role, e.slot);
     events.push({ tSec: Math.round(now() * 10) / 10, what: 'churn' });
     o.progress(`churn: ${k} left, ${k} joined at ${now().toFixed(0)} s`);
   };
 
   try {
     for (let i = 0; i < o.viewers; i++) {
-      await open(roleOf(i, o));
+      await open(roleOf(i, o), i);
       lastOpenedSec = now();
       o.progress(`viewer ${i + 1}/${o.viewers} (${roleOf(i, o)}) opened at ${lastOpenedSec.toFixed(1)} s`);
       if (i < o.viewers - 1) await sleep(o.staggerMs);
@@ -239,13 +286,28 @@ async function runOnce(o: LoadOptions): Promise<LoadResult> {
     await poll();
     for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
     const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
-    const result = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events, wholeRun: o.vod && o.url === undefined });
+    const computed = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events, wholeRun: o.vod && o.url === undefined });
+    const result = withUplinks(computed, o, lab?.summary, new Map(entries.map((e) => [e.id, e.slot])));
     return o.url === undefined ? { stream: { player: o.player, protocol: o.protocol, vod: o.vod }, ...result } : result;
   } finally {
     await Promise.all(entries.map((e) => e.viewer.close()));
-    await browser.close().catch(() => undefined);
+    await browsers.close();
     await adapter?.close();
   }
+}
+
+/** The embedded source's bitrate, the lab's caps and each viewer's cap (its slot's), recorded in the result. */
+function withUplinks(r: LoadResult, o: LoadOptions, lab: LabSummary | undefined, slotOf: ReadonlyMap<number, number>): LoadResult {
+  const capOf = (id: number): UplinkCap => {
+    const slot = slotOf.get(id);
+    return lab && slot !== undefined ? (lab.uplinkMbps[slot] ?? null) : null;
+  };
+  return {
+    ...r,
+    bitrateKbps: o.url === undefined ? (o.adapter?.bitrateKbps ?? null) : null,
+    lab: lab ?? null,
+    perViewer: r.perViewer.map((v) => ({ ...v, uplinkMbps: capOf(v.id) })),
+  };
 }
 
 function mb(n: number | null): string {

@@ -5,9 +5,16 @@ export function chromiumPath(): string {
   return process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export interface LaunchOptions {
+  /** Instead of chromiumPath(): e.g. a wrapper that runs Chromium in a network namespace. */
+  readonly executablePath?: string;
+  /** Added to the usual flags. */
+  readonly args?: readonly string[];
+}
+
+export async function launchBrowser(o: LaunchOptions = {}): Promise<Browser> {
   return chromium.launch({
-    executablePath: chromiumPath(),
+    executablePath: o.executablePath ?? chromiumPath(),
     headless: true,
     args: [
       '--no-sandbox',
@@ -25,6 +32,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-timer-throttling',
       '--disable-renderer-backgrounding',
       '--disable-backgrounding-occluded-windows',
+      ...(o.args ?? []),
     ],
   });
 }

@@ -51,6 +51,20 @@ test('live source: ready with >=3 segments, restarts ffmpeg with new segment nam
   assert.deepEqual(await pidsWith(src.dir), [], 'no ffmpeg left running');
 });
 
+test('live source at a constant bitrate: the filler reaches the fMP4 segments (HD-sized bytes)', async () => {
+  const src = await createLiveSource({ segmentSec: 1, windowSegments: 4, renditions: 1, bitrateKbps: 2000, log: () => undefined });
+  try {
+    await src.start();
+    const names = listedSegments(await readFile(join(src.dir, 'media_0.m3u8'), 'utf8'));
+    // The first segment may be short of the rate while the VBV buffer fills; the later ones carry it.
+    const sizes = await Promise.all(names.slice(1).map(async (n) => (await readFile(join(src.dir, n))).length));
+    const want = (2000 * 1000) / 8; // 1 s at 2000 kbit/s
+    for (const size of sizes) assert.ok(size > 0.9 * want && size < 1.1 * want, `segment of ${size} bytes, want about ${want}`);
+  } finally {
+    await src.stop();
+  }
+});
+
 test('adapter with the embedded source serves the live stream over HTTP', async () => {
   const a = await startAdapter({ port: 0, segmentSec: 1, windowSegments: 4, log: silent });
   try {

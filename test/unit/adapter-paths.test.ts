@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { liveArgs, listedSegments, vodArgs } from '../../origin-adapter/ffmpeg-args.js';
+import { resolveOptions } from '../../origin-adapter/config.js';
 import { contentTypeOf, isAcceptablePlayerSrc, isSafeFileName, mediaKind, parseMediaPath } from '../../origin-adapter/paths.js';
 import { jsonForScript, renderPlayerPage } from '../../origin-adapter/player-page.js';
 import { endToEndHeaders, upstreamUrl } from '../../origin-adapter/proxy.js';
@@ -84,8 +85,30 @@ test('ffmpeg args: one dash muxer run publishes DASH and HLS over the same segme
   const vod = vodArgs({ dir: '/tmp/v', segmentSec: 2, durationSec: 30 });
   assert.equal(vod[vod.indexOf('-single_file') + 1], '1');
   assert.match(vod.join(' '), /duration=30/);
+  assert.doesNotMatch(one.join(' '), /filler|minrate/, 'the ladder is not CBR');
   assert.deepEqual(listedSegments('#EXTM3U\n#EXTINF:2,\nchunk-e0-0-000003.m4s\n#EXTINF:2,\nchunk-e0-0-000004.m4s\nother.m4s\n'), [
     'chunk-e0-0-000003.m4s',
     'chunk-e0-0-000004.m4s',
   ]);
+});
+
+test('ffmpeg args: --bitrate-kbps is x264 CBR with filler at that rate, on the one 320x180 rendition', () => {
+  const args = liveArgs({ dir: '/tmp/d', segmentSec: 2, windowSegments: 6, renditions: 1, epoch: 0, bitrateKbps: 3000 });
+  const at = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.equal(at('-b:v:0'), '3000k');
+  assert.equal(at('-minrate:v:0'), '3000k');
+  assert.equal(at('-maxrate:v:0'), '3000k');
+  assert.equal(at('-bufsize:v:0'), '1500k');
+  assert.equal(at('-x264-params:v:0'), 'nal-hrd=cbr:filler=1');
+  assert.equal(args.filter((a) => a.startsWith('-b:v')).length, 1, 'no ladder rate besides');
+  assert.match(String(at('-filter_complex')), /scale=320:180/);
+  assert.equal(at('-c:v'), 'libx264');
+  assert.equal(at('-f'), 'lavfi');
+  assert.equal(args[args.lastIndexOf('-f') + 1], 'dash', 'still one dash muxer run (DASH + fMP4 HLS)');
+  // The adapter's options: an integer in range, one rendition only.
+  assert.equal(resolveOptions({ bitrateKbps: 3000 }).bitrateKbps, 3000);
+  assert.equal(resolveOptions({}).bitrateKbps, undefined);
+  assert.throws(() => resolveOptions({ bitrateKbps: 3000, renditions: 2 }), /renditions 1/);
+  assert.throws(() => resolveOptions({ bitrateKbps: 10 }), /bitrateKbps/);
+  assert.throws(() => resolveOptions({ bitrateKbps: 1.5e3 + 0.5 }), /bitrateKbps/);
 });

@@ -1,0 +1,55 @@
+/**
+ * Browsers for the load tool's viewers: one shared headless Chromium on loopback (the default),
+ * or, in the network lab, one Chromium per viewer inside that viewer's namespace (a browser
+ * process and its network service live in one namespace, so viewers cannot share one).
+ */
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../support/browser.js';
+import type { Lab } from './netlab.js';
+
+export interface ViewerBrowser {
+  readonly browser: Browser;
+  /** Closes the browser if it is this viewer's own; the shared one stays open. */
+  release(): Promise<void>;
+}
+
+export interface ViewerBrowsers {
+  /** A browser for the viewer in lab slot `slot` (ignored on loopback). */
+  open(slot: number): Promise<ViewerBrowser>;
+  close(): Promise<void>;
+}
+
+/** `pageOrigin`: the page's origin, which the lab's viewers reach on the bridge address, not on loopback. */
+export async function viewerBrowsers(lab: Lab | undefined, pageOrigin: string): Promise<ViewerBrowsers> {
+  if (!lab) {
+    const shared = await launchBrowser();
+    return {
+      open: async () => ({ browser: shared, release: async () => undefined }),
+      close: () => shared.close().catch(() => undefined),
+    };
+  }
+  const own = new Set<Browser>();
+  return {
+    async open(slot) {
+      const v = lab.viewers[slot];
+      if (!v) throw new Error(`no lab slot ${slot}`);
+      const browser = await launchBrowser({
+        executablePath: v.chromium,
+        // A service worker needs a secure context; the lab's origin is plain http on a LAN address.
+        args: [`--unsafely-treat-insecure-origin-as-secure=${pageOrigin}`],
+      });
+      own.add(browser);
+      return {
+        browser,
+        release: async () => {
+          own.delete(browser);
+          await browser.close().catch(() => undefined);
+        },
+      };
+    },
+    async close() {
+      await Promise.all([...own].map((b) => b.close().catch(() => undefined)));
+      own.clear();
+    },
+  };
+}
