@@ -60,10 +60,13 @@ export interface RelaycastConfig {
   readonly upload: boolean;
   /** Upload budget of this viewer in bytes per second, spread over all its peers; 0 = no limit. */
   readonly maxUploadBytesPerSec: number;
+  /** Piece requests one peer may have pending at this page (and this page at one peer); more are answered `busy`. */
   readonly maxUploadsPerPeer: number;
+  /**
+   * Pieces being sent at once, to all peers. A few at a time, each at the full uplink rate,
+   * the oldest segment's first: a dozen shared evenly would each arrive a dozen times later.
+   */
   readonly maxUploadsTotal: number;
-  /** Data-channel bytes queued before we wait for `bufferedamountlow`. */
-  readonly sendHighWaterBytes: number;
   /** How often the page tells the worker it runs a mesh. */
   readonly meshHelloIntervalMs: number;
   /**
@@ -114,9 +117,8 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   originFetchers: 1,
   upload: true,
   maxUploadBytesPerSec: 2_000_000,
-  maxUploadsPerPeer: 2,
-  maxUploadsTotal: 8,
-  sendHighWaterBytes: 1024 * 1024,
+  maxUploadsPerPeer: 8,
+  maxUploadsTotal: 2,
   meshHelloIntervalMs: 2000,
   integrity: 'required',
   hashUrl: '/relaycast/hash',

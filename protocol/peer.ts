@@ -1,12 +1,14 @@
 import { isRecord, isSafeId, readArray, readInt, readString } from './guards.js';
 import { LIMITS } from './limits.js';
+import { MAX_BITFIELD_CHARS, MAX_HASH_LIST_CHARS, MAX_PIECES } from './pieces.js';
 import { err, ok, type Result } from './result.js';
 
 /**
  * Page <-> peer control messages, sent as JSON text on a PeerJS `raw` data
- * channel. Segment bytes travel separately as binary chunk frames (framing.ts).
+ * channel. Segment bytes travel separately as binary frames (framing.ts), one
+ * piece per frame (pieces.ts).
  */
-export const PEER_PROTOCOL_VERSION = 2;
+export const PEER_PROTOCOL_VERSION = 3;
 
 export interface SegmentInfo {
   readonly id: string;
@@ -16,10 +18,10 @@ export interface SegmentInfo {
   /** Hops from the origin of the announcer's copy: 0 = it fetched it from the origin itself. */
   readonly hop?: number;
   /**
-   * The announcer is still receiving it (relay before complete): a request is answered with
-   * frames as they arrive, the last one only once the announcer's copy matched the origin's hash.
+   * The announcer holds only some pieces, checked against the published hashes: a bitfield
+   * (protocol/pieces.ts Bitfield, base64url). Absent: it holds the whole segment.
    */
-  readonly partial?: true;
+  readonly pieces?: string;
 }
 
 export interface FreshSegment {
@@ -40,8 +42,13 @@ export type PeerMessage =
    * them first, so the segment's origin fetcher need not wait for its own playlist refresh.
    */
   | { readonly type: 'fresh'; readonly segments: readonly FreshSegment[] }
-  /** Ask for one segment's bytes; answered by chunk frames with the same reqId, or `miss`. */
-  | { readonly type: 'request'; readonly reqId: number; readonly id: string }
+  /**
+   * Ask for one piece of a segment; answered by one frame with the same reqId, or `miss`.
+   * `hashes`: send the segment's hash list first (a `hashes` message), the asker has none yet.
+   */
+  | { readonly type: 'request'; readonly reqId: number; readonly id: string; readonly piece: number; readonly hashes?: true }
+  /** A segment's hash list (protocol/pieces.ts): base64url of its pieces' SHA-256 digests, in order. */
+  | { readonly type: 'hashes'; readonly id: string; readonly list: string }
   | { readonly type: 'cancel'; readonly reqId: number }
   | { readonly type: 'miss'; readonly reqId: number; readonly reason: MissReason }
   /** Round-trip measurement: the receiver echoes `n` in a pong at once. */
@@ -60,12 +67,12 @@ function parseSegmentInfo(v: unknown): SegmentInfo | undefined {
   const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
   const bytes = readInt(v, 'bytes', 1, LIMITS.segmentBytes);
   if (seq === undefined || bytes === undefined) return undefined;
-  const partial = v['partial'];
-  if (partial !== undefined && partial !== true) return undefined;
-  const flag = partial === true ? { partial: true as const } : {};
-  if (v['hop'] === undefined) return { id, seq, bytes, ...flag };
+  const pieces = v['pieces'];
+  if (pieces !== undefined && (typeof pieces !== 'string' || pieces.length === 0 || pieces.length > MAX_BITFIELD_CHARS)) return undefined;
+  const map = pieces === undefined ? {} : { pieces };
+  if (v['hop'] === undefined) return { id, seq, bytes, ...map };
   const hop = readInt(v, 'hop', 0, MAX_HOP);
-  return hop === undefined ? undefined : { id, seq, bytes, hop, ...flag };
+  return hop === undefined ? undefined : { id, seq, bytes, hop, ...map };
 }
 
 function parseFresh(v: unknown): FreshSegment | undefined {
@@ -104,8 +111,16 @@ export function parsePeerMessage(text: string): Result<PeerMessage> {
     case 'request': {
       const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);
       const id = v['id'];
-      if (reqId === undefined || !isSafeId(id, LIMITS.segmentIdChars)) return err('bad request');
-      return ok({ type: 'request', reqId, id });
+      const piece = readInt(v, 'piece', 0, MAX_PIECES - 1);
+      const hashes = v['hashes'];
+      if (reqId === undefined || piece === undefined || !isSafeId(id, LIMITS.segmentIdChars) || (hashes !== undefined && hashes !== true)) return err('bad request');
+      return ok({ type: 'request', reqId, id, piece, ...(hashes === true ? { hashes } : {}) });
+    }
+    case 'hashes': {
+      const id = v['id'];
+      const list = readString(v, 'list', MAX_HASH_LIST_CHARS);
+      if (!isSafeId(id, LIMITS.segmentIdChars) || list === undefined) return err('bad hashes');
+      return ok({ type: 'hashes', id, list });
     }
     case 'cancel': {
       const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);

@@ -21,8 +21,8 @@ export const PIECE_BYTES = LIMITS.chunkPayloadBytes;
 /** SHA-256 digest size: one leaf of the hash list. */
 export const LEAF_BYTES = 32;
 
-/** Most pieces a segment can have (the largest segment over the smallest piece size anyone uses). */
-export const MAX_PIECES = 4096;
+/** Most pieces a segment can have (a hash list of this many fits one control message: limits.ts). */
+export const MAX_PIECES = 1024;
 
 /** Pieces of a segment of `totalBytes` at `pieceBytes` per piece (at least one). */
 export function pieceCount(totalBytes: number, pieceBytes: number = PIECE_BYTES): number {

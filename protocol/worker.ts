@@ -76,6 +76,8 @@ export interface OriginFetch {
   readonly reqId: number;
   readonly url: string;
   readonly range?: ByteRange;
+  /** Only these bytes of the segment (offsets within it): the pieces no peer delivered in time. */
+  readonly part?: ByteRange;
 }
 
 export type OriginReply =
@@ -215,8 +217,10 @@ export function parsePageToWorker(v: unknown): Result<PageToWorker> {
     const reqId = readInt(v, 'reqId', 0, REQ_MAX);
     const url = readString(v, 'url', LIMITS.segmentIdChars);
     const range = parseRange(v['range']);
-    if (reqId === undefined || url === undefined || range === 'bad') return err('bad rc-origin-fetch');
-    return ok({ type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}) });
+    const part = parseRange(v['part']);
+    if (reqId === undefined || url === undefined || range === 'bad' || part === 'bad') return err('bad rc-origin-fetch');
+    if (part && range && part.end > range.end - range.start) return err('bad rc-origin-fetch');
+    return ok({ type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}), ...(part ? { part } : {}) });
   }
   return err('unknown type');
 }

@@ -273,7 +273,7 @@ export class Host {
         at = this.lastMs + (minLeft * n) / perMs;
       }
       for (const ch of this.draining) {
-        const over = Math.max(0, ch.enqueued - ch.sent - this.net.cfg.lowWaterBytes);
+        const over = Math.max(0, ch.enqueued - ch.sent - ch.drainBelow);
         at = Math.min(at, this.lastMs + (over * Math.max(1, n)) / perMs);
       }
     } else {
@@ -288,7 +288,7 @@ export class Host {
   private fifoDrainAt(ch: SimChannel): number {
     const perMs = this.uplinkBytesPerSec / 1000;
     let unsent = ch.enqueued - ch.sent;
-    const low = this.net.cfg.lowWaterBytes;
+    const low = ch.drainBelow;
     let t = this.lastMs;
     let sent = this.fifoSent;
     for (let i = this.fifoHead; i < this.fifo.length && unsent > low; i++) {
@@ -376,6 +376,8 @@ export class SimChannel implements Channel {
   sent = 0;
   /** @internal */
   readonly drainWaiters: (() => void)[] = [];
+  /** @internal The buffered bytes at or below which the drain waiters are woken. */
+  drainBelow = 0;
   private timer: unknown;
   private timerAt = NaN;
   private readonly deliverDue = (): void => this.onTimer();
@@ -418,9 +420,10 @@ export class SimChannel implements Channel {
     return Math.max(0, this.buffered());
   }
 
-  drained(): Promise<void> {
-    if (this.closed || this.bufferedAmount() <= this.net.cfg.lowWaterBytes) return Promise.resolve();
+  drained(belowBytes: number = this.net.cfg.lowWaterBytes): Promise<void> {
+    if (this.closed || this.bufferedAmount() <= belowBytes) return Promise.resolve();
     return new Promise((resolve) => {
+      this.drainBelow = this.drainWaiters.length === 0 ? belowBytes : Math.min(this.drainBelow, belowBytes);
       this.drainWaiters.push(resolve);
       // Crossing low water is now a wake-up of the uplink.
       this.host.watchDrain(this);
@@ -472,7 +475,7 @@ export class SimChannel implements Channel {
   /** @internal Resolves drain waiters once at or below low water (or closed); true when none are left. */
   checkDrained(): boolean {
     if (this.drainWaiters.length === 0) return true;
-    if (!this.closed && this.buffered() > this.net.cfg.lowWaterBytes + EPS_BYTES) return false;
+    if (!this.closed && this.buffered() > this.drainBelow + EPS_BYTES) return false;
     const w = this.drainWaiters.splice(0);
     for (const r of w) r();
     return true;

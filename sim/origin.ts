@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import type { Verdict } from '../client/core/integrity.js';
+import { LEAF_BYTES, pieceCount, pieceSpan } from '../protocol/pieces.js';
+import type { ByteRange } from '../protocol/segment-id.js';
 import type { PlaylistSegment, PlaylistUpdate } from '../protocol/worker.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -15,19 +19,23 @@ export interface LiveConfig {
   readonly realBytes: number;
   /** One-way latency between any viewer and the origin. */
   readonly originLatencyMs: number;
+  /** Real bytes per piece (the pages' piece size, scaled like every byte: one 64 KiB frame on the wire). */
+  readonly pieceBytes: number;
 }
 
 export const SWARM_ID = 'http://origin.sim/live/index.m3u8';
 const FIRST_SEQ = 1000;
 
-export type OriginKind = 'owner' | 'startup' | 'miss';
+/** Why a fetch was made: an owner's for the swarm, a player's at startup, a player's after a miss, a page's for the pieces no peer delivered. */
+export type OriginKind = 'owner' | 'startup' | 'miss' | 'fill';
 
 export class Origin {
   private readonly bytesBySeq = new Map<number, Uint8Array>();
   /** Virtual segment bytes served, in total and of the counted segments (`counts`), by why they were fetched. */
   servedBytes = 0;
-  readonly windowBytes: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
-  readonly windowRequests: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0 };
+  readonly windowBytes: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0, fill: 0 };
+  readonly windowRequests: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0, fill: 0 };
+  private readonly roots = new Map<number, Buffer>();
   /** Reassembled peer copies that differed from the origin's bytes (must stay 0). */
   corruptCopies = 0;
   /** Miss fetches by the Swarm's miss reason. */
@@ -74,42 +82,53 @@ export class Origin {
   }
 
   /**
-   * A viewer fetches segment `seq`: the request takes one latency, the answer one
-   * latency plus the transfer at the viewer's downlink. Counted when served.
+   * A viewer fetches segment `seq` (or `part` of it: offsets into its real bytes): the request
+   * takes one latency, the answer one latency plus the transfer at the viewer's downlink.
+   * Counted when served, in virtual bytes.
    */
-  fetch(seq: number, downlinkBytesPerSec: number, kind: OriginKind, missReason?: string): Promise<Uint8Array | undefined> {
+  fetch(seq: number, downlinkBytesPerSec: number, kind: OriginKind, missReason?: string, part?: ByteRange): Promise<Uint8Array | undefined> {
     return new Promise((resolve) => {
       this.sched.after(this.cfg.originLatencyMs, () => {
         const t = this.sched.now();
         if (seq > this.newestSeq(t)) return resolve(undefined);
-        this.servedBytes += this.cfg.segmentBytes;
+        const whole = this.content(seq);
+        if (part && (part.start < 0 || part.end >= whole.length || part.end < part.start)) return resolve(undefined);
+        const bytes = part ? whole.subarray(part.start, part.end + 1) : whole;
+        const virtual = part ? Math.round((bytes.length / whole.length) * this.cfg.segmentBytes) : this.cfg.segmentBytes;
+        this.servedBytes += virtual;
         if (this.counts(this.availableAtMs(seq))) {
-          this.windowBytes[kind] += this.cfg.segmentBytes;
+          this.windowBytes[kind] += virtual;
           this.windowRequests[kind]++;
           if (missReason !== undefined) this.windowMissReasons.set(missReason, (this.windowMissReasons.get(missReason) ?? 0) + 1);
         }
-        const bytes = this.content(seq);
-        const ms = this.cfg.originLatencyMs + (this.cfg.segmentBytes * 1000) / downlinkBytesPerSec;
+        const ms = this.cfg.originLatencyMs + (virtual * 1000) / downlinkBytesPerSec;
         this.sched.after(ms, () => resolve(bytes));
       });
     });
   }
 
-  /**
-   * The origin's buffer for `bytes`, a reassembled peer copy of segment `seq`, when they are
-   * byte-identical (else `bytes`). Viewers then keep one shared buffer per segment instead of
-   * their own copies: memory stays flat in N (10,000 viewers x 13 copies x 52 kB was 7 GB,
-   * and the garbage collector's work grew with it).
-   */
-  canonical(seq: number, bytes: Uint8Array): Uint8Array {
-    const b = this.bytesBySeq.get(seq);
-    if (b === undefined) return bytes;
-    // Byte for byte: a peer copy that differs is a fault of the simulation (e.g. a reused wire buffer), not of a peer.
-    if (!Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) {
-      this.corruptCopies++;
-      return bytes;
+  /** A stored copy of `seq` must be the origin's bytes: a difference is a fault of the simulation or the client. */
+  check(seq: number, bytes: Uint8Array): void {
+    const b = this.bytesBySeq.get(seq) ?? this.content(seq);
+    if (!Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) this.corruptCopies++;
+  }
+
+  /** A hash list from a peer against the piece root the origin publishes for the segment (protocol/pieces.ts). */
+  checkList(id: string, list: Uint8Array): Verdict {
+    const seq = this.seqOf(id);
+    let root = this.roots.get(seq);
+    if (!root) {
+      const b = this.content(seq);
+      const leaves = Buffer.alloc(pieceCount(b.length, this.cfg.pieceBytes) * LEAF_BYTES);
+      for (let i = 0; i * LEAF_BYTES < leaves.length; i++) {
+        const { start, end } = pieceSpan(i, b.length, this.cfg.pieceBytes);
+        createHash('sha256').update(b.subarray(start, end)).digest().copy(leaves, i * LEAF_BYTES);
+      }
+      root = createHash('sha256').update(leaves).digest();
+      this.roots.set(seq, root);
+      for (const k of this.roots.keys()) if (k < seq - 64) this.roots.delete(k);
     }
-    return b;
+    return createHash('sha256').update(list).digest().equals(root) ? 'ok' : 'mismatch';
   }
 
   /** The real bytes of a segment: one shared buffer per segment. */

@@ -1,4 +1,5 @@
 import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
+import { PIECE_BYTES } from '../protocol/pieces.js';
 import { createTracker, trackerConfig } from '../origin-adapter/tracker.js';
 import { Metrics, percentile, round } from './metrics.js';
 import { Network, DEFAULT_NET } from './network.js';
@@ -142,7 +143,9 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   // Players ask for a segment within their hold-back plus the longest peer wait of its availability.
   const tailMs = 4 * segmentMs + client.maxPeerWaitMs;
   const metrics = new Metrics(warmupMs, durationMs - tailMs);
-  const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs }, (at) => metrics.countsSegment(at));
+  // A piece is one page frame on the wire: its real bytes scale like every other byte.
+  const pieceBytes = Math.max(1, Math.floor(PIECE_BYTES / net.cfg.payloadScale));
+  const origin = new Origin(sched, { segmentMs, windowSegments: 6, segmentBytes, realBytes, originLatencyMs: o.originLatencyMs, pieceBytes }, (at) => metrics.countsSegment(at));
   const tracker = createTracker(trackerConfig({ announceIntervalMs: o.announceIntervalMs, p2p: true }, () => sched.now()));
   const world: World = {
     sched,

@@ -2,10 +2,12 @@ import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
 import { PageCore } from '../client/core/page-core.js';
 import { emptyStats } from '../client/core/stats.js';
 import { UploadBudget } from '../client/core/upload-budget.js';
-import { MIN_SLOW_THRESHOLD_BYTES_PER_SEC, type GetResult, type Swarm } from '../client/swarm/swarm.js';
-import { PeerLink, type PullResult } from '../client/transport/peer-link.js';
+import type { GetResult, Swarm } from '../client/swarm/swarm.js';
+import { PeerLink, type LinkConfig } from '../client/transport/peer-link.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
+import type { ByteRange } from '../protocol/segment-id.js';
+import { createHash } from 'node:crypto';
 import type { DelayKind, Metrics } from './metrics.js';
 import type { Host, Network, SimChannel } from './network.js';
 import { SWARM_ID, type Origin } from './origin.js';
@@ -44,43 +46,31 @@ export interface ViewerSpec {
   readonly uploads: boolean;
 }
 
+/** SHA-256 at Node's native speed (the page uses WebCrypto; the bytes are the same). */
+const sha256 = (b: Uint8Array): Promise<Uint8Array> => Promise.resolve(new Uint8Array(createHash('sha256').update(b).digest()));
+
 /** How long a PeerJS data connection takes to open: signaling offer/answer through the server, ICE, DTLS, SCTP. */
 function connectDelayMs(latencyMs: number, originLatencyMs: number): number {
   return 4 * originLatencyMs + 100 + 9 * latencyMs;
 }
 
-/**
- * The page-side PeerLink with one observation added: which peer a pulled copy came
- * from, to count hops from the origin. The protocol is PeerLink's, unchanged.
- */
+/** The page-side PeerLink with one observation added: why links close. The protocol is PeerLink's, unchanged. */
 class SimLink extends PeerLink {
   constructor(
     peerId: string,
     ch: SimChannel,
     swarm: Swarm,
-    private readonly simClock: Scheduler['clock'],
-    private readonly onPeerCopy: (peerId: string, id: string) => void,
-    cfg: RelaycastConfig,
+    cfg: LinkConfig,
+    clock: Scheduler['clock'],
     outgoing: boolean,
     private readonly onClosed: (reason: string) => void,
-    private readonly canonical: (id: string, bytes: Uint8Array) => Uint8Array,
   ) {
-    super(peerId, SWARM_ID, ch, swarm, cfg, simClock, outgoing);
+    super(peerId, SWARM_ID, ch, swarm, cfg, clock, outgoing);
   }
 
   override close(reason: string): void {
     if (!this.isClosed) this.onClosed(reason);
     super.close(reason);
-  }
-
-  override pull(...args: Parameters<PeerLink['pull']>): Promise<PullResult> {
-    const [id] = args;
-    return super.pull(...args).then((r) => {
-      if (!r.ok) return r;
-      this.onPeerCopy(this.peerId, id);
-      // The same bytes, in the origin's shared buffer (memory; see Origin.canonical).
-      return { ok: true, bytes: this.canonical(id, r.bytes) };
-    });
   }
 }
 
@@ -125,22 +115,23 @@ export class Viewer {
           isDialing: (remote) => this.dialing.has(remote),
         },
         joinTracker: () => this.announce(),
-        originFetch: (url) => this.originFetchForSwarm(url),
+        originFetch: (url, _range, part) => this.originFetchForSwarm(url, part),
         refreshManifest: () => this.refreshManifest(),
-        // Integrity is tested elsewhere; here every copy is genuine.
-        verifier: { remember: () => undefined, verify: () => Promise.resolve('ok') },
+        // Whole copies are compared with the origin's bytes (onStored); hash lists are checked for real.
+        verifier: { remember: () => undefined, verify: () => Promise.resolve('ok'), verifyList: (id, list) => Promise.resolve(w.origin.checkList(id, list)) },
         uploadAllowed: () => spec.uploads,
         throttle: (n) => this.throttle(n),
         usable: () => this.present,
         onBan: (_peerId, reason) => w.violations.set(reason, (w.violations.get(reason) ?? 0) + 1),
         newLink: (remoteId, swarm, ch, outgoing) =>
-          new SimLink(remoteId, ch as SimChannel, swarm, clock, (peerId, id) => this.onPeerCopy(peerId, id), w.client, outgoing, (reason) => {
+          new SimLink(remoteId, ch as SimChannel, swarm, this.core.linkConfig(), clock, outgoing, (reason) => {
             if (m.inWindow(w.sched.now())) m.closedLinks.set(reason, (m.closedLinks.get(reason) ?? 0) + 1);
-          }, (id, bytes) => w.origin.canonical(w.origin.seqOf(id), bytes)),
+          }),
+        onStored: (id, hop, bytes) => this.onStored(id, hop, bytes),
       },
       this.stats,
-      // Rates are measured in real bytes, like the byte caps above.
-      { slowFloorBytesPerSec: MIN_SLOW_THRESHOLD_BYTES_PER_SEC / this.scale },
+      // Pieces are in real bytes, like the byte caps above: a piece is one 64 KiB frame on the wire.
+      { pieceBytes: w.origin.cfg.pieceBytes, digest: sha256 },
     );
     this.player = new Player(w.player, {
       now: () => clock.now(),
@@ -270,11 +261,12 @@ export class Viewer {
     return wait;
   }
 
-  private onPeerCopy(peerId: string, id: string): void {
+  /** A copy was stored: its hops from the origin, when it came, and whether its bytes are the origin's. */
+  private onStored(id: string, hop: number, bytes: Uint8Array): void {
     const seq = this.w.origin.seqOf(id);
-    const src = this.w.viewers.get(peerId)?.hops.get(seq);
-    this.hops.set(seq, src === undefined ? -1 : src + 1);
-    this.noteDelay('peerCopy', seq);
+    this.hops.set(seq, hop);
+    this.w.origin.check(seq, bytes);
+    if (hop > 0) this.noteDelay('peerCopy', seq);
   }
 
   private noteDelay(kind: DelayKind, seq: number): void {
@@ -314,14 +306,12 @@ export class Viewer {
     });
   }
 
-  /** The Swarm asks the worker to fetch a segment it owns (rc-origin-fetch). */
-  private async originFetchForSwarm(url: string): Promise<Uint8Array | undefined> {
+  /** The Swarm asks the worker to fetch a segment it owns, or the pieces of one that no peer delivered in time (rc-origin-fetch). */
+  private async originFetchForSwarm(url: string, part: ByteRange | undefined): Promise<Uint8Array | undefined> {
     const seq = this.w.origin.seqOf(url);
+    if (part) return this.w.origin.fetch(seq, this.spec.downlinkBytesPerSec, 'fill', undefined, part);
     const bytes = await this.w.origin.fetch(seq, this.spec.downlinkBytesPerSec, 'owner');
-    if (bytes) {
-      this.hops.set(seq, 0);
-      this.noteDelay('ownerCopy', seq);
-    }
+    if (bytes) this.noteDelay('ownerCopy', seq);
     return bytes;
   }
 
@@ -357,7 +347,6 @@ export class Viewer {
     }
     m.delivered(o.availableAtMs(seq), o.cfg.segmentBytes, 0);
     if (!bytes) return;
-    this.hops.set(seq, 0);
     this.core.onOriginCopy(SWARM_ID, id, seq, bytes);
   }
 }

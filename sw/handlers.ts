@@ -201,22 +201,39 @@ export async function handleSegment(deps: WorkerDeps, event: FetchEvent, seg: Kn
   return resp;
 }
 
-/** The page asks the worker to fetch a known segment from the origin (it was chosen to fetch it for the swarm). */
-export async function originFetch(deps: WorkerDeps, reqId: number, url: string, range: ByteRange | undefined): Promise<{ reply: OriginReply; transfer: Transferable[] }> {
+/**
+ * The page asks the worker to fetch a known segment from the origin (it was chosen to fetch it
+ * for the swarm), or `part` of it: the pieces no peer delivered before the player's deadline, as
+ * one byte range. An origin that ignores Range and sends the whole file is still answered with
+ * just those bytes.
+ */
+export async function originFetch(
+  deps: WorkerDeps,
+  reqId: number,
+  url: string,
+  range: ByteRange | undefined,
+  part?: ByteRange,
+): Promise<{ reply: OriginReply; transfer: Transferable[] }> {
+  const failed = (reason: string): { reply: OriginReply; transfer: Transferable[] } => ({ reply: { type: 'rc-origin-failed', reqId, reason }, transfer: [] });
   const known = deps.registry.segment(url, range);
-  if (!known) return { reply: { type: 'rc-origin-failed', reqId, reason: 'unknown segment' }, transfer: [] };
+  if (!known) return failed('unknown segment');
+  const base = range?.start ?? 0;
+  const want = part ? { start: base + part.start, end: base + part.end } : range;
   try {
-    const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};
+    const headers: Record<string, string> = want ? { Range: `bytes=${want.start}-${want.end}` } : {};
     const resp = await deps.fetch(known.url, { credentials: 'same-origin', headers });
     noteTotal(deps, known, resp);
-    if (!isWholeSegment(resp, range)) return { reply: { type: 'rc-origin-failed', reqId, reason: `HTTP ${resp.status}` }, transfer: [] };
-    const bytes = await resp.arrayBuffer();
-    const expected = range ? range.end - range.start + 1 : undefined;
-    if (bytes.byteLength === 0 || bytes.byteLength > LIMITS.segmentBytes || (expected !== undefined && bytes.byteLength !== expected)) {
-      return { reply: { type: 'rc-origin-failed', reqId, reason: 'bad size' }, transfer: [] };
+    const whole = part !== undefined && range === undefined && resp.status === 200;
+    if (!whole && !isWholeSegment(resp, want)) return failed(`HTTP ${resp.status}`);
+    let bytes = await resp.arrayBuffer();
+    if (whole && want) {
+      if (bytes.byteLength <= want.end) return failed('bad size');
+      bytes = bytes.slice(want.start, want.end + 1);
     }
+    const expected = want ? want.end - want.start + 1 : undefined;
+    if (bytes.byteLength === 0 || bytes.byteLength > LIMITS.segmentBytes || (expected !== undefined && bytes.byteLength !== expected)) return failed('bad size');
     return { reply: { type: 'rc-origin-bytes', reqId, bytes }, transfer: [bytes] };
   } catch (e) {
-    return { reply: { type: 'rc-origin-failed', reqId, reason: String(e) }, transfer: [] };
+    return failed(String(e));
   }
 }

@@ -79,8 +79,8 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
   }
   const port = e.ports[0];
   if (!port) return;
-  const { reqId, url, range } = m.value;
-  e.waitUntil(originFetch(deps, reqId, url, range).then(({ reply, transfer }) => port.postMessage(reply, transfer)));
+  const { reqId, url, range, part } = m.value;
+  e.waitUntil(originFetch(deps, reqId, url, range, part).then(({ reply, transfer }) => port.postMessage(reply, transfer)));
 });
 
 type Claim = { kind: 'segment'; seg: KnownSegment } | { kind: 'manifest' } | undefined;

@@ -52,8 +52,8 @@ export class WorkerBridge {
     this.sw.controller?.postMessage(msg);
   }
 
-  /** Asks the worker to fetch a known segment from the origin. Resolves undefined on any failure. */
-  originFetch(url: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+  /** Asks the worker to fetch a known segment (or `part` of it) from the origin. Resolves undefined on any failure. */
+  originFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
     const ctl = this.sw.controller;
     if (!ctl) return Promise.resolve(undefined);
     const reqId = this.nextReqId++;
@@ -70,7 +70,7 @@ export class WorkerBridge {
         const r = parseOriginReply(e.data);
         done(r.ok && r.value.reqId === reqId && r.value.type === 'rc-origin-bytes' ? new Uint8Array(r.value.bytes) : undefined);
       };
-      const msg: OriginFetch = { type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}) };
+      const msg: OriginFetch = { type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}), ...(part ? { part } : {}) };
       ctl.postMessage(msg, [ch.port2]);
     });
   }

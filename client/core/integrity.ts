@@ -5,6 +5,11 @@ import { isSha256 } from '../../protocol/worker.js';
 export type Verdict = 'ok' | 'mismatch' | 'unknown';
 
 const MAX_CACHED = 512;
+
+interface Published {
+  readonly sha256: string | undefined;
+  readonly pieceRoot: string | undefined;
+}
 const LOOKUP_TIMEOUT_MS = 3000;
 
 /** SHA-256 of `bytes`, base64url without padding (what the origin adapter publishes). */
@@ -16,13 +21,17 @@ export async function sha256Base64Url(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Checks peer bytes against the hash the origin published, before they can
- * reach a player. The hash comes with the playlist (X-Relaycast-Hashes) or,
- * when the playlist did not carry it, from the adapter's /relaycast/hash.
- * No hash, no use: unverifiable bytes are dropped (the origin answers instead).
+ * Checks peer bytes against the hashes the origin published, before they can
+ * reach a player: a whole copy against its SHA-256, a hash list (whose entries
+ * then check each piece) against its piece root. Both come with the playlist
+ * (X-Relaycast-Hashes) or, when the playlist did not carry them, from the
+ * adapter's /relaycast/hash. No hash, no use: unverifiable bytes are dropped
+ * (the origin answers instead).
  */
 export class Verifier {
-  private readonly known = new Map<string, string>();
+  private readonly known = new Map<string, Published>();
+  /** Lookups under way, so the many pieces of one segment ask once. */
+  private readonly asking = new Map<string, Promise<Published | undefined>>();
 
   constructor(
     private readonly hashUrl: string,
@@ -30,17 +39,38 @@ export class Verifier {
     private readonly digest: (b: Uint8Array) => Promise<string> = sha256Base64Url,
   ) {}
 
-  remember(segmentId: string, sha256: string): void {
-    putBounded(this.known, segmentId, sha256, MAX_CACHED);
+  /** What a playlist carried for a segment: its SHA-256 and its piece root (protocol/pieces.ts). */
+  remember(segmentId: string, sha256: string | undefined, pieceRoot: string | undefined): void {
+    const was = this.known.get(segmentId);
+    putBounded(this.known, segmentId, { sha256: sha256 ?? was?.sha256, pieceRoot: pieceRoot ?? was?.pieceRoot }, MAX_CACHED);
   }
 
+  /** A whole copy against the published SHA-256. */
   async verify(segmentId: string, bytes: Uint8Array): Promise<Verdict> {
-    const expected = this.known.get(segmentId) ?? (await this.lookup(segmentId));
+    const expected = (await this.published(segmentId, 'sha256'))?.sha256;
     if (expected === undefined) return 'unknown';
     return (await this.digest(bytes)) === expected ? 'ok' : 'mismatch';
   }
 
-  private async lookup(segmentId: string): Promise<string | undefined> {
+  /** A segment's hash list (its pieces' digests) against the published piece root. */
+  async verifyList(segmentId: string, list: Uint8Array): Promise<Verdict> {
+    const expected = (await this.published(segmentId, 'pieceRoot'))?.pieceRoot;
+    if (expected === undefined) return 'unknown';
+    return (await this.digest(list)) === expected ? 'ok' : 'mismatch';
+  }
+
+  private async published(segmentId: string, need: keyof Published): Promise<Published | undefined> {
+    const k = this.known.get(segmentId);
+    if (k?.[need] !== undefined) return k;
+    let asking = this.asking.get(segmentId);
+    if (!asking) {
+      asking = this.lookup(segmentId).finally(() => this.asking.delete(segmentId));
+      this.asking.set(segmentId, asking);
+    }
+    return asking;
+  }
+
+  private async lookup(segmentId: string): Promise<Published | undefined> {
     // A segment id is a URL, plus `|start-end` for a byte range of it (protocol/segment-id.ts).
     const [url, range] = segmentId.split('|');
     let path: string;
@@ -57,9 +87,10 @@ export class Verifier {
       if (!r.ok) return undefined;
       const j: unknown = await r.json();
       const sha = isRecord(j) ? j['sha256'] : undefined;
+      const root = isRecord(j) ? j['pieceRoot'] : undefined;
       if (!isSha256(sha)) return undefined;
-      this.remember(segmentId, sha);
-      return sha;
+      this.remember(segmentId, sha, isSha256(root) ? root : undefined);
+      return this.known.get(segmentId);
     } catch {
       return undefined;
     }

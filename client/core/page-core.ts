@@ -1,10 +1,13 @@
 import { addBounded } from '../../protocol/bounded.js';
+import { PIECE_BYTES } from '../../protocol/pieces.js';
 import type { ByteRange } from '../../protocol/segment-id.js';
 import { MAX_UPLOAD_BYTES_PER_SEC, type TrackerAnnounce, type TrackerPeers } from '../../protocol/tracker.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
 import type { RelaycastConfig } from '../config.js';
 import { SegmentStore, type StoredSegment } from '../storage/store.js';
+import type { Digest } from '../storage/piece-copy.js';
 import { Swarm, type GetResult, type SwarmEnv } from '../swarm/swarm.js';
+import { Uploader } from '../swarm/uploader.js';
 import { admitLink, freeLinks, peersToDial } from '../transport/link-policy.js';
 import { PeerLink, type Channel } from '../transport/peer-link.js';
 import type { Clock } from './clock.js';
@@ -34,11 +37,15 @@ export interface CorePorts {
   };
   /** Start announcing `swarm` to the tracker (answers arrive through `onTrackerAnswer`). */
   readonly joinTracker: (swarm: string) => void;
-  /** The service worker: a known segment (or byte range) from the origin; a swarm's manifest read again now. */
-  readonly originFetch: (url: string, range?: ByteRange) => Promise<Uint8Array | undefined>;
+  /** The service worker: a known segment (or byte range; `part`: only those bytes of it) from the origin; a swarm's manifest read again now. */
+  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange) => Promise<Uint8Array | undefined>;
   readonly refreshManifest: (swarm: string) => void;
-  /** Published hashes: remembered from playlists, and peer bytes checked against them. */
-  readonly verifier: { remember(id: string, sha256: string): void; verify(id: string, bytes: Uint8Array): Promise<Verdict> };
+  /** Published hashes: remembered from playlists; whole copies and hash lists from peers checked against them. */
+  readonly verifier: {
+    remember(id: string, sha256: string | undefined, pieceRoot: string | undefined): void;
+    verify(id: string, bytes: Uint8Array): Promise<Verdict>;
+    verifyList(id: string, list: Uint8Array): Promise<Verdict>;
+  };
   /** Upload consent right now, and the upload budget. */
   readonly uploadAllowed: () => boolean;
   readonly throttle: (bytes: number) => Promise<void>;
@@ -52,13 +59,16 @@ export interface CorePorts {
   /** The peer link for a new connection (the simulator observes its transfers); default PeerLink. */
   readonly newLink?: (remoteId: string, swarm: Swarm, ch: Channel, outgoing: boolean) => PeerLink;
   /** Observes every copy a swarm stores, with its hop count from the origin. */
-  readonly onStored?: (id: string, hop: number) => void;
+  readonly onStored?: (id: string, hop: number, bytes: Uint8Array) => void;
   /** Observes every ban (also of a peer banned before), with its reason. */
   readonly onBan?: (peerId: string, reason: string) => void;
 }
 
-/** Per-run scale of the byte rates a swarm compares with (the simulator carries fewer real bytes). */
-export type CoreScale = Pick<SwarmEnv, 'slowFloorBytesPerSec'>;
+/** Per-run scale of the byte sizes and rates a swarm uses (the simulator carries fewer real bytes), and its hash function. */
+export type CoreScale = Pick<SwarmEnv, 'pieceBytes'> & { readonly digest?: Digest };
+
+/** Piece requests waiting for an upload slot, all peers: about a second of a fast uplink. */
+const MAX_QUEUED_UPLOADS = 32;
 
 /**
  * The page's orchestration: one Swarm per rendition it plays, the links the tracker's answers
@@ -73,6 +83,8 @@ export class PageCore {
   /** Per swarm: uploaded bytes at the previous announce (the reported upload rate). */
   private readonly uploadMarks = new Map<string, { bytes: number; atMs: number }>();
   private readonly banned = new Set<string>();
+  /** The page's uplink, shared by its swarms. */
+  private readonly uploader: Uploader;
   private trackerP2P = true;
   /** The origin publishes no hashes and integrity is required: P2P stays off. */
   private hashesMissing = false;
@@ -85,6 +97,10 @@ export class PageCore {
     private readonly scale: CoreScale = {},
   ) {
     this.stats = stats;
+    this.uploader = new Uploader(
+      { slots: cfg.maxUploadsTotal, maxQueued: MAX_QUEUED_UPLOADS },
+      { throttle: ports.throttle, onUploaded: (_link, n) => (this.stats.uploadedBytes += n) },
+    );
   }
 
   /** P2P is on: config, the operator's tracker, the worker, and not destroyed. */
@@ -125,7 +141,7 @@ export class PageCore {
       return;
     }
     this.hashesMissing = false;
-    for (const s of p.segments) if (s.sha256 !== undefined) this.ports.verifier.remember(s.id, s.sha256);
+    for (const s of p.segments) if (s.sha256 !== undefined || s.pieceRoot !== undefined) this.ports.verifier.remember(s.id, s.sha256, s.pieceRoot);
     const swarm = this.swarms.get(p.swarm) ?? this.join(p);
     if (swarm && this.active) swarm.onPlaylist(p);
   }
@@ -220,7 +236,7 @@ export class PageCore {
       state,
     });
     if (!admit) return undefined;
-    const link = this.ports.newLink?.(remoteId, swarm, ch, outgoing) ?? new PeerLink(remoteId, swarmId, ch, swarm, this.cfg, this.ports.clock, outgoing);
+    const link = this.ports.newLink?.(remoteId, swarm, ch, outgoing) ?? new PeerLink(remoteId, swarmId, ch, swarm, this.linkConfig(), this.ports.clock, outgoing);
     swarm.addLink(link);
     return link;
   }
@@ -239,8 +255,14 @@ export class PageCore {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.uploader.destroy();
     for (const s of this.swarms.values()) s.destroy();
     this.swarms.clear();
+  }
+
+  /** What a peer link needs to know of this page's protocol settings. */
+  linkConfig(): { readonly pieceBytes: number; readonly maxPendingPieces: number } {
+    return { pieceBytes: this.scale.pieceBytes ?? PIECE_BYTES, maxPendingPieces: this.cfg.maxUploadsPerPeer };
   }
 
   private join(p: PlaylistUpdate): Swarm | undefined {
@@ -251,16 +273,16 @@ export class PageCore {
     const store = new SegmentStore({ maxBytes, keepSegments });
     const disk = p.live ? undefined : this.ports.vodDisk;
     const ports = this.ports;
+    const off = this.cfg.integrity === 'off';
     const env: SwarmEnv = {
       selfId: ports.selfId,
-      originFetch: (url, range) => (this.active ? ports.originFetch(url, range) : Promise.resolve(undefined)),
+      originFetch: (url, range, part) => (this.active ? ports.originFetch(url, range, part) : Promise.resolve(undefined)),
       stats: this.stats,
-      uploadsInFlight: () => this.uploadsInFlight(),
-      uploadBacklogBytes: () => this.uploadBacklogBytes(),
-      verify: (id, bytes) => (this.cfg.integrity === 'off' ? Promise.resolve('ok') : ports.verifier.verify(id, bytes)),
+      uploader: this.uploader,
+      verify: (id, bytes) => (off ? Promise.resolve('ok') : ports.verifier.verify(id, bytes)),
+      verifyList: (id, list) => (off ? Promise.resolve('ok') : ports.verifier.verifyList(id, list)),
       onBadPeer: (peerId, reason) => this.ban(peerId, reason),
       uploadAllowed: ports.uploadAllowed,
-      throttle: ports.throttle,
       refreshManifest: () => ports.refreshManifest(p.swarm),
       ...(ports.onStored ? { onStored: ports.onStored } : {}),
       ...(disk ? { onKept: (seg: StoredSegment) => void disk.put(p.swarm, seg) } : {}),
@@ -273,16 +295,4 @@ export class PageCore {
     return swarm;
   }
 
-  /** Bytes queued in all data channels of the page: they share one uplink. */
-  private uploadBacklogBytes(): number {
-    let n = 0;
-    for (const s of this.swarms.values()) for (const l of s.links.values()) n += l.queuedBytes;
-    return n;
-  }
-
-  private uploadsInFlight(): number {
-    let n = 0;
-    for (const s of this.swarms.values()) for (const l of s.links.values()) n += l.activeUploads;
-    return n;
-  }
 }

@@ -1,53 +1,6 @@
-/** Counters readable from the page (`relaycast.stats()`). Bytes are segment payload bytes. */
-export interface RelaycastStats {
-  /** Segment bytes this page downloaded from peers. */
-  peerBytes: number;
-  /** Segment bytes this page (its worker) downloaded from the origin. */
-  originBytes: number;
-  /** Segment bytes this page uploaded to peers. */
-  uploadedBytes: number;
-  /** Bytes handed to the player, by where they came from. */
-  deliveredPeerBytes: number;
-  deliveredOriginBytes: number;
-  /** Player segment requests answered by relaycast (its store or a peer) / left to the origin. */
-  peerHits: number;
-  peerMisses: number;
-  /** Peer copies dropped because they did not match the origin's published hash (their sender is banned). */
-  rejectedSegments: number;
-  /** Peer copies dropped because no hash was available to check them. */
-  unverifiedSegments: number;
-  /** Peers disconnected and not used again this session (bad bytes or protocol violations). */
-  bannedPeers: number;
-  /** Why the last peer was banned (for operators: a honest-looking peer banned is worth a look). */
-  lastBanReason: string | null;
-  /** Open, ready peer connections (all swarms). */
-  peers: number;
-  swarms: number;
-  /** The page is controlled by the relaycast worker. */
-  controlled: boolean;
-  /** P2P is active (not switched off by config, tracker, or a missing worker). */
-  p2p: boolean;
-  /** This page's PeerJS id, once signaling is open. */
-  peerId: string | null;
-  /** Last error worth showing (signaling down, ...); null when all is well. */
-  lastError: string | null;
-  /**
-   * The latest player requests that relaycast held over a second or left to the origin after
-   * waiting (at most SLOW_REQUESTS_KEPT): when (page clock, s), the segment's file name, how
-   * long it was held and the deadline it had (ms), the answer (`hit`: from the store or a peer, or the
-   * miss reason) and what the wait went to (client/swarm.ts GetResult.steps). For operators.
-   */
-  slowRequests: SlowRequest[];
-}
+import type { RelaycastStats } from '../../protocol/stats.js';
 
-export interface SlowRequest {
-  atSec: number;
-  file: string;
-  heldMs: number;
-  deadlineMs: number;
-  answer: string;
-  steps: readonly string[];
-}
+export type { RelaycastStats, SlowRequest } from '../../protocol/stats.js';
 
 export const SLOW_REQUESTS_KEPT = 32;
 /** A request held this long is logged in slowRequests. */
@@ -62,6 +15,8 @@ export function emptyStats(): RelaycastStats {
     deliveredOriginBytes: 0,
     peerHits: 0,
     peerMisses: 0,
+    segmentsFromSeveralPeers: 0,
+    filledSegments: 0,
     rejectedSegments: 0,
     unverifiedSegments: 0,
     bannedPeers: 0,

@@ -93,7 +93,7 @@ export class Relaycast {
       selfId: () => this.mesh.id,
       mesh: this.mesh,
       joinTracker: (swarm) => this.tracker.join(swarm),
-      originFetch: (url, range) => this.timedOriginFetch(url, range),
+      originFetch: (url, range, part) => this.timedOriginFetch(url, range, part),
       refreshManifest: (swarm) => this.bridge.refresh(swarm),
       verifier: this.verifier,
       uploadAllowed: () => this.uploadAllowed(),
@@ -146,10 +146,11 @@ export class Relaycast {
   }
 
   /** An owner's fetch for the swarm, timed: it is the same path the player's fallback takes. */
-  private async timedOriginFetch(url: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+  private async timedOriginFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
     const t0 = realClock.now();
-    const bytes = await this.bridge.originFetch(url, range);
-    if (bytes) this.originPace.record(realClock.now() - t0, realClock.now());
+    const bytes = await this.bridge.originFetch(url, range, part);
+    // A whole segment's round trip is what a fallback costs; a few pieces' is not.
+    if (bytes && !part) this.originPace.record(realClock.now() - t0, realClock.now());
     return bytes;
   }
 

@@ -7,6 +7,8 @@ export interface StoredSegment {
   readonly source: SegmentSource;
   /** Hops from the origin: 0 when this page fetched it from the origin. */
   readonly hop: number;
+  /** Of a copy assembled from peers' pieces, the bytes the origin filled in. */
+  readonly originBytes?: number;
 }
 
 /**

@@ -79,9 +79,11 @@ interface Sub {
 }
 
 /** Resolves when the channel's send buffer is low again (or it closed). */
-export function drained(dc: SubChannel, timers: SessionTimers = realTimers): Promise<void> {
+export function drained(dc: SubChannel, timers: SessionTimers = realTimers, belowBytes: number = LOW_WATER_BYTES): Promise<void> {
   return new Promise((resolve) => {
-    if (dc.bufferedAmount <= LOW_WATER_BYTES || dc.readyState !== 'open') return resolve();
+    if (dc.bufferedAmount <= belowBytes || dc.readyState !== 'open') return resolve();
+    // The event fires when the buffer falls to the threshold; the uploader waits for "this piece has left".
+    dc.bufferedAmountLowThreshold = belowBytes;
     const done = (): void => {
       timers.clearInterval(poll);
       dc.removeEventListener('bufferedamountlow', done);
@@ -90,7 +92,7 @@ export function drained(dc: SubChannel, timers: SessionTimers = realTimers): Pro
     };
     // Polling as well: 'bufferedamountlow' is not fired when the threshold was crossed before we listened.
     const poll = timers.setInterval(() => {
-      if (dc.bufferedAmount <= LOW_WATER_BYTES || dc.readyState !== 'open') done();
+      if (dc.bufferedAmount <= belowBytes || dc.readyState !== 'open') done();
     }, 50);
     dc.addEventListener('bufferedamountlow', done);
     dc.addEventListener('close', done);
@@ -263,7 +265,7 @@ export class MuxSession {
     const ch: Channel = {
       send: (d) => sub.dc.send(d),
       bufferedAmount: () => sub.dc.bufferedAmount,
-      drained: () => drained(sub.dc, this.timers),
+      drained: (below) => drained(sub.dc, this.timers, below),
       close: () => this.closeSub(sub, true),
     };
     const link = this.host.attach(this.remoteId, sub.swarm, ch, sub.outgoing);

@@ -1,9 +1,9 @@
 import { putBounded } from '../../protocol/bounded.js';
 import { TokenBucket } from '../../protocol/token-bucket.js';
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, Reassembly } from '../../protocol/framing.js';
+import { decodeFrame, encodeFrame } from '../../protocol/framing.js';
 import { LIMITS } from '../../protocol/limits.js';
+import { Bitfield, fromBase64Url, LEAF_BYTES, pieceCount, pieceSpan, toBase64Url } from '../../protocol/pieces.js';
 import { realClock, type Clock } from '../core/clock.js';
-import { wholeCopy, type Sendable } from '../swarm/growing-copy.js';
 import {
   encodePeerMessage,
   parsePeerMessage,
@@ -13,40 +13,67 @@ import {
   type PeerMessage,
   type SegmentInfo,
 } from '../../protocol/peer.js';
+import { RateMeter } from './rate-meter.js';
 
-/** A reliable, ordered message channel (a PeerJS `raw` data connection, or a fake in tests). */
+/** A reliable, ordered message channel (a PeerJS `raw` data channel, or a fake in tests). */
 export interface Channel {
   send(data: string | ArrayBuffer): void;
   bufferedAmount(): number;
-  /** Resolves once the send buffer is below its low-water mark (or the channel closed). */
-  drained(): Promise<void>;
+  /** Resolves once the send buffer holds at most `belowBytes` (default: its low-water mark), or the channel closed. */
+  drained(belowBytes?: number): Promise<void>;
   close(): void;
+}
+
+/** What a peer announced of one segment. */
+export interface RemoteCopy {
+  readonly seq: number;
+  readonly bytes: number;
+  readonly hop: number | undefined;
+  /** The pieces it holds; undefined: all of them. */
+  readonly pieces: Bitfield | undefined;
+}
+
+/** A piece the peer asked this page for. */
+export interface PieceRequest {
+  readonly reqId: number;
+  readonly id: string;
+  readonly piece: number;
+  /** The peer has no hash list for the segment yet: send it first. */
+  readonly hashes: boolean;
 }
 
 export interface LinkHandler {
   onReady(link: PeerLink): void;
+  /** The peer announced segments or pieces (already in `remoteHas`). */
   onHave(link: PeerLink, segments: readonly SegmentInfo[]): void;
   /** The peer's playlist lists these segments, and it had not heard of them from anyone. */
   onFresh?(link: PeerLink, segments: readonly FreshSegment[]): void;
-  /** Bytes to upload for `id` (whole, or a copy still arriving: client/growing-copy.ts), or why not. */
-  serve(link: PeerLink, id: string): Uint8Array | Sendable | MissReason;
-  /** Payload bytes of one frame just sent. */
-  onUploaded(link: PeerLink, bytes: number): void;
-  /** Resolves when this many more bytes may be uploaded (the viewer's upload budget). */
-  throttle(bytes: number): Promise<void>;
+  /** The peer asks for a piece: queue it for upload (answered later), or say why not now. */
+  onRequest(link: PeerLink, r: PieceRequest): MissReason | undefined;
+  /** The peer no longer wants request `reqId`. */
+  onCancel(link: PeerLink, reqId: number): void;
+  /** A hash list for `id` arrived (not yet checked against the published root). */
+  onHashes(link: PeerLink, id: string, list: Uint8Array): void;
   onClose(link: PeerLink, reason: string): void;
 }
 
-export type PullResult = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly reason: string };
+export type PieceResult =
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly reason: 'busy' | 'miss' | 'timeout' | 'closed' | 'aborted' | 'not ready' | 'too many' | 'unknown' };
+
+export interface LinkConfig {
+  /** Piece size of this swarm (protocol/pieces.ts PIECE_BYTES; the simulator scales it). */
+  readonly pieceBytes: number;
+  /** Piece requests this page may have pending on one link (and accepts from one peer). */
+  readonly maxPendingPieces: number;
+}
 
 interface Pending {
   readonly id: string;
-  /** Size the peer announced in `have`; a different total in the frames is a protocol violation. */
-  readonly expectedBytes: number | undefined;
-  assembly: Reassembly | undefined;
-  readonly finish: (r: PullResult) => void;
-  /** Called after each frame that did not complete the segment: (the segment's buffer, bytes received so far). */
-  readonly onProgress: ((bytes: Uint8Array, received: number) => void) | undefined;
+  readonly piece: number;
+  readonly total: number;
+  readonly sentMs: number;
+  readonly finish: (r: PieceResult) => void;
 }
 
 const MAX_REMOTE_HAVE = 256;
@@ -63,32 +90,27 @@ const PING_EVERY_MS = 10_000;
 /** Timeouts after which a peer counts as failing, and how long that is remembered. */
 const STRIKES_TO_FAIL = 2;
 const STRIKE_MEMORY_MS = 60_000;
-const MAX_PENDING_PULLS = 4;
-/** A pull cut short after at least this long tells the peer's rate by the bytes it delivered. */
-const MIN_PARTIAL_RATE_SEC = 0.2;
-/** How long a measured rate is trusted without a new measurement. */
-const RATE_MEMORY_MS = 30_000;
-/** After a `busy` answer, how long the peer counts as busy (the time it needs to send about one segment). */
+/** After a `busy` answer, how long the peer counts as busy. */
 export const BUSY_BACKOFF_MS = 300;
 /** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
 const MSG_BURST = 300;
 const MSG_PER_SEC = 100;
 
 /**
- * The peer protocol over one channel: hello, have announcements, and
- * request/response of segment bytes in bounded frames with backpressure.
- * A peer that breaks the protocol is disconnected.
+ * The peer protocol over one channel: hello, announcements of whole segments and of pieces,
+ * piece requests answered by one frame each, hash lists, liveness. A peer that breaks the
+ * protocol is disconnected. What to request and what to serve is the swarm's business.
  */
 export class PeerLink {
-  readonly remoteHas = new Map<string, SegmentInfo>();
+  readonly remoteHas = new Map<string, RemoteCopy>();
   private ready = false;
   private closed = false;
   private nextReqId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly uploads = new Set<number>();
+  /** Requests of the peer this page accepted and has not answered yet. */
+  private readonly serving = new Set<number>();
   private readonly msgRate: TokenBucket;
-  private rateEwma: number | undefined;
-  private rateAtMs = -Infinity;
+  private readonly meter: RateMeter;
   private lastHeardMs: number;
   private lastSentMs: number;
   private rttEwma: number | undefined;
@@ -98,6 +120,9 @@ export class PeerLink {
   private strikes = 0;
   private lastStrikeMs = 0;
   private lastBusyMs = -Infinity;
+  /** Piece bytes this link delivered to this page, and this page to the peer. */
+  receivedBytes = 0;
+  sentBytes = 0;
   /** When the link was set up (clock ms). */
   readonly openedAtMs: number;
 
@@ -106,12 +131,13 @@ export class PeerLink {
     readonly swarm: string,
     private readonly ch: Channel,
     private readonly h: LinkHandler,
-    private readonly cfg: { readonly maxUploadsPerPeer: number; readonly sendHighWaterBytes: number },
+    private readonly cfg: LinkConfig,
     private readonly clock: Clock = realClock,
-    /** This page dialed the connection (client/link-policy.ts keeps the smaller dialer's one of two). */
+    /** This page dialed the connection (client/transport/link-policy.ts keeps the smaller dialer's one of two). */
     readonly outgoing = false,
   ) {
     this.msgRate = new TokenBucket(MSG_BURST, MSG_PER_SEC, clock.now());
+    this.meter = new RateMeter(clock);
     this.openedAtMs = clock.now();
     this.lastHeardMs = clock.now();
     this.lastSentMs = clock.now();
@@ -144,7 +170,7 @@ export class PeerLink {
     if (this.ready && this.clock.now() - this.lastSentMs >= KEEPALIVE_MS) this.sendMsg({ type: 'have', segments: [] });
   }
 
-  /** The peer answered `busy` within the last BUSY_BACKOFF_MS: ask another holder first. */
+  /** The peer answered `busy` within the last BUSY_BACKOFF_MS. */
   get recentlyBusy(): boolean {
     return this.clock.now() - this.lastBusyMs < BUSY_BACKOFF_MS;
   }
@@ -167,26 +193,40 @@ export class PeerLink {
     return this.ready && !this.closed;
   }
 
+  /** The peer's requests this page is serving or has queued. */
   get activeUploads(): number {
-    return this.uploads.size;
+    return this.serving.size;
   }
 
+  /** Piece requests of this page pending on this link. */
   get activePulls(): number {
     return this.pending.size;
   }
 
-  /**
-   * Measured delivery rate of this peer (bytes/s over whole pulls), undefined before the first
-   * one and once the last is older than RATE_MEMORY_MS: a peer found slow is tried again later
-   * (its page may have been busy starting), instead of being avoided for good.
-   */
-  get throughput(): number | undefined {
-    return this.clock.now() - this.rateAtMs < RATE_MEMORY_MS ? this.rateEwma : undefined;
+  /** Piece requests pending on this link for segment `id`. */
+  pendingFor(id: string): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.id === id) n++;
+    return n;
   }
 
-  /** Recent pulls from this peer timed out: route around it. */
+  /**
+   * Piece bytes/s this peer delivers to this page while requests are pending, undefined before
+   * the first piece and once the last sample is old: a peer found slow is tried again later.
+   */
+  get throughput(): number | undefined {
+    return this.meter.rate;
+  }
+
+  /** Recent piece requests to this peer timed out: route around it. */
   get failing(): boolean {
     return this.strikes >= STRIKES_TO_FAIL && this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS;
+  }
+
+  /** Does the peer hold piece `piece` of `id`, by its announcements? */
+  hasPiece(id: string, piece: number): boolean {
+    const r = this.remoteHas.get(id);
+    return r !== undefined && (r.pieces === undefined || r.pieces.has(piece));
   }
 
   announce(segments: readonly SegmentInfo[]): void {
@@ -203,60 +243,81 @@ export class PeerLink {
   }
 
   /**
-   * Pulls one segment. Never rejects; resolves a failure on timeout, abort, miss or close.
-   * `onProgress` sees the bytes as they arrive (to relay them onward before the end).
+   * Asks for piece `piece` of `id`, as announced. Never rejects: resolves a failure on timeout,
+   * abort, miss, busy or close. `hashes`: the peer sends the segment's hash list first.
    */
-  pull(
-    id: string,
-    timeoutMs: number,
-    expectedBytes?: number,
-    signal?: AbortSignal,
-    onProgress?: (bytes: Uint8Array, received: number) => void,
-  ): Promise<PullResult> {
+  requestPiece(id: string, piece: number, timeoutMs: number, hashes: boolean, signal?: AbortSignal): Promise<PieceResult> {
+    const announced = this.remoteHas.get(id);
     if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
-    if (this.pending.size >= MAX_PENDING_PULLS) return Promise.resolve({ ok: false, reason: 'too many pulls' });
+    if (!announced || !this.hasPiece(id, piece)) return Promise.resolve({ ok: false, reason: 'unknown' });
+    if (this.pending.size >= this.cfg.maxPendingPieces) return Promise.resolve({ ok: false, reason: 'too many' });
     const reqId = this.nextReqId++ >>> 0;
-    const started = this.clock.now();
-    return new Promise<PullResult>((resolve) => {
-      const finish = (r: PullResult): void => {
-        const received = this.pending.get(reqId)?.assembly?.receivedBytes ?? 0;
-        if (!this.pending.delete(reqId)) return;
-        this.measure(r, started, received);
+    return new Promise<PieceResult>((resolve) => {
+      const finish = (r: PieceResult): void => {
+        const p = this.pending.get(reqId);
+        if (!p) return;
+        this.pending.delete(reqId);
         this.clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (!r.ok && r.reason !== 'miss' && r.reason !== 'busy' && !this.closed) this.sendMsg({ type: 'cancel', reqId });
+        this.account(r, p);
+        if (!r.ok && (r.reason === 'timeout' || r.reason === 'aborted') && !this.closed) this.sendMsg({ type: 'cancel', reqId });
         resolve(r);
       };
       const onAbort = (): void => finish({ ok: false, reason: 'aborted' });
       const timer = this.clock.setTimeout(() => finish({ ok: false, reason: 'timeout' }), Math.max(0, timeoutMs));
       signal?.addEventListener('abort', onAbort);
-      this.pending.set(reqId, { id, expectedBytes, assembly: undefined, finish, onProgress });
-      this.sendMsg({ type: 'request', reqId, id });
+      if (this.pending.size === 0) this.meter.busy();
+      this.pending.set(reqId, { id, piece, total: announced.bytes, sentMs: this.clock.now(), finish });
+      this.sendMsg({ type: 'request', reqId, id, piece, ...(hashes ? { hashes: true as const } : {}) });
     });
   }
 
+  /** Upload: the hash list of `id`, before the first piece of it this peer gets. */
+  sendHashes(id: string, list: Uint8Array): void {
+    this.sendMsg({ type: 'hashes', id, list: toBase64Url(list) });
+  }
+
+  /** Upload: piece `piece` of a segment of `total` bytes, answering `reqId`. False if the request is gone. */
+  sendPiece(reqId: number, total: number, piece: number, bytes: Uint8Array): boolean {
+    if (this.closed || !this.serving.delete(reqId)) return false;
+    const { start } = pieceSpan(piece, total, this.cfg.pieceBytes);
+    try {
+      this.ch.send(encodeFrame(reqId, total, start, bytes));
+    } catch (e) {
+      this.close(`send failed: ${String(e)}`);
+      return false;
+    }
+    this.lastSentMs = this.clock.now();
+    this.sentBytes += bytes.byteLength;
+    return true;
+  }
+
+  /** Upload: request `reqId` will not be served. */
+  refuse(reqId: number, reason: MissReason): void {
+    if (this.serving.delete(reqId)) this.sendMsg({ type: 'miss', reqId, reason });
+  }
+
+  /** Upload: the request is still wanted (not cancelled, link open). */
+  isServing(reqId: number): boolean {
+    return !this.closed && this.serving.has(reqId);
+  }
+
+  /** Resolves once the channel holds at most `belowBytes` unsent (a piece has nearly left), or closed. */
+  drained(belowBytes: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    try {
+      return this.ch.drained(belowBytes);
+    } catch {
+      return Promise.resolve();
+    }
+  }
+
   /**
-   * Delivery rate over whole pulls; a pull the swarm cut short for its pace counts with the
-   * bytes it did deliver, so a slow peer is known as slow.
+   * Live: forget what the peer announced below sequence `seq`: every store has evicted it by
+   * now. Keeps each link's map at about one live window instead of MAX_REMOTE_HAVE entries.
    */
-  private measure(r: PullResult, startedMs: number, received: number): void {
-    const sec = Math.max(0.001, (this.clock.now() - startedMs) / 1000);
-    const sample = (rate: number): void => {
-      this.rateEwma = this.rateEwma === undefined ? rate : 0.5 * this.rateEwma + 0.5 * rate;
-      this.rateAtMs = this.clock.now();
-    };
-    if (r.ok) {
-      sample(r.bytes.byteLength / sec);
-      this.strikes = 0;
-      return;
-    }
-    // Only a transfer that was under way and cut short for its pace says anything about bandwidth:
-    // a timeout with nothing received is a busy or gone page (strikes below), not a slow link.
-    if (r.reason === 'aborted' && received > 0 && sec >= MIN_PARTIAL_RATE_SEC) sample(received / sec);
-    if (r.reason === 'timeout') {
-      this.strikes = this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
-      this.lastStrikeMs = this.clock.now();
-    }
+  forgetHaveBelow(seq: number): void {
+    for (const [id, s] of this.remoteHas) if (s.seq < seq) this.remoteHas.delete(id);
   }
 
   /** Feed every message received on the channel here. */
@@ -277,27 +338,30 @@ export class PeerLink {
     }
   }
 
-  /**
-   * Live: forget what the peer announced below sequence `seq`: every store has evicted it by
-   * now. Keeps each link's map at about one live window instead of MAX_REMOTE_HAVE entries,
-   * which at 10,000 simulated viewers was most of the heap.
-   */
-  forgetHaveBelow(seq: number): void {
-    for (const [id, s] of this.remoteHas) if (s.seq < seq) this.remoteHas.delete(id);
-  }
-
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     for (const p of [...this.pending.values()]) p.finish({ ok: false, reason: 'closed' });
     this.pending.clear();
-    this.uploads.clear();
+    this.serving.clear();
     try {
       this.ch.close();
     } catch {
       // Already gone.
     }
     this.h.onClose(this, reason);
+  }
+
+  /** Piece rate and strikes: a timeout with nothing received is a busy or gone page, not a slow link. */
+  private account(r: PieceResult, p: Pending): void {
+    if (r.ok) {
+      this.receivedBytes += r.bytes.byteLength;
+      this.meter.sample(r.bytes.byteLength, p.sentMs);
+      this.strikes = 0;
+    } else if (r.reason === 'timeout') {
+      this.strikes = this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
+      this.lastStrikeMs = this.clock.now();
+    }
   }
 
   private onMessage(m: PeerMessage): void {
@@ -311,18 +375,21 @@ export class PeerLink {
       case 'hello':
         return this.close('protocol: second hello');
       case 'have':
-        for (const s of m.segments) putBounded(this.remoteHas, s.id, s, MAX_REMOTE_HAVE);
-        this.h.onHave(this, m.segments);
-        return;
+        return this.onHave(m.segments);
       case 'fresh':
         this.h.onFresh?.(this, m.segments);
         return;
       case 'request':
-        void this.upload(m.reqId, m.id);
-        return;
+        return this.onRequest(m.reqId, m.id, m.piece, m.hashes === true);
       case 'cancel':
-        this.uploads.delete(m.reqId);
+        if (this.serving.delete(m.reqId)) this.h.onCancel(this, m.reqId);
         return;
+      case 'hashes': {
+        const list = fromBase64Url(m.list);
+        if (list === undefined || list.byteLength === 0 || list.byteLength % LEAF_BYTES !== 0) return this.close('protocol: bad hash list');
+        this.h.onHashes(this, m.id, list);
+        return;
+      }
       case 'ping':
         return this.sendMsg({ type: 'pong', n: m.n });
       case 'pong':
@@ -335,11 +402,11 @@ export class PeerLink {
       case 'miss': {
         const p = this.pending.get(m.reqId);
         if (!p) return;
-        // Busy: the peer still has the segment and will serve again soon; otherwise forget it.
         if (m.reason === 'busy') {
           this.lastBusyMs = this.clock.now();
           p.finish({ ok: false, reason: 'busy' });
         } else {
+          // It does not have it (any more), or does not upload: forget the announcement.
           this.remoteHas.delete(p.id);
           p.finish({ ok: false, reason: 'miss' });
         }
@@ -348,57 +415,38 @@ export class PeerLink {
     }
   }
 
+  private onHave(segments: readonly SegmentInfo[]): void {
+    for (const s of segments) {
+      let pieces: Bitfield | undefined;
+      if (s.pieces !== undefined) {
+        pieces = Bitfield.decode(s.pieces, pieceCount(s.bytes, this.cfg.pieceBytes));
+        if (!pieces) return this.close('protocol: bad bitfield');
+        if (pieces.count === 0) continue;
+      }
+      putBounded(this.remoteHas, s.id, { seq: s.seq, bytes: s.bytes, hop: s.hop, pieces }, MAX_REMOTE_HAVE);
+    }
+    this.h.onHave(this, segments);
+  }
+
+  private onRequest(reqId: number, id: string, piece: number, hashes: boolean): void {
+    if (this.serving.has(reqId)) return this.close('protocol: duplicate request id');
+    if (this.serving.size >= this.cfg.maxPendingPieces) return this.sendMsg({ type: 'miss', reqId, reason: 'busy' });
+    this.serving.add(reqId);
+    const refused = this.h.onRequest(this, { reqId, id, piece, hashes });
+    if (refused !== undefined) this.refuse(reqId, refused);
+  }
+
   private onFrame(buf: ArrayBuffer): void {
     const f = decodeFrame(buf);
     if (!f.ok) return this.close(`protocol: ${f.reason}`);
     const p = this.pending.get(f.value.reqId);
-    // Frames of a request we cancelled may still be in flight: drop them.
+    // Frames of a request we cancelled or gave up on may still be in flight: drop them.
     if (!p) return;
-    if (p.expectedBytes !== undefined && f.value.totalBytes !== p.expectedBytes) return this.close('protocol: size differs from announcement');
-    p.assembly ??= new Reassembly(f.value.reqId, f.value.totalBytes);
-    const r = p.assembly.add(f.value);
-    if (!r.ok) return this.close(`protocol: ${r.reason}`);
-    if (r.value === 'done') p.finish({ ok: true, bytes: p.assembly.bytes });
-    else p.onProgress?.(p.assembly.bytes, p.assembly.receivedBytes);
-  }
-
-  private async upload(reqId: number, id: string): Promise<void> {
-    if (this.uploads.has(reqId)) return this.close('protocol: duplicate request id');
-    if (this.uploads.size >= this.cfg.maxUploadsPerPeer) return this.sendMsg({ type: 'miss', reqId, reason: 'busy' });
-    const served = this.h.serve(this, id);
-    if (typeof served === 'string') return this.sendMsg({ type: 'miss', reqId, reason: served });
-    const src = served instanceof Uint8Array ? wholeCopy(served) : served;
-    const total = src.bytes.byteLength;
-    if (total === 0 || total > LIMITS.segmentBytes) return this.sendMsg({ type: 'miss', reqId, reason: 'not-found' });
-    this.uploads.add(reqId);
-    const live = (): boolean => !this.closed && this.uploads.has(reqId);
-    try {
-      let offset = 0;
-      while (offset < total) {
-        // A copy still arriving ends here if it never completes: the requester turns elsewhere.
-        if (src.failed) {
-          if (live()) this.sendMsg({ type: 'miss', reqId, reason: 'not-found' });
-          return;
-        }
-        const end = Math.min(src.sendable(), offset + LIMITS.chunkPayloadBytes);
-        if (end <= offset) {
-          await src.next();
-          if (!live()) return;
-          continue;
-        }
-        await this.h.throttle(end - offset + FRAME_HEADER_BYTES);
-        if (this.ch.bufferedAmount() > this.cfg.sendHighWaterBytes) await this.ch.drained();
-        if (!live()) return;
-        this.ch.send(encodeFrame(reqId, total, offset, src.bytes.subarray(offset, end)));
-        this.lastSentMs = this.clock.now();
-        this.h.onUploaded(this, end - offset);
-        offset = end;
-      }
-    } catch (e) {
-      this.close(`send failed: ${String(e)}`);
-    } finally {
-      this.uploads.delete(reqId);
-    }
+    const span = pieceSpan(p.piece, p.total, this.cfg.pieceBytes);
+    if (f.value.totalBytes !== p.total) return this.close('protocol: size differs from announcement');
+    if (f.value.offset !== span.start || f.value.payload.byteLength !== span.end - span.start) return this.close('protocol: not the piece asked for');
+    // The payload views the frame's buffer: copied out so the buffer can be reused (simulator) or collected.
+    p.finish({ ok: true, bytes: f.value.payload.slice() });
   }
 
   private sendMsg(m: PeerMessage): void {

@@ -1,4 +1,4 @@
-import type { SlowRequest } from '../../client/core/stats.js';
+import type { SlowRequest } from '../../protocol/stats.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import type { ViewerRole } from '../support/viewers.js';
 
@@ -126,8 +126,11 @@ export interface LoadResult {
   corruptedDelivered: number;
   segmentsChecked: number;
   segmentsWithoutOriginHash: number;
-  /** Peer copies relaycast rejected on its own hash check, and peers it banned. */
+  /** Peer pieces, lists or copies relaycast rejected on its own hash check, and peers it banned. */
   rejectedSegments: number;
+  /** Segments the viewers assembled from the pieces of two or more peers, and those the origin completed. */
+  segmentsFromSeveralPeers: number;
+  filledSegments: number;
   bannedPeers: number;
   perViewer: ViewerResult[];
   /** Cumulative totals at every poll, for plots and for checking what happened when. */
@@ -269,6 +272,8 @@ export function computeResult(
     segmentsChecked: o.integrity.checked,
     segmentsWithoutOriginHash: o.integrity.unknown,
     rejectedSegments: sum(all.map((v) => rc(v)?.rejectedSegments ?? 0)),
+    segmentsFromSeveralPeers: sum(all.map((v) => rc(v)?.segmentsFromSeveralPeers ?? 0)),
+    filledSegments: sum(all.map((v) => rc(v)?.filledSegments ?? 0)),
     bannedPeers: sum(all.map((v) => rc(v)?.bannedPeers ?? 0)),
     perViewer: all.map((v) => ({
       id: v.id,

@@ -1,4 +1,4 @@
-import type { SlowRequest } from '../../client/core/stats.js';
+import type { RelaycastStats } from '../../protocol/stats.js';
 /**
  * Installed in every viewer page before any page script runs. It measures
  * what the player experienced, independently of relaycast: segment bytes the
@@ -97,20 +97,8 @@ export interface ProbeSample {
   /** Seconds behind the live edge (seekable end - currentTime), null before playback. */
   readonly latencySec: number | null;
   readonly controlled: boolean;
-  readonly relaycast: null | {
-    peerBytes: number;
-    originBytes: number;
-    uploadedBytes: number;
-    deliveredPeerBytes: number;
-    deliveredOriginBytes: number;
-    peers: number;
-    p2p: boolean;
-    lastError: string | null;
-    rejectedSegments: number;
-    bannedPeers: number;
-    lastBanReason?: string | null;
-    slowRequests?: SlowRequest[];
-  };
+  readonly relaycast: RelaycastStats | null;
+
   readonly errors: string[];
   /** Segments received since the last read (drained on each read). */
   readonly hashes: { path: string; sha256: string }[];

@@ -11,8 +11,10 @@ export function linkSwarms(
   swarmId: string,
   cfg: LinkConfig,
   track: (l: PeerLink) => PeerLink = (l) => l,
+  /** Upload rates (bytes/s) of x and of y on this link; unlimited when absent. */
+  rate: { x?: number; y?: number } = {},
 ): void {
-  const { a, b } = channelPair();
+  const { a, b } = channelPair({ ...(rate.x === undefined ? {} : { a: rate.x }), ...(rate.y === undefined ? {} : { b: rate.y }) });
   const la = track(new PeerLink(y.id, swarmId, a, x.swarm, cfg));
   const lb = track(new PeerLink(x.id, swarmId, b, y.swarm, cfg));
   a.onData = (d) => la.receive(d);

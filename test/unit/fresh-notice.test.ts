@@ -2,16 +2,11 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { owners } from '../../client/swarm/rendezvous.js';
-import { emptyStats } from '../../client/core/stats.js';
-import { SegmentStore } from '../../client/storage/store.js';
-import { Swarm } from '../../client/swarm/swarm.js';
+import type { Swarm } from '../../client/swarm/swarm.js';
 import { parsePeerMessage } from '../../protocol/peer.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
+import { LINK as cfg, makeViewer, segBytes, SWARM, url } from '../support/piece-swarm.js';
 import { linkSwarms } from '../support/swarm-links.js';
-
-const SWARM = 'http://origin.test/live/index.m3u8';
-const cfg = { originFetchers: 1, maxUploadsTotal: 8, maxUploadsPerPeer: 2, sendHighWaterBytes: 1 << 20 };
-const url = (seq: number): string => `http://origin.test/live/seg_${seq}.ts`;
 
 const swarms: Swarm[] = [];
 afterEach(() => {
@@ -20,17 +15,7 @@ afterEach(() => {
 
 function viewer(id: string) {
   const refreshes: number[] = [];
-  const swarm = new Swarm(SWARM, cfg, new SegmentStore({ maxBytes: 1 << 26, keepSegments: 10 }), {
-    selfId: () => id,
-    originFetch: async () => undefined,
-    stats: emptyStats(),
-    uploadsInFlight: () => 0,
-    verify: async () => 'ok',
-    onBadPeer: () => undefined,
-    uploadAllowed: () => true,
-    throttle: async () => undefined,
-    refreshManifest: () => refreshes.push(Date.now()),
-  });
+  const { swarm } = makeViewer(id, { env: { originFetch: async () => undefined, refreshManifest: () => refreshes.push(Date.now()) } });
   swarms.push(swarm);
   return { id, swarm, refreshes };
 }
@@ -112,7 +97,7 @@ test('a live page forgets what a peer announced once the segments leave the live
   await sleep(20);
   a.swarm.onPlaylist(playlist(12));
   b.swarm.onPlaylist(playlist(12));
-  for (let s = 3; s <= 12; s++) b.swarm.onOriginCopy(url(s), s, new Uint8Array(100));
+  for (let s = 3; s <= 12; s++) b.swarm.onOriginCopy(url(s), s, segBytes(s));
   await sleep(20);
   const heard = (): number[] => [...a.swarm.links.get('b')!.remoteHas.values()].map((h) => h.seq);
   assert.deepEqual(heard(), [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);

@@ -11,13 +11,15 @@ test('peer messages round-trip', () => {
   const msgs: PeerMessage[] = [
     { type: 'hello', v: 1, swarm: 'http://x/index.m3u8' },
     { type: 'have', segments: [{ id: 'http://x/a.ts', seq: 4, bytes: 1000 }] },
-    { type: 'request', reqId: 7, id: 'http://x/a.ts' },
+    { type: 'request', reqId: 7, id: 'http://x/a.ts', piece: 0 },
+    { type: 'request', reqId: 8, id: 'http://x/a.ts', piece: 3, hashes: true },
+    { type: 'hashes', id: 'http://x/a.ts', list: 'AAAA' },
     { type: 'cancel', reqId: 7 },
     { type: 'miss', reqId: 7, reason: 'busy' },
     { type: 'ping', n: 3 },
     { type: 'pong', n: 3 },
     { type: 'have', segments: [{ id: 'http://x/b.ts', seq: 5, bytes: 10, hop: 2 }] },
-    { type: 'have', segments: [{ id: 'http://x/c.ts', seq: 6, bytes: 10, hop: 1, partial: true }] },
+    { type: 'have', segments: [{ id: 'http://x/c.ts', seq: 6, bytes: 10, hop: 1, pieces: 'gA' }] },
   ];
   for (const m of msgs) assert.deepEqual(parsePeerMessage(encodePeerMessage(m)), { ok: true, value: m });
 });
@@ -32,13 +34,13 @@ test('hostile peer messages are rejected, never thrown', () => {
     JSON.stringify({ type: 'have', segments: Array.from({ length: LIMITS.haveItems + 1 }, (_, i) => ({ id: `a${i}`, seq: i, bytes: 1 })) }),
     '{"type":"have","segments":[{"id":"a","seq":-1,"bytes":1}]}',
     JSON.stringify({ type: 'have', segments: [{ id: 'a', seq: 1, bytes: LIMITS.segmentBytes + 1 }] }),
-    '{"type":"request","reqId":1.5,"id":"a"}',
-    '{"type":"request","reqId":1,"id":"has space"}',
+    '{"type":"request","reqId":1.5,"id":"a","piece":0}',
+    '{"type":"request","reqId":1,"id":"has space","piece":0}',
     '{"type":"miss","reqId":1,"reason":"whatever"}',
     '{"type":"ping","n":-1}',
     '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"hop":33}]}',
-    '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"partial":"yes"}]}',
-    '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"partial":false}]}',
+    '{"type":"have","segments":[{"id":"a","seq":1,"bytes":1,"pieces":true}]}',
+    JSON.stringify({ type: 'have', segments: [{ id: 'a', seq: 1, bytes: 1, pieces: 'A'.repeat(200) }] }),
     '{"type":"__proto__"}',
     'x'.repeat(LIMITS.controlMessageChars + 1),
   ];

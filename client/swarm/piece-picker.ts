@@ -1,0 +1,105 @@
+import type { PeerLink } from '../transport/peer-link.js';
+import type { Download } from './downloads.js';
+
+/**
+ * Which piece to ask a peer for next. Pure functions of what the peers announced and what is in
+ * flight, so the policy is readable in one place:
+ *
+ * - Earliest deadline first: the segments in `order` (a player's segment, then the oldest).
+ * - Within a segment, the rarest piece among this page's peers, so pieces that few hold get
+ *   copied first and every peer soon has something others lack (BitTorrent's rarest first);
+ *   random among equals, so requesters do not all pick the same piece.
+ * - A piece is asked of one peer at a time. Near a deadline (a player waits) a piece already
+ *   asked of another peer may be asked again of this one (endgame); the first answer wins and
+ *   the other request is cancelled.
+ * - Each link's pipeline holds what its measured rate delivers in a round trip plus a little,
+ *   so a fast peer gets more requests than a slow one: in proportion to what each delivers.
+ */
+
+/** Pipeline depth in time: requests worth this long at a peer's rate, beyond its round trip. */
+const PIPELINE_MS = 300;
+/** Pipeline depth before a peer's rate is known, and its bounds. */
+const FIRST_PENDING = 2;
+const MAX_PENDING = 8;
+/** Piece timeouts: this multiple of the expected time, within bounds (ms). */
+const TIMEOUT_FACTOR = 3;
+const MIN_TIMEOUT_MS = 1500;
+const MAX_TIMEOUT_MS = 8000;
+const UNKNOWN_RATE_TIMEOUT_MS = 4000;
+/** Endgame: a second request for a piece only once the first has been out this long. */
+const ENDGAME_AFTER_MS = 300;
+
+/** How many piece requests to keep pending on `link`. */
+export function targetPending(link: PeerLink, pieceBytes: number): number {
+  if (link.failing) return 1;
+  const rate = link.throughput;
+  if (rate === undefined) return FIRST_PENDING;
+  const ms = (link.rttMs ?? 100) + PIPELINE_MS;
+  return Math.max(1, Math.min(MAX_PENDING, Math.ceil((rate * ms) / 1000 / pieceBytes)));
+}
+
+/** How long one more piece request on `link` may take before it counts as failed. */
+export function requestTimeoutMs(link: PeerLink, pieceBytes: number): number {
+  const rate = link.throughput;
+  if (rate === undefined || rate <= 0) return UNKNOWN_RATE_TIMEOUT_MS;
+  const expected = ((link.activePulls + 1) * pieceBytes * 1000) / rate + (link.rttMs ?? 100);
+  return Math.max(MIN_TIMEOUT_MS, Math.min(MAX_TIMEOUT_MS, TIMEOUT_FACTOR * expected));
+}
+
+export interface Pick {
+  readonly d: Download;
+  readonly piece: number;
+}
+
+/** The next piece to ask `link` for, over the downloads in priority order, or undefined. */
+export function pickPiece(link: PeerLink, order: readonly Download[], links: Iterable<PeerLink>, nowMs: number, random: () => number = Math.random): Pick | undefined {
+  for (const d of order) {
+    const id = d.copy.id;
+    if (!link.remoteHas.has(id) || link.remoteHas.get(id)!.bytes !== d.copy.total) continue;
+    const fresh = rarest(link, d, links, random);
+    if (fresh !== undefined) return { d, piece: fresh };
+    if (d.urgentUntil !== undefined) {
+      const dup = endgame(link, d, nowMs);
+      if (dup !== undefined) return { d, piece: dup };
+    }
+  }
+  return undefined;
+}
+
+/** The rarest piece of `d` that `link` holds and nobody is asked for. */
+function rarest(link: PeerLink, d: Download, links: Iterable<PeerLink>, random: () => number): number | undefined {
+  const id = d.copy.id;
+  let best: number | undefined;
+  let bestCount = Infinity;
+  let ties = 0;
+  let holders: PeerLink[] | undefined;
+  for (let i = 0; i < d.copy.pieces; i++) {
+    if (d.copy.arrived(i) || d.asked.has(i) || !link.hasPiece(id, i)) continue;
+    holders ??= [...links].filter((l) => l.isReady && l.remoteHas.has(id));
+    let count = 0;
+    for (const l of holders) if (l.hasPiece(id, i)) count++;
+    if (count < bestCount) {
+      [best, bestCount, ties] = [i, count, 1];
+    } else if (count === bestCount && random() * ++ties < 1) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** A piece of `d` asked of one other peer for a while, that `link` holds: the longest outstanding. */
+function endgame(link: PeerLink, d: Download, nowMs: number): number | undefined {
+  let best: number | undefined;
+  let oldest = Infinity;
+  for (const [i, byLink] of d.asked) {
+    if (byLink.size !== 1 || byLink.has(link) || d.copy.arrived(i) || !link.hasPiece(d.copy.id, i)) continue;
+    const since = askedAt(d, i);
+    if (since === undefined || nowMs - since < ENDGAME_AFTER_MS || since >= oldest) continue;
+    [best, oldest] = [i, since];
+  }
+  return best;
+}
+
+function askedAt(d: Download, piece: number): number | undefined {
+  return d.askedAtMs.get(piece);
+}

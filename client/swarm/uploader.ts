@@ -1,0 +1,114 @@
+import type { MissReason } from '../../protocol/peer.js';
+import type { PeerLink } from '../transport/peer-link.js';
+
+/** One piece a peer asked for, queued until an upload slot is free. */
+export interface UploadJob {
+  readonly link: PeerLink;
+  readonly reqId: number;
+  /** Sequence number of the segment: the lowest (the one players need first) goes first. */
+  readonly seq: number;
+  readonly piece: number;
+  /** The piece's bytes and the segment's size, at send time; undefined when this page no longer holds it. */
+  readonly source: () => { readonly bytes: Uint8Array; readonly total: number } | undefined;
+  /** The segment's hash list, sent before the piece when the peer asked for it. */
+  readonly hashList?: () => Promise<Uint8Array | undefined>;
+  readonly segmentId: string;
+}
+
+export interface UploaderConfig {
+  /** Pieces being sent at once, to all peers (config maxUploadsTotal). */
+  readonly slots: number;
+  /** Requests waiting for a slot, all peers; more are answered `busy`. */
+  readonly maxQueued: number;
+}
+
+export interface UploaderEnv {
+  /** The viewer's upload budget: resolves when this many bytes may go. */
+  throttle(bytes: number): Promise<void>;
+  onUploaded(link: PeerLink, bytes: number): void;
+}
+
+/**
+ * The page's uplink, shared by every swarm and peer. Pieces go out a few at a time (`slots`),
+ * each until it has left the channel's buffer, the one of the oldest segment first: with a dozen
+ * requesters sharing the uplink evenly every piece would arrive a dozen piece-times late, while
+ * in turn the first arrives after one and is relayed onward at once (processor sharing halves
+ * nothing and delays everything). Requests beyond the queue are answered `busy`, so requesters
+ * turn to other holders instead of waiting here.
+ */
+export class Uploader {
+  private readonly queue: UploadJob[] = [];
+  private sending = 0;
+  private destroyed = false;
+
+  constructor(
+    private readonly cfg: UploaderConfig,
+    private readonly env: UploaderEnv,
+  ) {}
+
+  /** Pieces being sent plus waiting: the page's upload work. */
+  get inFlight(): number {
+    return this.sending + this.queue.length;
+  }
+
+  /** Queues a request; `busy` when the queue is full. */
+  offer(job: UploadJob): MissReason | undefined {
+    if (this.destroyed) return 'no-upload';
+    if (this.queue.length >= this.cfg.maxQueued) return 'busy';
+    this.queue.push(job);
+    this.pump();
+    return undefined;
+  }
+
+  /** The peer cancelled `reqId` (or its link closed): it leaves the queue. */
+  cancel(link: PeerLink, reqId: number): void {
+    const i = this.queue.findIndex((j) => j.link === link && j.reqId === reqId);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  /** Every request of a closed link leaves the queue. */
+  dropLink(link: PeerLink): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.link === link) this.queue.splice(i, 1);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.queue.length = 0;
+  }
+
+  private pump(): void {
+    while (!this.destroyed && this.sending < this.cfg.slots && this.queue.length > 0) {
+      const job = this.take();
+      if (!job.link.isServing(job.reqId)) continue;
+      this.sending++;
+      void this.send(job).finally(() => {
+        this.sending--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The job of the lowest sequence number, oldest first among equals. */
+  private take(): UploadJob {
+    let best = 0;
+    for (let i = 1; i < this.queue.length; i++) if (this.queue[i]!.seq < this.queue[best]!.seq) best = i;
+    return this.queue.splice(best, 1)[0]!;
+  }
+
+  private async send(job: UploadJob): Promise<void> {
+    const { link } = job;
+    if (job.hashList) {
+      const list = await job.hashList();
+      if (!link.isServing(job.reqId)) return;
+      if (list === undefined) return link.refuse(job.reqId, 'not-found');
+      link.sendHashes(job.segmentId, list);
+    }
+    const src = job.source();
+    if (!src) return link.refuse(job.reqId, 'not-found');
+    await this.env.throttle(src.bytes.byteLength);
+    if (!link.sendPiece(job.reqId, src.total, job.piece, src.bytes)) return;
+    this.env.onUploaded(link, src.bytes.byteLength);
+    // The slot is held until the piece has left: the next one then goes at the full uplink rate.
+    await link.drained(0);
+  }
+}
