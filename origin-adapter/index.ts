@@ -140,11 +140,11 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         signaling?.suspend(!up);
         o.log(`signaling ${up ? 'resumed' : 'suspended'}`);
       },
-      segmentHash: (path) => hashes.get(path),
+      segmentHash: (path) => hashes.get(path)?.sha256,
       async segmentHashNow(key) {
         const [path = '', raw] = key.split('|');
         const range = parseHashRange(raw ?? null);
-        return range === 'bad' ? undefined : lookupHash(hashes, (f) => media?.fileFor(f), path, range);
+        return range === 'bad' ? undefined : (await lookupHash(hashes, (f) => media?.fileFor(f), path, range))?.sha256;
       },
       close,
     };

@@ -55,7 +55,7 @@ function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean)
 
 /**
  * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346]
- *   -> {"sha256": "<base64url>"}
+ *   -> {"sha256": "<base64url>", "pieceRoot": "<base64url>"}
  * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones once streamed.
  */
 async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Promise<void> {
@@ -69,9 +69,9 @@ async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Pro
   if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
   const range = parseHashRange(url.searchParams.get('range'));
   if (range === 'bad') return sendJson(res, 400, { error: 'range must be start-end' }, OPEN_CORS);
-  const sha256 = await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range);
-  if (sha256 === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
-  sendJson(res, 200, { sha256 }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
+  const h = await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range);
+  if (h === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
+  sendJson(res, 200, { sha256: h.sha256, pieceRoot: h.pieceRoot }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {

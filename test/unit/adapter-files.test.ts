@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLiveRoutes, type MediaRoutes } from '../../origin-adapter/live-routes.js';
 import { serveFile } from '../../origin-adapter/serve-file.js';
-import { HashRegistry, sha256 } from '../../origin-adapter/integrity.js';
+import { HashRegistry, segmentHash } from '../../origin-adapter/integrity.js';
 import { createCounters } from '../../origin-adapter/stats.js';
 import { closeServer, httpGet, listen } from './adapter-helpers.js';
 
@@ -68,8 +68,9 @@ test('a media playlist carries the hashes of every segment it lists, and the kil
   const pl = await httpGet(`${base}/live/demo/index.m3u8`);
   assert.equal(pl.headers['x-relaycast-integrity'], 'sha256');
   assert.equal(pl.headers['x-relaycast-p2p'], 'on');
-  assert.equal(pl.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${sha256(Buffer.alloc(1000, 7))}`);
-  assert.equal(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), sha256(Buffer.alloc(1000, 7)));
+  const h = segmentHash(Buffer.alloc(1000, 7));
+  assert.equal(pl.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${h.sha256}:${h.pieceRoot}`);
+  assert.deepEqual(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), h);
   assert.match(String(pl.headers['access-control-expose-headers']), /X-Relaycast-Hashes/);
 });
 
@@ -77,7 +78,8 @@ test('the live MPD carries the hashes and a presentation delay players can hold;
   const mpd = await httpGet(`${base}/live/demo/stream.mpd`);
   assert.equal(mpd.headers['content-type'], 'application/dash+xml');
   assert.match(mpd.body.toString(), /suggestedPresentationDelay="PT6S"/);
-  assert.equal(mpd.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${sha256(Buffer.alloc(1000, 7))}`);
+  const h = segmentHash(Buffer.alloc(1000, 7));
+  assert.equal(mpd.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${h.sha256}:${h.pieceRoot}`);
   const vod = await httpGet(`${base}/vod/demo/index.m3u8`);
   assert.equal(vod.status, 200);
   assert.equal(vod.headers['x-relaycast-hashes'], undefined);
