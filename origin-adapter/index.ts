@@ -17,6 +17,7 @@ import { createCounters, type AdapterStats } from './stats.js';
 import { createTracker, trackerConfig } from './tracker.js';
 import type { P2PMode } from './control.js';
 import { HashRegistry, lookupHash, parseHashRange } from './integrity.js';
+import { createUpstreamHasher, type UpstreamHasher } from './upstream-hasher.js';
 
 export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
@@ -85,6 +86,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
   let vod: VodAsset | undefined;
   let media: MediaRoutes | undefined;
   let signaling: Signaling | undefined;
+  let upstreamHasher: UpstreamHasher | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
@@ -92,6 +94,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
     closing ??= (async () => {
       if (pruneTimer !== undefined) clearInterval(pruneTimer);
       signaling?.close();
+      upstreamHasher?.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
@@ -106,6 +109,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
       if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
     }
     signaling = o.signaling ? createSignaling(server, o.log) : undefined;
+    upstreamHasher = o.upstream === undefined ? undefined : createUpstreamHasher(hashes);
     media = source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec });
     server.on(
       'request',
@@ -116,8 +120,9 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         signaling,
         tracker,
         media,
-        proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, p2pMode: () => p2p }),
+        proxy: o.upstream === undefined || upstreamHasher === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, hasher: upstreamHasher, p2pMode: () => p2p }),
         hashes,
+        upstreamHasher,
         signalingUp: () => signalingUp,
         admin: { token: o.adminToken, setP2P: (m) => setP2P(m) },
       }),

@@ -13,6 +13,7 @@ import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
 import { lookupHash, parseHashRange, type HashRegistry } from './integrity.js';
 import type { MediaRoutes } from './live-routes.js';
+import type { UpstreamHasher } from './upstream-hasher.js';
 import { readBody } from './http-util.js';
 import { RateLimiter } from './rate-limit.js';
 import { timingSafeEqual } from 'node:crypto';
@@ -28,6 +29,8 @@ export interface RouterParts {
   readonly media: MediaRoutes | undefined;
   readonly proxy: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   readonly hashes: HashRegistry;
+  /** --upstream mode: segments listed by proxied manifests, hashed by the adapter's own fetch. */
+  readonly upstreamHasher: UpstreamHasher | undefined;
   /** False during a signaling/tracker outage. */
   readonly signalingUp: () => boolean;
   readonly admin: { readonly token: string | undefined; readonly setP2P: (mode: P2PMode) => void };
@@ -53,10 +56,14 @@ function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean)
   return true;
 }
 
+/** A lookup of a listed upstream segment not hashed yet waits this long for the adapter's fetch (pages give up after 3 s). */
+const UPSTREAM_HASH_WAIT_MS = 2500;
+
 /**
  * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346]
  *   -> {"sha256": "<base64url>", "pieceRoot": "<base64url>"}
- * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones once streamed.
+ * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones by the
+ * adapter's own fetch of what a manifest listed (upstream-hasher.ts).
  */
 async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Promise<void> {
   const raw = url.searchParams.get('path') ?? '';
@@ -69,7 +76,9 @@ async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Pro
   if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
   const range = parseHashRange(url.searchParams.get('range'));
   if (range === 'bad') return sendJson(res, 400, { error: 'range must be start-end' }, OPEN_CORS);
-  const h = await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range);
+  const h =
+    (await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range)) ??
+    (range === undefined ? await parts.upstreamHasher?.ensure(path, UPSTREAM_HASH_WAIT_MS) : undefined);
   if (h === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
   sendJson(res, 200, { sha256: h.sha256, pieceRoot: h.pieceRoot }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
 }
