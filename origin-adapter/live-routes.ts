@@ -120,6 +120,12 @@ export function createLiveRoutes(cfg: LiveRoutesConfig) {
       return true;
     }
     const kind = mediaKind(p.file);
+    // Only manifests and segments: ffmpeg writes each file as `<name>.tmp` first, and a
+    // half-written segment must never reach a player or a hash.
+    if (kind === 'other') {
+      sendText(res, 404, 'not found\n', CORS);
+      return true;
+    }
     const onBytes = cfg.counters.request(kind);
     if (kind === 'playlist') {
       await manifest(req, res, p, dir);
@@ -127,7 +133,7 @@ export function createLiveRoutes(cfg: LiveRoutesConfig) {
     }
     await serveFile(req, res, join(dir, p.file), {
       contentType: contentTypeOf(p.file),
-      cacheControl: kind === 'segment' ? 'max-age=60' : 'no-cache',
+      cacheControl: 'max-age=60',
       headers: CORS,
       ...(onBytes ? { onBytes } : {}),
     });

@@ -95,6 +95,34 @@ test('missing files, other streams and traversal are 404', async () => {
   }
 });
 
+test('ffmpeg\'s in-progress .tmp files (and any other non-media file) are not served', async () => {
+  await writeFile(join(dir, 'chunk-e0-0-000002.m4s.tmp'), Buffer.alloc(10));
+  await writeFile(join(dir, 'media_0.m3u8.tmp'), '#EXTM3U\n');
+  await writeFile(join(dir, 'notes.txt'), 'x');
+  for (const f of ['chunk-e0-0-000002.m4s.tmp', 'media_0.m3u8.tmp', 'notes.txt']) {
+    assert.equal((await httpGet(`${base}/live/demo/${f}`)).status, 404, f);
+    assert.equal((await httpGet(`${base}/vod/demo/${f}`)).status, 404, f);
+  }
+});
+
+test('Range: bytes=100-50 is ignored (200), a non-matching If-Range gets 200, a matching one 206', async () => {
+  const url = `${base}/live/demo/chunk-e0-0-000001.m4s`;
+  const bad = await httpGet(url, { headers: { range: 'bytes=100-50' } });
+  assert.equal(bad.status, 200);
+  assert.equal(bad.body.length, 1000);
+  const full = await httpGet(url);
+  const lastModified = String(full.headers['last-modified']);
+  const stale = await httpGet(url, { headers: { range: 'bytes=0-9', 'if-range': 'Thu, 01 Jan 1970 00:00:00 GMT' } });
+  assert.equal(stale.status, 200, 'If-Range does not match: the whole representation');
+  assert.equal(stale.body.length, 1000);
+  const etag = await httpGet(url, { headers: { range: 'bytes=0-9', 'if-range': '"some-etag"' } });
+  assert.equal(etag.status, 200, 'we send no ETag, so an entity-tag never matches');
+  const fresh = await httpGet(url, { headers: { range: 'bytes=0-9', 'if-range': lastModified } });
+  assert.equal(fresh.status, 206);
+  assert.equal(fresh.body.length, 10);
+  assert.equal((await httpGet(url, { headers: { range: 'BYTES=0-9' } })).status, 206);
+});
+
 test('a half-written playlist is never served', async () => {
   await writeFile(join(dir, 'partial.m3u8'), '');
   assert.equal((await httpGet(`${base}/live/demo/partial.m3u8`)).status, 503);
