@@ -16,6 +16,7 @@ import type { MediaRoutes } from './live-routes.js';
 import type { UpstreamHasher } from './upstream-hasher.js';
 import { readBody } from './http-util.js';
 import { RateLimiter } from './rate-limit.js';
+import { clientAddress } from './client-address.js';
 import { timingSafeEqual } from 'node:crypto';
 
 export interface RouterParts {
@@ -34,6 +35,8 @@ export interface RouterParts {
   /** False during a signaling/tracker outage. */
   readonly signalingUp: () => boolean;
   readonly admin: { readonly token: string | undefined; readonly setP2P: (mode: P2PMode) => void };
+  /** Tracker and hash lookups per client address (one limiter per adapter). */
+  readonly perAddress: RateLimiter;
 }
 
 const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
@@ -43,15 +46,11 @@ const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
  * seconds per swarm and looks up a hash only when a playlist did not carry it; many
  * viewers may share one address (NAT), hence the generous numbers.
  */
-const perAddress = new RateLimiter(200, 50);
+const RATE_BURST = 200;
+const RATE_PER_SEC = 50;
 
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  const fwd = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';
-  return fwd || req.socket.remoteAddress || '?';
-}
-
-function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean): boolean {
-  if (perAddress.allow(clientAddress(req, trustProxy))) return false;
+function limited(req: IncomingMessage, res: ServerResponse, parts: RouterParts): boolean {
+  if (parts.perAddress.allow(clientAddress(req, parts.options.trustProxy))) return false;
   sendJson(res, 429, { error: 'too many requests' }, { ...OPEN_CORS, 'Retry-After': '1' });
   return true;
 }
@@ -156,10 +155,10 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   if (parts.signaling?.handle(req, res, path)) return;
   if (path === TRACKER_PATH && parts.tracker !== undefined) {
     if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
-    if (limited(req, res, parts.options.trustProxy)) return;
+    if (limited(req, res, parts)) return;
     return handleTracker(req, res, parts.tracker);
   }
-  if (path === '/relaycast/hash' && get) return limited(req, res, parts.options.trustProxy) ? undefined : hashRoute(res, url, parts);
+  if (path === '/relaycast/hash' && get) return limited(req, res, parts) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
   if (path === '/relaycast/stats' && get) return sendJson(res, 200, parts.stats(), { 'Access-Control-Allow-Origin': '*' });
   if (path.startsWith('/relaycast/')) {
@@ -179,7 +178,8 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   sendText(res, 404, 'not found\n');
 }
 
-export function createRequestHandler(parts: RouterParts) {
+export function createRequestHandler(input: Omit<RouterParts, 'perAddress'>) {
+  const parts: RouterParts = { ...input, perAddress: new RateLimiter(RATE_BURST, RATE_PER_SEC) };
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res, parts).catch((e: unknown) => {
       parts.options.log(`error on ${req.method ?? '?'} ${req.url ?? '?'}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
