@@ -3,10 +3,10 @@
  * PeerJS signaling, the swarm tracker, an embedded live source or a reverse
  * proxy to an existing origin, and the player page a streamer publishes.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAssetRoutes, defaultDistDir } from './assets.js';
-import { resolveOptions, type AdapterOptions } from './config.js';
+import { resolveOptions, type AdapterInput, type AdapterOptions } from './config.js';
 import { createLiveRoutes, type MediaRoutes } from './live-routes.js';
 import { createVodAsset, type VodAsset } from './vod-source.js';
 import { createLiveSource, type LiveSource } from './live-source.js';
@@ -19,7 +19,7 @@ import type { P2PMode } from './control.js';
 import { HashRegistry, lookupHash, parseHashRange } from './integrity.js';
 import { createUpstreamHasher, type UpstreamHasher } from './upstream-hasher.js';
 
-export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
+export { DEFAULT_ADAPTER_OPTIONS, DEFAULT_CONNECTION_LIMITS, ADAPTER_LIMITS, type AdapterOptions, type AdapterInput, type ConnectionLimits, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
 export { SIGNAL_PATH, PEERJS_KEY } from './signaling.js';
 export { TRACKER_PATH } from './tracker-route.js';
@@ -54,12 +54,49 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/**
+ * The HTTP server with its timeouts (slowloris: headers and whole requests within a deadline,
+ * a silent connection closed) and per-address connection caps. Without trustProxy a socket is
+ * refused at once when its address already holds `connectionsPerAddress`; behind a proxy every
+ * socket has the proxy's address, so that cap is left to the proxy (signaling still caps per
+ * forwarded address).
+ */
+function createHttpServer(o: Pick<AdapterOptions, 'connections' | 'trustProxy'>): Server {
+  const c = o.connections;
+  const server = createServer({ headersTimeout: c.headersTimeoutMs, requestTimeout: c.requestTimeoutMs, connectionsCheckingInterval: c.checkIntervalMs });
+  server.keepAliveTimeout = c.keepAliveTimeoutMs;
+  server.timeout = c.idleTimeoutMs;
+  server.maxConnections = c.maxConnections;
+  const perAddress = new Map<string, number>();
+  server.on('connection', (s: Socket) => {
+    // Node's headersTimeout only starts with a request's first byte: a connection that sends nothing gets this.
+    s.setTimeout(c.headersTimeoutMs);
+    if (o.trustProxy) return;
+    const addr = s.remoteAddress ?? '?';
+    const n = perAddress.get(addr) ?? 0;
+    if (n >= c.connectionsPerAddress) {
+      s.destroy();
+      return;
+    }
+    perAddress.set(addr, n + 1);
+    s.once('close', () => {
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, left);
+    });
+  });
+  // A request arrived: from now on the idle timeout applies (long responses stream, upstream waits).
+  server.on('request', (req: IncomingMessage) => req.socket.setTimeout(c.idleTimeoutMs));
+  server.on('clientError', (_e, socket) => socket.destroy());
+  return server;
+}
+
 function publicUrl(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port}`;
 }
 
-export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise<Adapter> {
+export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
   const o = resolveOptions(input);
   const counters = createCounters();
   const tracker = o.signaling ? createTracker(trackerConfig({ ...o, p2p: o.p2p === 'on' })) : undefined;
@@ -68,13 +105,12 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
   let signalingUp = true;
   const stats = (): AdapterStats => ({ ...counters.snapshot(), swarms: tracker?.swarmSizes() ?? {}, p2p });
 
-  const server = createServer();
+  const server = createHttpServer(o);
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  server.on('clientError', (_e, socket) => socket.destroy());
 
   const setP2P = (mode: P2PMode): void => {
     p2p = mode;
