@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAssetRoutes, defaultDistDir } from './assets.js';
-import { resolveOptions, type AdapterInput, type AdapterOptions } from './config.js';
+import { ADAPTER_LIMITS, resolveOptions, type AdapterInput, type AdapterOptions } from './config.js';
 import { createLiveRoutes, type MediaRoutes } from './live-routes.js';
 import { createVodAsset, type VodAsset } from './vod-source.js';
 import { createLiveSource, type LiveSource } from './live-source.js';
@@ -144,7 +144,15 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       source = await createLiveSource({ segmentSec: o.segmentSec, windowSegments: o.windowSegments, renditions: o.renditions, log: o.log });
       if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
     }
-    signaling = o.signaling ? createSignaling(server, o.log) : undefined;
+    signaling =
+      tracker === undefined
+        ? undefined
+        : createSignaling(server, {
+            log: o.log,
+            trustProxy: o.trustProxy,
+            mayPair: (a, b) => tracker.shareSwarm(a, b),
+            limits: { maxClients: ADAPTER_LIMITS.signalingMaxClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
+          });
     upstreamHasher = o.upstream === undefined ? undefined : createUpstreamHasher(hashes);
     media = source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec });
     server.on(

@@ -100,6 +100,8 @@ export interface Tracker {
   p2p(): boolean;
   /** Peer count per swarm. */
   swarmSizes(): Record<string, number>;
+  /** Whether the tracker has both peers in one swarm (signaling relays offers only between such peers). */
+  shareSwarm(a: string, b: string): boolean;
 }
 
 export function trackerConfig(
@@ -125,6 +127,8 @@ export function trackerConfig(
 export function createTracker(cfg: TrackerConfig): Tracker {
   // Map iteration order is insertion order, i.e. join order; re-announces keep the slot.
   const swarms = new Map<string, Swarm>();
+  /** The swarms each peer is registered in. */
+  const peerSwarms = new Map<string, Set<string>>();
   let p2pOn = cfg.p2p;
   const random = cfg.random ?? Math.random;
 
@@ -158,11 +162,17 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a), uploadRate: a.uploadBytesPerSec };
     swarm.peers.set(a.peerId, e);
     swarm.all.add(a.peerId);
+    const mine = peerSwarms.get(a.peerId) ?? new Set<string>();
+    mine.add(a.swarm);
+    peerSwarms.set(a.peerId, mine);
     setOpen(swarm, a.peerId, e);
     return true;
   }
 
-  function remove(swarm: Swarm, id: string): void {
+  function remove(name: string, swarm: Swarm, id: string): void {
+    const mine = peerSwarms.get(id);
+    mine?.delete(name);
+    if (mine?.size === 0) peerSwarms.delete(id);
     swarm.peers.delete(id);
     swarm.all.delete(id);
     swarm.open.delete(id);
@@ -264,7 +274,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       for (const [name, swarm] of swarms) {
         for (const [id, e] of swarm.peers) {
           if (!isFresh(e, now)) {
-            remove(swarm, id);
+            remove(name, swarm, id);
             dropped++;
           }
         }
@@ -278,6 +288,14 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     p2p: () => p2pOn,
     swarmSizes() {
       return Object.fromEntries([...swarms].map(([name, s]) => [name, s.peers.size]));
+    },
+    shareSwarm(a, b) {
+      const sa = peerSwarms.get(a);
+      const sb = peerSwarms.get(b);
+      if (sa === undefined || sb === undefined) return false;
+      const [small, large] = sa.size <= sb.size ? [sa, sb] : [sb, sa];
+      for (const name of small) if (large.has(name)) return true;
+      return false;
     },
   };
 }
