@@ -4,6 +4,7 @@ import { LIMITS } from '../protocol/limits.js';
 import type { RelaycastConfig } from './config.js';
 import { drained, LOW_WATER_BYTES, MuxSession, type SubChannel } from './mux-session.js';
 import type { Channel, PeerLink } from './peer-link.js';
+import { rememberSignalingToken } from './tracker-client.js';
 
 export interface MeshHost {
   /** The link for a new connection of `swarm` (`outgoing`: this page dialed it), or undefined to refuse it. */
@@ -19,6 +20,11 @@ const MAX_RESTART_DELAY_MS = 20_000;
 
 function newPeerId(): string {
   return crypto.randomUUID();
+}
+
+/** The secret of one signaling session: PeerJS sends it when it opens its WebSocket, the tracker client with each announce. */
+function newToken(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** PeerJS options for our own signaling server; never the PeerJS cloud or public STUN defaults. */
@@ -61,6 +67,7 @@ export class Mesh {
   private readonly conns = new Map<string, Conn[]>();
   private opened = false;
   private retryDelayMs = RESTART_DELAY_MS;
+  private sessionToken: string | undefined;
 
   constructor(
     private readonly cfg: MeshConfig,
@@ -77,6 +84,11 @@ export class Mesh {
     return p && !p.destroyed && this.opened ? p.id : undefined;
   }
 
+  /** The token our signaling session opened with, while the Peer lives (the tracker wants it with each announce). */
+  get token(): string | undefined {
+    return this.id === undefined ? undefined : this.sessionToken;
+  }
+
   /** Signaling socket is up (new connections possible). */
   get signalingOpen(): boolean {
     return this.peer?.open === true;
@@ -84,7 +96,11 @@ export class Mesh {
 
   start(): void {
     if (this.destroyed) return;
-    const peer = new Peer(newPeerId(), peerOptions(this.cfg, this.pageUrl));
+    const id = newPeerId();
+    const token = newToken();
+    this.sessionToken = token;
+    rememberSignalingToken(id, token);
+    const peer = new Peer(id, { ...peerOptions(this.cfg, this.pageUrl), token });
     this.peer = peer;
     this.opened = false;
     peer.on('open', (id) => {
@@ -152,6 +168,7 @@ export class Mesh {
   destroy(): void {
     this.destroyed = true;
     clearTimeout(this.restartTimer);
+    if (this.peer) rememberSignalingToken(this.peer.id, undefined);
     this.peer?.destroy();
     this.peer = undefined;
   }
@@ -178,6 +195,7 @@ export class Mesh {
 
   private replace(peer: Peer): void {
     if (this.peer !== peer) return;
+    rememberSignalingToken(peer.id, undefined);
     peer.destroy();
     this.peer = undefined;
     this.host.onId(undefined);

@@ -1,4 +1,17 @@
+import { putBounded } from '../protocol/bounded.js';
 import { parseTrackerPeers, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
+
+/**
+ * The token each of this page's peer ids opened its signaling WebSocket with (set by
+ * client/mesh.ts): the tracker accepts an announce only with the token of the id's session.
+ */
+const signalingTokens = new Map<string, string>();
+
+/** Called by the mesh when it opens (`token`) or drops (undefined) the Peer of `peerId`. */
+export function rememberSignalingToken(peerId: string, token: string | undefined): void {
+  if (token === undefined) signalingTokens.delete(peerId);
+  else putBounded(signalingTokens, peerId, token, 8);
+}
 
 export interface TrackerHandler {
   onPeers(answer: TrackerPeers): void;
@@ -12,6 +25,7 @@ const REQUEST_TIMEOUT_MS = 5000;
 export class TrackerClient {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private peerId: string | undefined;
+  private token: string | undefined;
   private destroyed = false;
 
   constructor(
@@ -19,13 +33,15 @@ export class TrackerClient {
     private readonly uploads: () => boolean,
     private readonly h: TrackerHandler,
     private readonly fetchFn: typeof fetch = (i, init) => fetch(i, init),
-    /** What the page reports about a swarm besides its id (TrackerAnnounce.freeLinks, uploadBytesPerSec). */
-    private readonly report: (swarm: string) => Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec'> = () => ({}),
+    /** What the page reports about a swarm besides its id (TrackerAnnounce.freeLinks, uploadBytesPerSec, received). */
+    private readonly report: (swarm: string) => Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec' | 'received'> = () => ({}),
   ) {}
 
-  setPeerId(id: string | undefined): void {
+  /** `token`: the signaling session's (else the one the mesh remembered for `id`). */
+  setPeerId(id: string | undefined, token?: string): void {
     const was = this.peerId;
     this.peerId = id;
+    this.token = token;
     if (id !== undefined && was === undefined) for (const swarm of this.timers.keys()) this.schedule(swarm, 0);
   }
 
@@ -52,7 +68,8 @@ export class TrackerClient {
       this.schedule(swarm, RETRY_MS);
       return;
     }
-    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads(), ...this.report(swarm) };
+    const token = this.token ?? signalingTokens.get(peerId);
+    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads(), ...this.report(swarm), ...(token === undefined ? {} : { token }) };
     let next = RETRY_MS;
     try {
       const resp = await this.fetchFn(this.url, {

@@ -156,7 +156,7 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   if (path === TRACKER_PATH && parts.tracker !== undefined) {
     if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
     if (limited(req, res, parts)) return;
-    return handleTracker(req, res, parts.tracker);
+    return handleTracker(req, res, parts.tracker, parts.signaling, clientAddress(req, parts.options.trustProxy));
   }
   if (path === '/relaycast/hash' && get) return limited(req, res, parts) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
