@@ -7,7 +7,7 @@ import { isAcceptablePlayerSrc } from './paths.js';
 import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS, renderPlayerPage, renderWatchUsage, type PlayerName, type StreamProtocol } from './player-page.js';
 import { MANIFESTS } from './ffmpeg-args.js';
 import type { Signaling } from './signaling.js';
-import type { AdapterStats } from './stats.js';
+import { adminStats, publicStats, type AdapterStats } from './stats.js';
 import { handleTracker, TRACKER_PATH } from './tracker-route.js';
 import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
@@ -80,6 +80,17 @@ async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Pro
     (range === undefined ? await parts.upstreamHasher?.ensure(path, UPSTREAM_HASH_WAIT_MS) : undefined);
   if (h === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
   sendJson(res, 200, { sha256: h.sha256, pieceRoot: h.pieceRoot }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
+}
+
+/**
+ * GET /relaycast/stats: counts for anyone (CORS open); with `Authorization: Bearer <adminToken>`
+ * also the largest swarms (query strings redacted) and the signaling counters.
+ */
+function statsRoute(req: IncomingMessage, res: ServerResponse, parts: RouterParts): void {
+  const token = parts.admin.token;
+  const s = parts.stats();
+  if (token === undefined || !tokenMatches(req.headers.authorization, token)) return sendJson(res, 200, publicStats(s), OPEN_CORS);
+  sendJson(res, 200, adminStats(s, { hashes: parts.hashes.size, ...(parts.signaling ? { signaling: parts.signaling.stats() } : {}) }));
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -160,7 +171,7 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   }
   if (path === '/relaycast/hash' && get) return limited(req, res, parts) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
-  if (path === '/relaycast/stats' && get) return sendJson(res, 200, parts.stats(), { 'Access-Control-Allow-Origin': '*' });
+  if (path === '/relaycast/stats' && get) return statsRoute(req, res, parts);
   if (path.startsWith('/relaycast/')) {
     if (get && (await parts.assets.handle(req, res, path))) return;
     return sendText(res, 404, 'not found\n');
