@@ -1,5 +1,5 @@
 // npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE] [--report FILE]
-//                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K]
+//                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K] [--attack]
 //                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --churn PCT         PCT% of the viewers leave and as many join every 20 s
   --signal-outage S   signaling and tracker stopped for S seconds mid-run (embedded adapter)
   --slow-peers K      K viewers with their upload throttled to 24 kB/s (about a third of the stream's bitrate)
+  --attack            run the attack suite (npm run attack) against the embedded adapter while the viewers play;
+                      the JSON gets an "attack" object (probes, adapterRssGrowthMB, refusals, failed checks)
   --stagger-ms M      delay between viewers opening (default ${DEFAULT_LOAD_OPTIONS.staggerMs})
   --warmup S          seconds after all viewers play before the steady window (default ${DEFAULT_LOAD_OPTIONS.warmupSec})`;
 
@@ -63,6 +65,7 @@ try {
       vod: { type: 'boolean', default: false },
       renditions: { type: 'string' },
       'client-options': { type: 'string' },
+      attack: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -81,6 +84,7 @@ const churnPct = int('churn', args.churn, 0);
 if (churnPct > 100) fail('--churn is a percentage (0..100)');
 if (malicious + slowPeers >= viewers) fail('--malicious + --slow-peers must leave at least one honest viewer');
 if (args.url && args['signal-outage']) fail('--signal-outage needs the embedded adapter (no --url)');
+if (args.url && args.attack) fail('--attack needs the embedded adapter (no --url); attack your own deployment with npm run attack');
 const player = args.player ?? DEFAULT_LOAD_OPTIONS.player;
 if (!isPlayerName(player)) fail(`--player must be one of ${PLAYERS.join(', ')}`);
 const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
@@ -116,6 +120,7 @@ const result = await runLoad({
   vod: args.vod,
   adapter: { renditions },
   ...(clientOptions ? { clientOptions } : {}),
+  attack: args.attack,
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);
