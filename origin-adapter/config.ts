@@ -35,7 +35,7 @@ export interface AdapterOptions {
    * 'off' stops P2P within one playlist refresh; 'unregister' also makes every worker unregister itself.
    */
   readonly p2p: P2PMode;
-  /** Behind a reverse proxy: rate-limit by the first X-Forwarded-For address instead of the socket's. */
+  /** Behind a reverse proxy: rate limits and signaling caps key on the right-most X-Forwarded-For address (client-address.ts). */
   readonly trustProxy: boolean;
   /** Bearer token for POST /relaycast/admin/p2p (runtime kill switch); undefined disables the endpoint. */
   readonly adminToken: string | undefined;
