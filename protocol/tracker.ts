@@ -1,4 +1,4 @@
-import { isRecord, isSafeId, readArray, readBool, readInt, type Rec } from './guards.js';
+import { isRecord, isSafeId, readArray, readBool, readInt } from './guards.js';
 import { LIMITS } from './limits.js';
 import { err, ok, type Result } from './result.js';
 
@@ -104,9 +104,8 @@ export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
 
 function parseReceived(v: unknown): ReceivedRate | undefined {
   if (!isRecord(v)) return undefined;
-  const r: Rec = v;
-  const peer = r['peer'];
-  const bytesPerSec = readInt(r, 'bytesPerSec', 0, MAX_UPLOAD_BYTES_PER_SEC);
+  const peer = v['peer'];
+  const bytesPerSec = readInt(v, 'bytesPerSec', 0, MAX_UPLOAD_BYTES_PER_SEC);
   return isSafeId(peer, LIMITS.peerIdChars) && bytesPerSec !== undefined ? { peer, bytesPerSec } : undefined;
 }
 
