@@ -12,7 +12,7 @@ const USAGE = `usage: relaycast-adapter [options]
   --no-source        no embedded ffmpeg live source
   --no-signaling     no PeerJS signaling and no tracker (pages fall back to the origin)
   --p2p on|off|unregister  operator kill switch carried on every playlist (default on)
-  --trust-proxy      behind a reverse proxy: rate-limit by X-Forwarded-For
+  --trust-proxy      behind a reverse proxy: rate-limit by the right-most X-Forwarded-For address
   --admin-token T    enable POST /relaycast/admin/p2p with 'Authorization: Bearer T' (or env RELAYCAST_ADMIN_TOKEN)
   --segment-sec N    embedded source segment duration (default ${DEFAULT_ADAPTER_OPTIONS.segmentSec})
   --window N         embedded source playlist window in segments (default ${DEFAULT_ADAPTER_OPTIONS.windowSegments})

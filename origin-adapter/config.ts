@@ -41,7 +41,7 @@ export interface AdapterOptions {
    * 'off' stops P2P within one playlist refresh; 'unregister' also makes every worker unregister itself.
    */
   readonly p2p: P2PMode;
-  /** Behind a reverse proxy: rate-limit by the first X-Forwarded-For address instead of the socket's. */
+  /** Behind a reverse proxy: rate limits and signaling caps key on the right-most X-Forwarded-For address (client-address.ts). */
   readonly trustProxy: boolean;
   /** Bearer token for POST /relaycast/admin/p2p (runtime kill switch); undefined disables the endpoint. */
   readonly adminToken: string | undefined;
@@ -51,7 +51,40 @@ export interface AdapterOptions {
   readonly distDir: string | undefined;
   /** Log sink for one-line messages. */
   readonly log: LogFn;
+  /** Server timeouts and connection caps (Node API only; `startAdapter({ connections: {…} })` overrides some). */
+  readonly connections: ConnectionLimits;
 }
+
+/** Timeouts and connection caps of the HTTP server and the signaling WebSockets. */
+export interface ConnectionLimits {
+  /** A client must send a request's headers within this (slowloris), and its first byte too. */
+  readonly headersTimeoutMs: number;
+  /** ...and the whole request, body included, within this. */
+  readonly requestTimeoutMs: number;
+  /** A keep-alive connection idle between requests is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection with no traffic for this long (mid-request or mid-response) is closed; above upstreamTimeoutMs. */
+  readonly idleTimeoutMs: number;
+  /** How often the header and request timeouts are checked. */
+  readonly checkIntervalMs: number;
+  /** Open TCP connections (HTTP and WebSocket alike) from one address; not applied with trustProxy (all come from the proxy). */
+  readonly connectionsPerAddress: number;
+  /** Open TCP connections in all. */
+  readonly maxConnections: number;
+  /** Signaling WebSockets from one client address (with trustProxy: the X-Forwarded-For address). */
+  readonly signalingPerAddress: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 45_000,
+  checkIntervalMs: 1_000,
+  connectionsPerAddress: 128,
+  maxConnections: 20_000,
+  signalingPerAddress: 32,
+};
 
 export const DEFAULT_ADAPTER_OPTIONS = {
   host: '127.0.0.1',
@@ -71,6 +104,7 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   announceIntervalMs: 3000,
   distDir: undefined,
   log: (line: string) => console.log(`[relaycast] ${line}`),
+  connections: DEFAULT_CONNECTION_LIMITS,
 } as const satisfies Omit<AdapterOptions, 'source'>;
 
 /** Hard caps of the adapter (not tuning knobs). */
@@ -91,10 +125,13 @@ export const ADAPTER_LIMITS = {
   maxBitrateKbps: 50_000,
 } as const;
 
-export function resolveOptions(input: Partial<AdapterOptions>): AdapterOptions {
+export type AdapterInput = Partial<Omit<AdapterOptions, 'connections'>> & { readonly connections?: Partial<ConnectionLimits> };
+
+export function resolveOptions(input: AdapterInput): AdapterOptions {
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  const merged = { ...DEFAULT_ADAPTER_OPTIONS, ...defined } as Omit<AdapterOptions, 'source'> & { source?: boolean };
-  const opts: AdapterOptions = { ...merged, source: merged.source ?? merged.upstream === undefined };
+  const merged = { ...DEFAULT_ADAPTER_OPTIONS, ...defined } as Omit<AdapterOptions, 'source' | 'connections'> & { source?: boolean };
+  const connections: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...input.connections };
+  const opts: AdapterOptions = { ...merged, connections, source: merged.source ?? merged.upstream === undefined };
   validate(opts);
   return opts;
 }
@@ -119,6 +156,7 @@ function validate(o: AdapterOptions): void {
   if (!Number.isInteger(o.announceIntervalMs) || o.announceIntervalMs < 500 || o.announceIntervalMs > 600_000) {
     bad('announceIntervalMs must be an integer 500..600000');
   }
+  for (const [k, v] of Object.entries(o.connections)) if (!Number.isInteger(v) || v < 1) bad(`connections.${k} must be a positive integer`);
   if (o.upstream !== undefined) {
     let u: URL | undefined;
     try {

@@ -3,7 +3,7 @@
  * viewer's worker sees a change within one playlist refresh:
  *   X-Relaycast-P2P: on | off | unregister
  *   X-Relaycast-Integrity: sha256   (this origin publishes segment hashes at /relaycast/hash)
- *   X-Relaycast-Hashes: <uri>=<sha256>,...   (embedded source: the listed segments' hashes)
+ *   X-Relaycast-Hashes: <uri>=<sha256>:<pieceRoot>,...   (the listed segments' hashes)
  */
 export type P2PMode = 'on' | 'off' | 'unregister';
 

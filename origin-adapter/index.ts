@@ -3,10 +3,10 @@
  * PeerJS signaling, the swarm tracker, an embedded live source or a reverse
  * proxy to an existing origin, and the player page a streamer publishes.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createAssetRoutes, defaultDistDir } from './assets.js';
-import { resolveOptions, type AdapterOptions } from './config.js';
+import { ADAPTER_LIMITS, resolveOptions, type AdapterInput, type AdapterOptions } from './config.js';
 import { createLiveRoutes, type MediaRoutes } from './live-routes.js';
 import { createVodAsset, type VodAsset } from './vod-source.js';
 import { createLiveSource, type LiveSource } from './live-source.js';
@@ -17,8 +17,9 @@ import { createCounters, type AdapterStats } from './stats.js';
 import { createTracker, trackerConfig } from './tracker.js';
 import type { P2PMode } from './control.js';
 import { HashRegistry, lookupHash, parseHashRange } from './integrity.js';
+import { createUpstreamHasher, type UpstreamHasher } from './upstream-hasher.js';
 
-export { DEFAULT_ADAPTER_OPTIONS, ADAPTER_LIMITS, type AdapterOptions, type LogFn } from './config.js';
+export { DEFAULT_ADAPTER_OPTIONS, DEFAULT_CONNECTION_LIMITS, ADAPTER_LIMITS, type AdapterOptions, type AdapterInput, type ConnectionLimits, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
 export { SIGNAL_PATH, PEERJS_KEY } from './signaling.js';
 export { TRACKER_PATH } from './tracker-route.js';
@@ -53,12 +54,49 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/**
+ * The HTTP server with its timeouts (slowloris: headers and whole requests within a deadline,
+ * a silent connection closed) and per-address connection caps. Without trustProxy a socket is
+ * refused at once when its address already holds `connectionsPerAddress`; behind a proxy every
+ * socket has the proxy's address, so that cap is left to the proxy (signaling still caps per
+ * forwarded address).
+ */
+function createHttpServer(o: Pick<AdapterOptions, 'connections' | 'trustProxy'>): Server {
+  const c = o.connections;
+  const server = createServer({ headersTimeout: c.headersTimeoutMs, requestTimeout: c.requestTimeoutMs, connectionsCheckingInterval: c.checkIntervalMs });
+  server.keepAliveTimeout = c.keepAliveTimeoutMs;
+  server.timeout = c.idleTimeoutMs;
+  server.maxConnections = c.maxConnections;
+  const perAddress = new Map<string, number>();
+  server.on('connection', (s: Socket) => {
+    // Node's headersTimeout only starts with a request's first byte: a connection that sends nothing gets this.
+    s.setTimeout(c.headersTimeoutMs);
+    if (o.trustProxy) return;
+    const addr = s.remoteAddress ?? '?';
+    const n = perAddress.get(addr) ?? 0;
+    if (n >= c.connectionsPerAddress) {
+      s.destroy();
+      return;
+    }
+    perAddress.set(addr, n + 1);
+    s.once('close', () => {
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(addr);
+      else perAddress.set(addr, left);
+    });
+  });
+  // A request arrived: from now on the idle timeout applies (long responses stream, upstream waits).
+  server.on('request', (req: IncomingMessage) => req.socket.setTimeout(c.idleTimeoutMs));
+  server.on('clientError', (_e, socket) => socket.destroy());
+  return server;
+}
+
 function publicUrl(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port}`;
 }
 
-export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise<Adapter> {
+export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
   const o = resolveOptions(input);
   const counters = createCounters();
   const tracker = o.signaling ? createTracker(trackerConfig({ ...o, p2p: o.p2p === 'on' })) : undefined;
@@ -67,13 +105,12 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
   let signalingUp = true;
   const stats = (): AdapterStats => ({ ...counters.snapshot(), swarms: tracker?.swarmSizes() ?? {}, p2p });
 
-  const server = createServer();
+  const server = createHttpServer(o);
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  server.on('clientError', (_e, socket) => socket.destroy());
 
   const setP2P = (mode: P2PMode): void => {
     p2p = mode;
@@ -85,6 +122,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
   let vod: VodAsset | undefined;
   let media: MediaRoutes | undefined;
   let signaling: Signaling | undefined;
+  let upstreamHasher: UpstreamHasher | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
@@ -92,6 +130,7 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
     closing ??= (async () => {
       if (pruneTimer !== undefined) clearInterval(pruneTimer);
       signaling?.close();
+      upstreamHasher?.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
@@ -111,7 +150,16 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
       });
       if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
     }
-    signaling = o.signaling ? createSignaling(server, o.log) : undefined;
+    signaling =
+      tracker === undefined
+        ? undefined
+        : createSignaling(server, {
+            log: o.log,
+            trustProxy: o.trustProxy,
+            mayPair: (a, b) => tracker.shareSwarm(a, b),
+            limits: { maxClients: ADAPTER_LIMITS.signalingMaxClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
+          });
+    upstreamHasher = o.upstream === undefined ? undefined : createUpstreamHasher(hashes);
     media = source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec });
     server.on(
       'request',
@@ -122,8 +170,9 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         signaling,
         tracker,
         media,
-        proxy: o.upstream === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, p2pMode: () => p2p }),
+        proxy: o.upstream === undefined || upstreamHasher === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, hasher: upstreamHasher, p2pMode: () => p2p }),
         hashes,
+        upstreamHasher,
         signalingUp: () => signalingUp,
         admin: { token: o.adminToken, setP2P: (m) => setP2P(m) },
       }),
@@ -146,11 +195,11 @@ export async function startAdapter(input: Partial<AdapterOptions> = {}): Promise
         signaling?.suspend(!up);
         o.log(`signaling ${up ? 'resumed' : 'suspended'}`);
       },
-      segmentHash: (path) => hashes.get(path),
+      segmentHash: (path) => hashes.get(path)?.sha256,
       async segmentHashNow(key) {
         const [path = '', raw] = key.split('|');
         const range = parseHashRange(raw ?? null);
-        return range === 'bad' ? undefined : lookupHash(hashes, (f) => media?.fileFor(f), path, range);
+        return range === 'bad' ? undefined : (await lookupHash(hashes, (f) => media?.fileFor(f), path, range))?.sha256;
       },
       close,
     };

@@ -1,28 +1,36 @@
 /**
  * Segment hashes the adapter publishes so pages can check peer bytes before
- * they reach a player. For the embedded live source the newest segments
- * are hashed before each manifest is served (no window where a listed segment
- * has no hash); in --upstream mode a segment is hashed as its first
- * full 200 response streams through the proxy, and pages ask
- * /relaycast/hash for it when they need it. Byte ranges of the embedded
- * source's files (VOD) are hashed on demand, each once.
+ * they reach a player: a SHA-256 of the whole segment and its piece root
+ * (protocol/pieces.ts), so pages can also check each piece as it arrives.
+ * For the embedded live source the newest segments are hashed before each
+ * manifest is served (no window where a listed segment has no hash); in
+ * --upstream mode the adapter fetches each segment a manifest lists itself
+ * (upstream-hasher.ts). Byte ranges of the embedded source's files (VOD) are
+ * hashed on demand, each once.
  */
 import { putBounded } from '../protocol/bounded.js';
-import { createHash } from 'node:crypto';
+import { PIECE_BYTES } from '../protocol/pieces.js';
+import { createHash, type Hash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 
-/** Published hashes: SHA-256, base64url, keyed by URL path (query ignored: the bytes do not depend on tokens). */
+/** What is published for one segment (or byte range): both base64url without padding, 43 characters. */
+export interface SegmentHash {
+  readonly sha256: string;
+  readonly pieceRoot: string;
+}
+
+/** Published hashes keyed by URL path (query ignored: the bytes do not depend on tokens). */
 export class HashRegistry {
-  private readonly hashes = new Map<string, string>();
+  private readonly hashes = new Map<string, SegmentHash>();
 
   constructor(private readonly maxEntries = 20_000) {}
 
-  get(path: string): string | undefined {
+  get(path: string): SegmentHash | undefined {
     return this.hashes.get(path);
   }
 
-  set(path: string, sha256: string): void {
-    putBounded(this.hashes, path, sha256, this.maxEntries);
+  set(path: string, h: SegmentHash): void {
+    putBounded(this.hashes, path, h, this.maxEntries);
   }
 
   get size(): number {
@@ -35,11 +43,62 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 /**
+ * Incremental SHA-256 and piece root of a body that arrives in chunks of any size:
+ * leaf i = SHA-256 of bytes [i * pieceBytes, (i + 1) * pieceBytes), root = SHA-256 of the
+ * leaves concatenated. Holds one running hash per piece and 32 bytes per finished piece.
+ */
+export function streamHasher(pieceBytes: number = PIECE_BYTES): { update(chunk: Uint8Array): void; digest(): SegmentHash; readonly bytes: number } {
+  const whole = createHash('sha256');
+  const leaves: Buffer[] = [];
+  let piece: Hash = createHash('sha256');
+  let inPiece = 0;
+  let total = 0;
+  return {
+    update(chunk) {
+      whole.update(chunk);
+      total += chunk.length;
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(pieceBytes - inPiece, chunk.length - off);
+        piece.update(chunk.subarray(off, off + n));
+        inPiece += n;
+        off += n;
+        if (inPiece === pieceBytes) {
+          leaves.push(piece.digest());
+          piece = createHash('sha256');
+          inPiece = 0;
+        }
+      }
+    },
+    digest() {
+      // The last, shorter piece; an empty segment is one empty piece (pieceCount is at least 1).
+      if (inPiece > 0 || leaves.length === 0) leaves.push(piece.digest());
+      return { sha256: whole.digest('base64url'), pieceRoot: createHash('sha256').update(Buffer.concat(leaves)).digest('base64url') };
+    },
+    get bytes() {
+      return total;
+    },
+  };
+}
+
+/** The piece root of a whole segment (protocol/pieces.ts). */
+export function pieceRoot(bytes: Uint8Array, pieceBytes: number = PIECE_BYTES): string {
+  return segmentHash(bytes, pieceBytes).pieceRoot;
+}
+
+/** SHA-256 and piece root of a whole segment. */
+export function segmentHash(bytes: Uint8Array, pieceBytes: number = PIECE_BYTES): SegmentHash {
+  const h = streamHasher(pieceBytes);
+  h.update(bytes);
+  return h.digest();
+}
+
+/**
  * The hash of one complete file of the embedded source (or a byte range of it),
  * computed once and kept under its URL path (`path` or `path|start-end`).
  * Undefined when the file does not exist (deleted under the sliding window).
  */
-export async function hashFile(reg: HashRegistry, key: string, file: string, range?: { start: number; end: number }): Promise<string | undefined> {
+export async function hashFile(reg: HashRegistry, key: string, file: string, range?: { start: number; end: number }): Promise<SegmentHash | undefined> {
   const known = reg.get(key);
   if (known !== undefined) return known;
   let bytes: Uint8Array;
@@ -64,7 +123,7 @@ export async function hashFile(reg: HashRegistry, key: string, file: string, ran
   } catch {
     return undefined;
   }
-  const h = sha256(bytes);
+  const h = segmentHash(bytes);
   reg.set(key, h);
   return h;
 }
@@ -81,6 +140,11 @@ export function parseHashRange(v: string | null): { start: number; end: number }
   return { start, end };
 }
 
+/** Registry key of a segment or of a byte range of it. */
+export function hashKey(path: string, range?: { start: number; end: number }): string {
+  return range === undefined ? path : `${path}|${range.start}-${range.end}`;
+}
+
 /**
  * The published hash of `path`, or of a byte range of it (key `path|start-end`): what is known,
  * else an embedded source's file (`fileFor`) hashed now.
@@ -90,14 +154,13 @@ export function lookupHash(
   fileFor: (path: string) => string | undefined,
   path: string,
   range?: { start: number; end: number },
-): Promise<string | undefined> {
-  const key = range === undefined ? path : `${path}|${range.start}-${range.end}`;
+): Promise<SegmentHash | undefined> {
+  const key = hashKey(path, range);
   const file = fileFor(path);
   return file === undefined ? Promise.resolve(reg.get(key)) : hashFile(reg, key, file, range);
 }
 
-/** Incremental hashing of a streamed body (upstream mode). */
-export function streamHasher(): { update(chunk: Uint8Array): void; digest(): string } {
-  const h = createHash('sha256');
-  return { update: (c) => void h.update(c), digest: () => h.digest('base64url') };
+/** One `X-Relaycast-Hashes` entry: `<uri>=<sha256>:<pieceRoot>`. */
+export function hashEntry(uri: string, h: SegmentHash): string {
+  return `${uri}=${h.sha256}:${h.pieceRoot}`;
 }

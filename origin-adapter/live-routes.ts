@@ -8,7 +8,7 @@ import { contentTypeOf, mediaKind, parseMediaPath, type MediaPath } from './path
 import { errorCode, serveFile } from './serve-file.js';
 import type { OriginCounters } from './stats.js';
 import { playlistControlHeaders, type P2PMode } from './control.js';
-import { hashFile, type HashRegistry } from './integrity.js';
+import { hashEntry, hashFile, type HashRegistry } from './integrity.js';
 import { SEGMENT_PATTERN } from './ffmpeg-args.js';
 
 export interface LiveRoutesConfig {
@@ -50,7 +50,7 @@ export async function readCompleteManifest(path: string, file: string): Promise<
 
 /**
  * The newest complete segments of every representation in a live dir, hashed
- * (each once) and named as `<file>=<sha256>` for X-Relaycast-Hashes. DASH and
+ * (each once) and named as `<file>=<sha256>:<pieceRoot>` for X-Relaycast-Hashes. DASH and
  * HLS manifests list the same files, so one list serves both. ffmpeg renames a
  * segment into place when it is complete, so a listed name is a complete file.
  */
@@ -68,7 +68,7 @@ export async function hashNewestSegments(dir: string, urlDir: string, reg: HashR
   for (const names of byRep.values()) {
     for (const name of names.slice(-HASHES_PER_REPRESENTATION)) {
       const h = await hashFile(reg, `${urlDir}/${name}`, join(dir, name));
-      if (h !== undefined) parts.push(`${name}=${h}`);
+      if (h !== undefined) parts.push(hashEntry(name, h));
     }
   }
   return parts.join(',');
@@ -120,6 +120,12 @@ export function createLiveRoutes(cfg: LiveRoutesConfig) {
       return true;
     }
     const kind = mediaKind(p.file);
+    // Only manifests and segments: ffmpeg writes each file as `<name>.tmp` first, and a
+    // half-written segment must never reach a player or a hash.
+    if (kind === 'other') {
+      sendText(res, 404, 'not found\n', CORS);
+      return true;
+    }
     const onBytes = cfg.counters.request(kind);
     if (kind === 'playlist') {
       await manifest(req, res, p, dir);
@@ -127,7 +133,7 @@ export function createLiveRoutes(cfg: LiveRoutesConfig) {
     }
     await serveFile(req, res, join(dir, p.file), {
       contentType: contentTypeOf(p.file),
-      cacheControl: kind === 'segment' ? 'max-age=60' : 'no-cache',
+      cacheControl: 'max-age=60',
       headers: CORS,
       ...(onBytes ? { onBytes } : {}),
     });

@@ -7,8 +7,9 @@
  * uplink holds a segment back from a whole region of the mesh: chosen by join order
  * alone, a 1 Mbit/s first viewer delayed every segment it owned past the players'
  * deadlines. Pages report the rate they uploaded at (`uploadBytesPerSec` in the
- * announce); the fastest long-present uploaders become seeders, and a seeder uploading
- * less than half the swarm's median is replaced. Seeders are otherwise kept, since a
+ * announce), credited by the tracker beyond the swarm's median only as far as other pages
+ * confirm it (tracker.ts, creditedRates); the fastest long-present uploaders by that rate
+ * become seeders, and a seeder credited with less than half the median is replaced. Seeders are otherwise kept, since a
  * change of seeders moves segment owners (pages may disagree for one announce interval).
  */
 

@@ -22,10 +22,14 @@ export interface ServeFileOptions {
 
 type Range = { start: number; end: number } | 'unsatisfiable' | undefined;
 
-/** Single `bytes=a-b` / `bytes=a-` / `bytes=-n` ranges only; anything else is ignored (full body). */
+/**
+ * Single `bytes=a-b` / `bytes=a-` / `bytes=-n` ranges only; anything else is ignored (full body).
+ * RFC 9110 §14.1.1: the range unit is case-insensitive, and a last-pos below first-pos makes the
+ * header invalid, which is ignored (200), not unsatisfiable (416).
+ */
 export function parseRange(header: string | undefined, size: number): Range {
   if (header === undefined) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (m === null) return undefined;
   const a = m[1] ?? '';
   const b = m[2] ?? '';
@@ -36,9 +40,9 @@ export function parseRange(header: string | undefined, size: number): Range {
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);
-  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  if (start >= size || end < start) return 'unsatisfiable';
-  return { start, end };
+  if (b !== '' && Number(b) < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: b === '' ? size - 1 : Math.min(Number(b), size - 1) };
 }
 
 export async function serveFile(req: IncomingMessage, res: ServerResponse, path: string, o: ServeFileOptions): Promise<void> {
@@ -57,12 +61,16 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, path:
       sendText(res, 404, o.notFoundBody ?? 'not found\n');
       return;
     }
-    const range = parseRange(req.headers.range, st.size);
+    const lastModified = st.mtime.toUTCString();
+    // RFC 9110 §13.1.5: a Range with an If-Range that does not match is answered with the whole representation.
+    // We send no ETag, so only our exact Last-Modified date matches.
+    const ifRange = req.headers['if-range'];
+    const range = ifRange === undefined || String(ifRange).trim() === lastModified ? parseRange(req.headers.range, st.size) : undefined;
     const base = {
       'Content-Type': o.contentType,
       'Cache-Control': o.cacheControl,
       'Accept-Ranges': 'bytes',
-      'Last-Modified': st.mtime.toUTCString(),
+      'Last-Modified': lastModified,
       ...o.headers,
     };
     if (range === 'unsatisfiable') {

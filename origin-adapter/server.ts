@@ -7,14 +7,16 @@ import { isAcceptablePlayerSrc } from './paths.js';
 import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS, renderPlayerPage, renderWatchUsage, type PlayerName, type StreamProtocol } from './player-page.js';
 import { MANIFESTS } from './ffmpeg-args.js';
 import type { Signaling } from './signaling.js';
-import type { AdapterStats } from './stats.js';
+import { adminStats, publicStats, type AdapterStats } from './stats.js';
 import { handleTracker, TRACKER_PATH } from './tracker-route.js';
 import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
 import { lookupHash, parseHashRange, type HashRegistry } from './integrity.js';
 import type { MediaRoutes } from './live-routes.js';
+import type { UpstreamHasher } from './upstream-hasher.js';
 import { readBody } from './http-util.js';
 import { RateLimiter } from './rate-limit.js';
+import { clientAddress } from './client-address.js';
 import { timingSafeEqual } from 'node:crypto';
 
 export interface RouterParts {
@@ -28,9 +30,13 @@ export interface RouterParts {
   readonly media: MediaRoutes | undefined;
   readonly proxy: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   readonly hashes: HashRegistry;
+  /** --upstream mode: segments listed by proxied manifests, hashed by the adapter's own fetch. */
+  readonly upstreamHasher: UpstreamHasher | undefined;
   /** False during a signaling/tracker outage. */
   readonly signalingUp: () => boolean;
   readonly admin: { readonly token: string | undefined; readonly setP2P: (mode: P2PMode) => void };
+  /** Tracker and hash lookups per client address (one limiter per adapter). */
+  readonly perAddress: RateLimiter;
 }
 
 const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
@@ -40,23 +46,23 @@ const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
  * seconds per swarm and looks up a hash only when a playlist did not carry it; many
  * viewers may share one address (NAT), hence the generous numbers.
  */
-const perAddress = new RateLimiter(200, 50);
+const RATE_BURST = 200;
+const RATE_PER_SEC = 50;
 
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  const fwd = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';
-  return fwd || req.socket.remoteAddress || '?';
-}
-
-function limited(req: IncomingMessage, res: ServerResponse, trustProxy: boolean): boolean {
-  if (perAddress.allow(clientAddress(req, trustProxy))) return false;
+function limited(req: IncomingMessage, res: ServerResponse, parts: RouterParts): boolean {
+  if (parts.perAddress.allow(clientAddress(req, parts.options.trustProxy))) return false;
   sendJson(res, 429, { error: 'too many requests' }, { ...OPEN_CORS, 'Retry-After': '1' });
   return true;
 }
 
+/** A lookup of a listed upstream segment not hashed yet waits this long for the adapter's fetch (pages give up after 3 s). */
+const UPSTREAM_HASH_WAIT_MS = 2500;
+
 /**
  * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346]
- *   -> {"sha256": "<base64url>"}
- * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones once streamed.
+ *   -> {"sha256": "<base64url>", "pieceRoot": "<base64url>"}
+ * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones by the
+ * adapter's own fetch of what a manifest listed (upstream-hasher.ts).
  */
 async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Promise<void> {
   const raw = url.searchParams.get('path') ?? '';
@@ -69,9 +75,22 @@ async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Pro
   if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
   const range = parseHashRange(url.searchParams.get('range'));
   if (range === 'bad') return sendJson(res, 400, { error: 'range must be start-end' }, OPEN_CORS);
-  const sha256 = await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range);
-  if (sha256 === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
-  sendJson(res, 200, { sha256 }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
+  const h =
+    (await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range)) ??
+    (range === undefined ? await parts.upstreamHasher?.ensure(path, UPSTREAM_HASH_WAIT_MS) : undefined);
+  if (h === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
+  sendJson(res, 200, { sha256: h.sha256, pieceRoot: h.pieceRoot }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
+}
+
+/**
+ * GET /relaycast/stats: counts for anyone (CORS open); with `Authorization: Bearer <adminToken>`
+ * also the largest swarms (query strings redacted) and the signaling counters.
+ */
+function statsRoute(req: IncomingMessage, res: ServerResponse, parts: RouterParts): void {
+  const token = parts.admin.token;
+  const s = parts.stats();
+  if (token === undefined || !tokenMatches(req.headers.authorization, token)) return sendJson(res, 200, publicStats(s), OPEN_CORS);
+  sendJson(res, 200, adminStats(s, { hashes: parts.hashes.size, ...(parts.signaling ? { signaling: parts.signaling.stats() } : {}) }));
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -147,12 +166,12 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   if (parts.signaling?.handle(req, res, path)) return;
   if (path === TRACKER_PATH && parts.tracker !== undefined) {
     if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
-    if (limited(req, res, parts.options.trustProxy)) return;
-    return handleTracker(req, res, parts.tracker);
+    if (limited(req, res, parts)) return;
+    return handleTracker(req, res, parts.tracker, parts.signaling, clientAddress(req, parts.options.trustProxy));
   }
-  if (path === '/relaycast/hash' && get) return limited(req, res, parts.options.trustProxy) ? undefined : hashRoute(res, url, parts);
+  if (path === '/relaycast/hash' && get) return limited(req, res, parts) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
-  if (path === '/relaycast/stats' && get) return sendJson(res, 200, parts.stats(), { 'Access-Control-Allow-Origin': '*' });
+  if (path === '/relaycast/stats' && get) return statsRoute(req, res, parts);
   if (path.startsWith('/relaycast/')) {
     if (get && (await parts.assets.handle(req, res, path))) return;
     return sendText(res, 404, 'not found\n');
@@ -170,7 +189,8 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   sendText(res, 404, 'not found\n');
 }
 
-export function createRequestHandler(parts: RouterParts) {
+export function createRequestHandler(input: Omit<RouterParts, 'perAddress'>) {
+  const parts: RouterParts = { ...input, perAddress: new RateLimiter(RATE_BURST, RATE_PER_SEC) };
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res, parts).catch((e: unknown) => {
       parts.options.log(`error on ${req.method ?? '?'} ${req.url ?? '?'}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

@@ -1,122 +1,451 @@
 /**
- * PeerJS signaling (the `peer` package) mounted at /relaycast/signal on our
- * own http server, without an express parent app.
+ * PeerJS signaling at /relaycast/signal: the wire protocol of the `peerjs` client 1.5
+ * (WebSocket `/relaycast/signal/peerjs?key=peerjs&id=…&token=…`, OPEN, HEARTBEAT, OFFER,
+ * ANSWER, CANDIDATE, LEAVE, EXPIRE, ID-TAKEN, ERROR; REST `/peerjs/id`), served by our
+ * own code so that every message passes one gate before anything else sees it.
  *
- * How the peer package computes its paths (peer 1.0.2, dist/module.mjs): on the
- * express 'mount' event it mounts its REST api at `options.path` and starts a
- * ws server at posix.join(app.path(), options.path, '/') + 'peerjs'. Mounted at
- * '/' of a root app, options.path '/relaycast/signal' gives REST
- * /relaycast/signal/:key/id and WebSocket /relaycast/signal/peerjs, which is
- * what `new Peer(id, { path: '/relaycast/signal', key: 'peerjs' })` computes.
+ * Why not the `peer` server package (1.0.2, read in dist/module.mjs): it queues messages for
+ * ids that are not connected without any bound (3 sockets x 150 x 60 KB raised the RSS from
+ * 107 to 148 MB), caps sockets only globally (one address could take all 5,000 slots), hands
+ * a socket's messages to its relay before any listener of ours can refuse them (about 60
+ * messages after a rate cap were still relayed and logged), relays between any two ids, and
+ * keeps its timers and session tokens out of reach.
  *
- * The root app uses the peer package's own express (resolved from its location),
- * so express stays a dependency of `peer` only.
+ * Here:
+ * - per-address and total socket caps, checked before the WebSocket handshake;
+ * - a message budget per socket and per address; over it the socket is cut and nothing it
+ *   sent afterwards is read, relayed or logged (one log line per address per minute);
+ * - OFFER / ANSWER / CANDIDATE / LEAVE relayed only between ids that share a tracker swarm
+ *   (`mayPair`) or that already exchanged an offer; everything else is dropped;
+ * - a message for an id that is not connected is queued only while that id's session is
+ *   reconnecting (closed within `reconnectGraceMs`), within byte caps per receiver, per
+ *   sending address and in all (over a cap: dropped at once); an unknown id answers EXPIRE;
+ * - sessions are (id, token): the tracker accepts an announce only for a live or
+ *   reconnecting session with that token (`sessionMatches`), and a closed session's id stays
+ *   reserved to its token for `reconnectGraceMs`, so nobody else can take it meanwhile.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { ExpressPeerServer } from 'peer';
-import { WebSocketServer, type ServerOptions } from 'ws';
-import { ADAPTER_LIMITS, type LogFn } from './config.js';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { putBounded } from '../protocol/bounded.js';
+import { isRecord, isSafeId } from '../protocol/guards.js';
+import { LIMITS } from '../protocol/limits.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
+import { clientAddress } from './client-address.js';
+import type { LogFn } from './config.js';
+import { RateLimiter } from './rate-limit.js';
 
 export const SIGNAL_PATH = '/relaycast/signal';
 export const PEERJS_KEY = 'peerjs';
+const WS_PATH = `${SIGNAL_PATH}/peerjs`;
+
+export interface SignalingLimits {
+  /** Live sessions in all. */
+  readonly maxClients: number;
+  /** Live sessions (and handshakes) from one client address. */
+  readonly perAddress: number;
+  /** New WebSockets per client address: a burst (pages behind one NAT opening together), then a rate. */
+  readonly handshakeBurst: number;
+  readonly handshakePerSec: number;
+  /** One WebSocket message. */
+  readonly messageBytes: number;
+  /** Messages per socket: a burst (several peers dialing at once), then a rate. */
+  readonly socketBurst: number;
+  readonly socketPerSec: number;
+  /** Messages per client address, all its sockets together. */
+  readonly addressBurst: number;
+  readonly addressPerSec: number;
+  /** Malformed or refused-type messages a socket may send before it is cut. */
+  readonly badMessages: number;
+  /** Queued for one reconnecting id. */
+  readonly queueMessagesPerPeer: number;
+  readonly queueBytesPerPeer: number;
+  /** Queued by one sending address, over all receivers. */
+  readonly queueBytesPerAddress: number;
+  /** Queued in all. */
+  readonly queueBytesTotal: number;
+  /** A queued message not delivered within this answers EXPIRE to its sender. */
+  readonly queueExpireMs: number;
+  /** A closed session's id stays reserved to its token this long (PeerJS reconnects with both). */
+  readonly reconnectGraceMs: number;
+  /** A socket silent this long (no message, no pong) is closed; pings go out every third of it. */
+  readonly aliveTimeoutMs: number;
+  /** Ids one session has exchanged offers with (remembered for ANSWER/CANDIDATE). */
+  readonly partnersPerSession: number;
+  /** A receiver whose socket has this much unsent is not sent more (dropped). */
+  readonly receiverBufferedBytes: number;
+}
+
+export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
+  maxClients: 5_000,
+  perAddress: 32,
+  handshakeBurst: 64,
+  handshakePerSec: 4,
+  messageBytes: 64 * 1024,
+  socketBurst: 200,
+  socketPerSec: 50,
+  addressBurst: 1_000,
+  addressPerSec: 200,
+  badMessages: 20,
+  queueMessagesPerPeer: 32,
+  queueBytesPerPeer: 64 * 1024,
+  queueBytesPerAddress: 256 * 1024,
+  queueBytesTotal: 4 * 1024 * 1024,
+  queueExpireMs: 5_000,
+  reconnectGraceMs: 30_000,
+  aliveTimeoutMs: 90_000,
+  partnersPerSession: 256,
+  receiverBufferedBytes: 512 * 1024,
+};
+
+export interface SignalingStats {
+  readonly clients: number;
+  readonly reserved: number;
+  readonly queuedMessages: number;
+  readonly queuedBytes: number;
+  /** Since start: messages relayed, and dropped by the pairing rule, by a queue cap, or as malformed. */
+  readonly relayed: number;
+  readonly refusedPairing: number;
+  readonly refusedQueue: number;
+  /** Sockets refused at the handshake (caps, suspension) and sockets cut (rate, malformed). */
+  readonly refusedSockets: number;
+  readonly cutSockets: number;
+}
 
 export interface Signaling {
-  /** Returns false when the path is not a signaling path. */
+  /** REST routes under /relaycast/signal; false when the path is not a signaling path. */
   handle(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
   /** Signaling outage (operations, fault tests): drop every websocket and refuse new ones until resumed. */
   suspend(suspended: boolean): void;
-  /** Terminates websockets, stops the peer package's timers. Idempotent. */
+  /** A live or reconnecting session of `peerId` opened with `token`. */
+  sessionMatches(peerId: string, token: string): boolean;
+  stats(): SignalingStats;
+  /** Terminates websockets, stops timers. Idempotent. */
   close(): void;
 }
 
-/** Per-connection message budget: a burst (several peers dialing at once) then a steady rate. */
-const WS_BURST_MESSAGES = 200;
-const WS_MESSAGES_PER_SEC = 50;
-
-/*
- * The peer package starts two self-rearming setTimeout loops (broken-connection
- * check every 300 ms, message expiry) and exposes no way to stop them, so a
- * process that closed the adapter would never exit. Timers created inside
- * `timerScope.run` (and by their callbacks, which inherit the async context) are
- * unref'd, tracked, and refused once the scope is closed.
- */
-interface TimerScope {
-  closed: boolean;
-  readonly timers: Set<NodeJS.Timeout>;
-}
-const timerScope = new AsyncLocalStorage<TimerScope>();
-let setTimeoutPatched = false;
-
-function patchSetTimeout(): void {
-  if (setTimeoutPatched) return;
-  setTimeoutPatched = true;
-  const original = globalThis.setTimeout;
-  const scoped = function (handler: unknown, ms?: number, ...args: unknown[]): NodeJS.Timeout {
-    const scope = timerScope.getStore();
-    if (scope === undefined || typeof handler !== 'function') {
-      return original(handler as (...a: unknown[]) => void, ms, ...args);
-    }
-    if (scope.closed) return original(() => undefined, 0).unref();
-    const t: NodeJS.Timeout = original((...a: unknown[]) => {
-      scope.timers.delete(t);
-      (handler as (...a: unknown[]) => void)(...a);
-    }, ms, ...args);
-    t.unref();
-    scope.timers.add(t);
-    return t;
-  };
-  Object.defineProperties(scoped, Object.getOwnPropertyDescriptors(original));
-  globalThis.setTimeout = scoped as typeof setTimeout;
+export interface SignalingConfig {
+  readonly log: LogFn;
+  readonly trustProxy: boolean;
+  /** Whether two ids may start a connection: the tracker has them in a common swarm. */
+  readonly mayPair: (a: string, b: string) => boolean;
+  readonly limits?: Partial<SignalingLimits>;
+  readonly nowMs?: () => number;
 }
 
-type ExpressFactory = typeof import('express');
-
-function peersExpress(): ExpressFactory {
-  const require = createRequire(import.meta.url);
-  const fromPeer = createRequire(require.resolve('peer'));
-  return fromPeer('express') as ExpressFactory;
+interface Queued {
+  readonly text: string;
+  readonly bytes: number;
+  readonly src: string;
+  readonly srcAddress: string;
+  readonly atMs: number;
 }
 
-export function createSignaling(server: Server, log: LogFn): Signaling {
-  patchSetTimeout();
-  const scope: TimerScope = { closed: false, timers: new Set() };
-  const sockets: WebSocketServer[] = [];
+interface Session {
+  readonly id: string;
+  readonly token: string;
+  ws: WebSocket | undefined;
+  address: string;
+  /** When the socket closed (reserved until + reconnectGraceMs); undefined while live. */
+  closedAtMs: number | undefined;
+  readonly partners: Set<string>;
+  readonly queue: Queued[];
+  queueBytes: number;
+}
+
+/** Per-socket state: `dead` once a cap is hit; from then on its messages are not read. */
+interface Conn {
+  dead: boolean;
+  bad: number;
+  lastSeenMs: number;
+  readonly rate: TokenBucket;
+  readonly address: string;
+  session: Session | undefined;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+const RELAYED = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE']);
+const PEERJS_INFO = { name: 'PeerJS Server', description: 'A server side element to broker connections between PeerJS clients.', website: 'https://peerjs.com/' };
+const REST_CORS = { 'Access-Control-Allow-Origin': '*' };
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string, extra = ''): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
+  socket.destroy();
+}
+
+export function createSignaling(server: Server, cfg: SignalingConfig): Signaling {
+  const L: SignalingLimits = { ...DEFAULT_SIGNALING_LIMITS, ...cfg.limits };
+  const now = cfg.nowMs ?? Date.now;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: L.messageBytes, perMessageDeflate: false, clientTracking: false });
+  const sessions = new Map<string, Session>();
+  const conns = new Map<WebSocket, Conn>();
+  const perAddress = new Map<string, number>();
+  const queuedByAddress = new Map<string, number>();
+  const addressRate = new RateLimiter(L.addressBurst, L.addressPerSec, 10_000, now);
+  const handshakeRate = new RateLimiter(L.handshakeBurst, L.handshakePerSec, 10_000, now);
+  const loggedAt = new Map<string, number>();
+  let queuedBytes = 0;
+  let queuedMessages = 0;
   let suspended = false;
-  const app = ExpressPeerServer(server, {
-    path: SIGNAL_PATH,
-    key: PEERJS_KEY,
-    allow_discovery: false,
-    proxied: false,
-    concurrent_limit: ADAPTER_LIMITS.signalingMaxClients,
-    createWebSocketServer: (options: ServerOptions) => {
-      const wss = new WebSocketServer({
-        ...options,
-        maxPayload: ADAPTER_LIMITS.signalingMessageBytes,
-        verifyClient: () => !suspended,
-      });
-      wss.on('connection', (ws) => {
-        // A token bucket per socket: a client flooding the server is cut off.
-        const rate = new TokenBucket(WS_BURST_MESSAGES, WS_MESSAGES_PER_SEC, Date.now());
-        ws.on('message', () => {
-          if (!rate.take(Date.now())) {
-            log('signaling: client over its message rate, disconnected');
-            ws.terminate();
+  let closed = false;
+  const counts = { relayed: 0, refusedPairing: 0, refusedQueue: 0, refusedSockets: 0, cutSockets: 0 };
+
+  /** One line per address and reason per minute at most: a flood must not become a log flood. */
+  const logOnce = (address: string, what: string): void => {
+    const key = `${address} ${what}`;
+    const last = loggedAt.get(key);
+    if (last !== undefined && now() - last < 60_000) return;
+    putBounded(loggedAt, key, now(), 1_000);
+    cfg.log(`signaling: ${address} ${what}`);
+  };
+
+  /** Sockets from the handshake on, in all. */
+  let sockets = 0;
+  const addAddress = (address: string, d: number): void => {
+    sockets += d;
+    const n = (perAddress.get(address) ?? 0) + d;
+    if (n <= 0) perAddress.delete(address);
+    else perAddress.set(address, n);
+  };
+
+  const send = (ws: WebSocket | undefined, msg: unknown): boolean => {
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > L.receiverBufferedBytes) return false;
+    ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+    return true;
+  };
+
+  const cut = (ws: WebSocket, c: Conn, why: string): void => {
+    if (c.dead) return;
+    c.dead = true;
+    counts.cutSockets++;
+    logOnce(c.address, why);
+    ws.terminate();
+  };
+
+  const unqueue = (q: Queued, s: Session): void => {
+    queuedBytes -= q.bytes;
+    queuedMessages--;
+    s.queueBytes -= q.bytes;
+    const a = (queuedByAddress.get(q.srcAddress) ?? q.bytes) - q.bytes;
+    if (a <= 0) queuedByAddress.delete(q.srcAddress);
+    else queuedByAddress.set(q.srcAddress, a);
+  };
+
+  const dropSession = (s: Session, expire: boolean): void => {
+    const expired = new Set<string>();
+    for (const q of s.queue) {
+      unqueue(q, s);
+      if (expire && !expired.has(q.src)) {
+        expired.add(q.src);
+        send(sessions.get(q.src)?.ws, { type: 'EXPIRE', src: s.id, dst: q.src });
+      }
+    }
+    s.queue.length = 0;
+    sessions.delete(s.id);
+  };
+
+  /** Holds `text` for a reconnecting `dst`; false (dropped at once) over any cap. */
+  const enqueue = (dst: Session, text: string, src: string, srcAddress: string): boolean => {
+    const bytes = Buffer.byteLength(text);
+    const fromAddress = queuedByAddress.get(srcAddress) ?? 0;
+    if (
+      dst.queue.length >= L.queueMessagesPerPeer ||
+      dst.queueBytes + bytes > L.queueBytesPerPeer ||
+      fromAddress + bytes > L.queueBytesPerAddress ||
+      queuedBytes + bytes > L.queueBytesTotal
+    ) {
+      return false;
+    }
+    dst.queue.push({ text, bytes, src, srcAddress, atMs: now() });
+    dst.queueBytes += bytes;
+    queuedBytes += bytes;
+    queuedMessages++;
+    queuedByAddress.set(srcAddress, fromAddress + bytes);
+    return true;
+  };
+
+  /** OFFER/ANSWER/CANDIDATE/LEAVE from `from` to `dst`, if the pairing rule allows it. */
+  const relay = (from: Session, c: Conn, type: string, dst: string, payload: unknown): void => {
+    const to = sessions.get(dst);
+    const partners = from.partners.has(dst) || to?.partners.has(from.id) === true;
+    // A new connection (OFFER) needs a common swarm; the rest of its exchange follows the offer.
+    const allowed = partners || (type === 'OFFER' && dst !== from.id && cfg.mayPair(from.id, dst));
+    if (!allowed) {
+      counts.refusedPairing++;
+      return;
+    }
+    if (type === 'OFFER' && from.partners.size < L.partnersPerSession) from.partners.add(dst);
+    const text = JSON.stringify({ type, src: from.id, dst, payload });
+    if (to === undefined) {
+      // Nobody by that id, not even reconnecting: tell the sender now rather than after a timeout.
+      if (type === 'OFFER') send(from.ws, { type: 'EXPIRE', src: dst, dst: from.id });
+      counts.refusedQueue++;
+      return;
+    }
+    if (to.ws !== undefined) {
+      if (send(to.ws, text)) counts.relayed++;
+      else counts.refusedQueue++;
+      return;
+    }
+    if (enqueue(to, text, from.id, c.address)) counts.relayed++;
+    else counts.refusedQueue++;
+  };
+
+  const onMessage = (ws: WebSocket, c: Conn, data: RawData, isBinary: boolean): void => {
+    // Nothing a socket sends after a cap was hit is read: not parsed, relayed or logged.
+    if (c.dead) return;
+    const t = now();
+    if (!c.rate.take(t)) return cut(ws, c, 'over its socket message rate, disconnected');
+    if (!addressRate.allow(c.address)) return cut(ws, c, 'over its address message rate, disconnected');
+    c.lastSeenMs = t;
+    const s = c.session;
+    let msg: unknown;
+    try {
+      msg = isBinary ? undefined : JSON.parse(data.toString());
+    } catch {
+      msg = undefined;
+    }
+    const type = isRecord(msg) ? msg['type'] : undefined;
+    if (s === undefined || !isRecord(msg) || typeof type !== 'string') {
+      if (++c.bad > L.badMessages) cut(ws, c, 'sent malformed messages, disconnected');
+      return;
+    }
+    if (type === 'HEARTBEAT') return;
+    const dst = msg['dst'];
+    if (!RELAYED.has(type) || !isSafeId(dst, LIMITS.peerIdChars)) {
+      if (++c.bad > L.badMessages) cut(ws, c, 'sent malformed messages, disconnected');
+      return;
+    }
+    relay(s, c, type, dst, msg['payload']);
+  };
+
+  /** After the handshake: the PeerJS query, then a new, resumed or refused session. */
+  const onConnection = (ws: WebSocket, req: IncomingMessage, address: string): void => {
+    const c: Conn = { dead: false, bad: 0, lastSeenMs: now(), rate: new TokenBucket(L.socketBurst, L.socketPerSec, now()), address, session: undefined };
+    conns.set(ws, c);
+    ws.on('error', () => undefined);
+    ws.on('pong', () => (c.lastSeenMs = now()));
+    ws.on('message', (data, isBinary) => onMessage(ws, c, data, isBinary));
+    ws.once('close', () => {
+      conns.delete(ws);
+      addAddress(address, -1);
+      const s = c.session;
+      if (s !== undefined && s.ws === ws) {
+        s.ws = undefined;
+        s.closedAtMs = now();
+      }
+    });
+    const q = new URL(req.url ?? '', 'http://local').searchParams;
+    const [key, id, token] = [q.get('key'), q.get('id'), q.get('token')];
+    const fail = (msg: string): void => {
+      c.dead = true;
+      send(ws, { type: 'ERROR', payload: { msg } });
+      ws.close();
+    };
+    if (!key || !id || !token) return fail('No id, token, or key supplied to websocket server');
+    if (key !== PEERJS_KEY) return fail('Invalid key provided');
+    if (!isSafeId(id, LIMITS.peerIdChars) || !TOKEN.test(token)) return fail('Invalid id or token');
+    const known = sessions.get(id);
+    if (known !== undefined && !sameToken(known.token, token)) {
+      c.dead = true;
+      send(ws, { type: 'ID-TAKEN', payload: { msg: 'ID is taken' } });
+      ws.close();
+      return;
+    }
+    let s = known;
+    if (s === undefined) {
+      // Reserved ids of closed sessions are kept up to as many again as live ones; the oldest goes first.
+      if (sessions.size >= 2 * L.maxClients) {
+        for (const x of sessions.values()) {
+          if (x.ws === undefined) {
+            dropSession(x, true);
+            break;
           }
-        });
-      });
-      sockets.push(wss);
-      return wss;
-    },
-  });
-  app.disable('x-powered-by');
-  // Without a listener an 'error' event (bad JSON from a client) would throw and kill the process.
-  app.on('error', (e: Error) => log(`signaling: ${e.message}`));
-  const root = peersExpress()();
-  root.disable('x-powered-by');
-  timerScope.run(scope, () => root.use(app));
+        }
+        if (sessions.size >= 2 * L.maxClients) return fail('Server has reached its concurrent user limit');
+      }
+      s = { id, token, ws, address, closedAtMs: undefined, partners: new Set(), queue: [], queueBytes: 0 };
+      sessions.set(id, s);
+    } else {
+      // The same page reconnecting (PeerJS reuses id and token): the newer socket wins.
+      const old = s.ws;
+      s.ws = ws;
+      s.address = address;
+      s.closedAtMs = undefined;
+      if (old !== undefined && old !== ws) old.terminate();
+    }
+    c.session = s;
+    send(ws, { type: 'OPEN' });
+    for (const m of s.queue) {
+      unqueue(m, s);
+      send(ws, m.text);
+    }
+    s.queue.length = 0;
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => undefined);
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    if (path !== WS_PATH && path !== `${WS_PATH}/`) return refuseUpgrade(socket, 404, 'Not Found');
+    const address = clientAddress(req, cfg.trustProxy);
+    if (closed || suspended) {
+      counts.refusedSockets++;
+      return refuseUpgrade(socket, 503, 'Service Unavailable', 'Retry-After: 5\r\n');
+    }
+    if ((perAddress.get(address) ?? 0) >= L.perAddress || sockets >= L.maxClients || !handshakeRate.allow(address)) {
+      counts.refusedSockets++;
+      logOnce(address, 'over its signaling connection cap, refused');
+      return refuseUpgrade(socket, 429, 'Too Many Requests', 'Retry-After: 5\r\n');
+    }
+    // Counted from the handshake on, so parallel handshakes cannot pass the cap together.
+    addAddress(address, 1);
+    let upgraded = false;
+    socket.once('close', () => {
+      if (!upgraded) addAddress(address, -1);
+    });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true;
+      onConnection(ws, req, address);
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  /** Once a second: expired queues (EXPIRE to senders), ended reservations, silent sockets; pings. */
+  let sweeps = 0;
+  const timer = setInterval(() => {
+    const t = now();
+    for (const s of [...sessions.values()]) {
+      if (s.ws === undefined && s.closedAtMs !== undefined && t - s.closedAtMs >= L.reconnectGraceMs) {
+        dropSession(s, true);
+        continue;
+      }
+      while (s.queue.length > 0 && t - (s.queue[0]?.atMs ?? t) >= L.queueExpireMs) {
+        const q = s.queue.shift();
+        if (q === undefined) break;
+        unqueue(q, s);
+        send(sessions.get(q.src)?.ws, { type: 'EXPIRE', src: s.id, dst: q.src });
+      }
+    }
+    const pingEvery = Math.max(1, Math.round(L.aliveTimeoutMs / 3000));
+    const ping = ++sweeps % pingEvery === 0;
+    for (const [ws, c] of conns) {
+      if (t - c.lastSeenMs >= L.aliveTimeoutMs) ws.terminate();
+      else if (ping && ws.readyState === WebSocket.OPEN) ws.ping();
+    }
+  }, 1000);
+  timer.unref();
+
+  const terminateAll = (): void => {
+    for (const ws of [...conns.keys()]) ws.terminate();
+  };
+
   return {
     handle(req, res, pathname) {
       if (pathname !== SIGNAL_PATH && !pathname.startsWith(`${SIGNAL_PATH}/`)) return false;
@@ -125,22 +454,38 @@ export function createSignaling(server: Server, log: LogFn): Signaling {
         res.end('signaling suspended\n');
         return true;
       }
-      root(req, res);
+      const rest = pathname.slice(SIGNAL_PATH.length);
+      const reply = (status: number, type: string, body: string): void => {
+        res.writeHead(status, { ...REST_CORS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') reply(405, 'text/plain', 'method not allowed\n');
+      else if (rest === '' || rest === '/') reply(200, 'application/json', JSON.stringify(PEERJS_INFO));
+      else if (rest === `/${PEERJS_KEY}/id`) reply(200, 'text/html; charset=utf-8', randomUUID());
+      else if (rest === `/${PEERJS_KEY}/peers`) reply(401, 'text/plain', 'Unauthorized');
+      else reply(404, 'text/plain', 'not found\n');
       return true;
     },
     suspend(on) {
       suspended = on;
-      if (on) for (const wss of sockets) for (const c of wss.clients) c.terminate();
+      if (on) terminateAll();
+    },
+    sessionMatches(peerId, token) {
+      const s = sessions.get(peerId);
+      return s !== undefined && sameToken(s.token, token);
+    },
+    stats() {
+      let live = 0;
+      for (const s of sessions.values()) if (s.ws !== undefined) live++;
+      return { clients: live, reserved: sessions.size - live, queuedMessages, queuedBytes, ...counts };
     },
     close() {
-      if (scope.closed) return;
-      scope.closed = true;
-      for (const t of scope.timers) clearTimeout(t);
-      scope.timers.clear();
-      for (const wss of sockets) {
-        for (const c of wss.clients) c.terminate();
-        wss.close();
-      }
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      server.off('upgrade', onUpgrade);
+      terminateAll();
+      wss.close();
     },
   };
 }

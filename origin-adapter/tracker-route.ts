@@ -7,7 +7,12 @@ import type { Tracker } from './tracker.js';
 
 export const TRACKER_PATH = '/relaycast/tracker';
 
-export async function handleTracker(req: IncomingMessage, res: ServerResponse, tracker: Tracker): Promise<void> {
+/** Live signaling sessions: an announce is accepted only for one of them (signaling.ts). */
+export interface Sessions {
+  sessionMatches(peerId: string, token: string): boolean;
+}
+
+export async function handleTracker(req: IncomingMessage, res: ServerResponse, tracker: Tracker, sessions: Sessions | undefined, address: string): Promise<void> {
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { ...CORS_HEADERS, 'Content-Length': '0' });
     res.end();
@@ -37,6 +42,12 @@ export async function handleTracker(req: IncomingMessage, res: ServerResponse, t
     sendJson(res, 400, { error: parsed.reason }, CORS_HEADERS);
     return;
   }
-  const { answer } = tracker.announce(parsed.value);
+  // Bound to the signaling session: only the page holding (peerId, token) announces that id.
+  const { peerId, token } = parsed.value;
+  if (sessions !== undefined && (token === undefined || !sessions.sessionMatches(peerId, token))) {
+    sendJson(res, 403, { error: 'announce refused: peerId and token must be those of a live signaling session' }, CORS_HEADERS);
+    return;
+  }
+  const { answer } = tracker.announce(parsed.value, address);
   sendJson(res, 200, answer, CORS_HEADERS);
 }

@@ -37,6 +37,10 @@ interface PeerEntry {
   free: number;
   /** Smoothed reported upload rate (bytes/s), undefined before the first report. */
   uploadRate: number | undefined;
+  /** What this page said it received from which peers at its last announce (TrackerAnnounce.received). */
+  received: ReadonlyMap<string, number>;
+  /** The client address it announced from, when known: confirmations between peers of one address do not count. */
+  address: string | undefined;
 }
 
 /** A swarm's peers in join order (Map); all of them and the "open" ones (uploaders with free link slots) for O(1) uniform sampling. */
@@ -80,6 +84,13 @@ class IndexedSet {
   }
 }
 
+/** One reporter's confirmations count at most this many times the swarm's median rate, in sum. */
+export const CONFIRM_SHARE_OF_MEDIAN = 2;
+
+function receivedOf(a: TrackerAnnounce): ReadonlyMap<string, number> {
+  return new Map((a.received ?? []).map((r) => [r.peer, r.bytesPerSec]));
+}
+
 /** Smoothing of reported upload rates: half the new report, half the history. */
 function smooth(old: number | undefined, report: number | undefined): number | undefined {
   if (report === undefined) return old;
@@ -93,13 +104,16 @@ export interface AnnounceOutcome {
 }
 
 export interface Tracker {
-  announce(a: TrackerAnnounce): AnnounceOutcome;
+  /** `address`: where the announce came from (confirmations from the same address do not count). */
+  announce(a: TrackerAnnounce, address?: string): AnnounceOutcome;
   /** Drops peers silent for longer than staleAfterMs and empty swarms; returns how many peers were dropped. */
   prune(): number;
   setP2P(on: boolean): void;
   p2p(): boolean;
   /** Peer count per swarm. */
   swarmSizes(): Record<string, number>;
+  /** Whether the tracker has both peers in one swarm (signaling relays offers only between such peers). */
+  shareSwarm(a: string, b: string): boolean;
 }
 
 export function trackerConfig(
@@ -125,6 +139,8 @@ export function trackerConfig(
 export function createTracker(cfg: TrackerConfig): Tracker {
   // Map iteration order is insertion order, i.e. join order; re-announces keep the slot.
   const swarms = new Map<string, Swarm>();
+  /** The swarms each peer is registered in. */
+  const peerSwarms = new Map<string, Set<string>>();
   let p2pOn = cfg.p2p;
   const random = cfg.random ?? Math.random;
 
@@ -138,7 +154,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     else swarm.open.delete(id);
   }
 
-  function register(a: TrackerAnnounce, now: number): boolean {
+  function register(a: TrackerAnnounce, now: number, address: string | undefined): boolean {
     let swarm = swarms.get(a.swarm);
     if (swarm === undefined) {
       if (swarms.size >= cfg.maxSwarms) return false;
@@ -151,18 +167,26 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       known.uploads = a.uploads;
       known.free = reportedFree(a);
       known.uploadRate = smooth(known.uploadRate, a.uploadBytesPerSec);
+      known.received = receivedOf(a);
+      known.address = address;
       setOpen(swarm, a.peerId, known);
       return true;
     }
     if (swarm.peers.size >= cfg.maxPeersPerSwarm) return false;
-    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a), uploadRate: a.uploadBytesPerSec };
+    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a), uploadRate: a.uploadBytesPerSec, received: receivedOf(a), address };
     swarm.peers.set(a.peerId, e);
     swarm.all.add(a.peerId);
+    const mine = peerSwarms.get(a.peerId) ?? new Set<string>();
+    mine.add(a.swarm);
+    peerSwarms.set(a.peerId, mine);
     setOpen(swarm, a.peerId, e);
     return true;
   }
 
-  function remove(swarm: Swarm, id: string): void {
+  function remove(name: string, swarm: Swarm, id: string): void {
+    const mine = peerSwarms.get(id);
+    mine?.delete(name);
+    if (mine?.size === 0) peerSwarms.delete(id);
     swarm.peers.delete(id);
     swarm.all.delete(id);
     swarm.open.delete(id);
@@ -188,12 +212,49 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     if (swarm === undefined || !p2pOn) return { seeders: [], fetchersPerSegment: 1 };
     const want = Math.min(cfg.maxSeeders, Math.max(1, Math.ceil(swarm.peers.size / 20)));
     if (swarm.seeders.length !== want || now - swarm.seedersAtMs >= cfg.announceIntervalMs) {
-      const candidates = [...swarm.peers].map(([id, e]) => ({ id, eligible: e.uploads && isFresh(e, now), rate: e.uploadRate }));
+      const rate = creditedRates(swarm, now);
+      const candidates = [...swarm.peers].map(([id, e]) => ({ id, eligible: e.uploads && isFresh(e, now), rate: rate(id, e) }));
       swarm.seeders = chooseSeeders(candidates, swarm.seeders, want);
       swarm.seedersAtMs = now;
     }
     const out = swarm.seeders;
     return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.peers.size / 25))) };
+  }
+
+  /**
+   * The upload rate each peer is credited with when seeders are ranked: its own report, but
+   * beyond the swarm's median only as far as other peers confirm it.
+   *
+   *   confirmed(p) = sum over the swarm's fresh peers r (r not p, and not announcing from p's
+   *                  address) of the rate r says it received from p; one reporter's
+   *                  confirmations count at most CONFIRM_SHARE_OF_MEDIAN x the median in all
+   *                  (a page receives about one copy of the stream, whoever sends it)
+   *   credited(p)  = min(reported(p), max(confirmed(p), median of reported rates))
+   *
+   * So an id that claims 10 Gbit/s ranks like a median uploader until others vouch for it,
+   * and a few ids cannot vouch for each other from one address. Pages that report no
+   * `received` leave every claim capped at the median: seeders then follow join order among
+   * those at or above it, and a slow seeder (below half the median) is still replaced.
+   */
+  function creditedRates(swarm: Swarm, now: number): (id: string, e: PeerEntry) => number | undefined {
+    const reported: number[] = [];
+    for (const e of swarm.peers.values()) if (e.uploads && isFresh(e, now) && e.uploadRate !== undefined) reported.push(e.uploadRate);
+    reported.sort((x, y) => x - y);
+    const median = reported.length > 0 ? (reported[Math.floor(reported.length / 2)] ?? 0) : 0;
+    const confirmed = new Map<string, number>();
+    for (const [rid, r] of swarm.peers) {
+      if (!isFresh(r, now) || r.received.size === 0) continue;
+      let budget = CONFIRM_SHARE_OF_MEDIAN * median;
+      for (const [pid, bps] of r.received) {
+        const p = swarm.peers.get(pid);
+        if (budget <= 0) break;
+        if (pid === rid || p === undefined || (p.address !== undefined && p.address === r.address)) continue;
+        const take = Math.min(bps, budget);
+        budget -= take;
+        confirmed.set(pid, (confirmed.get(pid) ?? 0) + take);
+      }
+    }
+    return (id, e) => (e.uploadRate === undefined ? undefined : Math.min(e.uploadRate, Math.max(confirmed.get(id) ?? 0, median)));
   }
 
   /**
@@ -240,9 +301,9 @@ export function createTracker(cfg: TrackerConfig): Tracker {
   }
 
   return {
-    announce(a) {
+    announce(a, address) {
       const now = cfg.nowMs();
-      const registered = register(a, now);
+      const registered = register(a, now, address);
       const swarm = swarms.get(a.swarm);
       const seeds = seeders(swarm, now);
       const peers = pick(swarm, a.peerId, reportedFree(a), seeds.seeders, now);
@@ -264,7 +325,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       for (const [name, swarm] of swarms) {
         for (const [id, e] of swarm.peers) {
           if (!isFresh(e, now)) {
-            remove(swarm, id);
+            remove(name, swarm, id);
             dropped++;
           }
         }
@@ -278,6 +339,14 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     p2p: () => p2pOn,
     swarmSizes() {
       return Object.fromEntries([...swarms].map(([name, s]) => [name, s.peers.size]));
+    },
+    shareSwarm(a, b) {
+      const sa = peerSwarms.get(a);
+      const sb = peerSwarms.get(b);
+      if (sa === undefined || sb === undefined) return false;
+      const [small, large] = sa.size <= sb.size ? [sa, sb] : [sb, sa];
+      for (const name of small) if (large.has(name)) return true;
+      return false;
     },
   };
 }

@@ -21,10 +21,33 @@ export interface TrackerAnnounce {
    * fetchers) and drops a seeder that uploads far less than the swarm's median. Absent: unknown.
    */
   readonly uploadBytesPerSec?: number;
+  /**
+   * The token this page opened its signaling WebSocket with (PeerJS option `token`). The
+   * tracker accepts an announce only when (peerId, token) is a live signaling session, so
+   * nobody can announce (or withdraw) another page's id.
+   */
+  readonly token?: string;
+  /**
+   * Rates (bytes/s) at which this page received segment bytes from its top peers since its
+   * previous announce, at most MAX_RECEIVED. The tracker ranks seeders by upload rates that
+   * other pages confirm this way, not by what a page says of itself.
+   */
+  readonly received?: readonly ReceivedRate[];
+}
+
+export interface ReceivedRate {
+  readonly peer: string;
+  readonly bytesPerSec: number;
 }
 
 /** Largest upload rate a page may report (10 Gbit/s). */
 export const MAX_UPLOAD_BYTES_PER_SEC = 1_250_000_000;
+
+/** Most entries in `received`. */
+export const MAX_RECEIVED = 8;
+
+/** A signaling token: what the page generates (crypto.getRandomValues), at least 16 URL-safe characters. */
+export const SIGNAL_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Most link slots a page may report free: far above any sane maxPeers. */
 export const MAX_FREE_LINKS = 256;
@@ -56,19 +79,34 @@ export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
   const peerId = v['peerId'];
   if (!isSafeId(swarm, LIMITS.swarmIdChars)) return err('bad swarm');
   if (!isSafeId(peerId, LIMITS.peerIdChars)) return err('bad peerId');
-  const uploads = readBool(v, 'uploads') ?? true;
+  // Absent: an older page, which uploads. Present: a boolean and nothing else ("yes" is refused).
+  const uploads = readBool(v, 'uploads');
+  if (v['uploads'] !== undefined && uploads === undefined) return err('bad uploads');
   const freeLinks = readInt(v, 'freeLinks', 0, MAX_FREE_LINKS);
   if (v['freeLinks'] !== undefined && freeLinks === undefined) return err('bad freeLinks');
   const rate = readInt(v, 'uploadBytesPerSec', 0, MAX_UPLOAD_BYTES_PER_SEC);
   if (v['uploadBytesPerSec'] !== undefined && rate === undefined) return err('bad uploadBytesPerSec');
+  const token = v['token'];
+  if (token !== undefined && (typeof token !== 'string' || !SIGNAL_TOKEN.test(token))) return err('bad token');
+  const received = v['received'] === undefined ? undefined : readArray(v, 'received', MAX_RECEIVED, parseReceived);
+  if (v['received'] !== undefined && (received === undefined || new Set(received.map((r) => r.peer)).size !== received.length)) return err('bad received');
   return ok({
     type: 'announce',
     swarm,
     peerId,
-    uploads,
+    uploads: uploads ?? true,
     ...(freeLinks === undefined ? {} : { freeLinks }),
     ...(rate === undefined ? {} : { uploadBytesPerSec: rate }),
+    ...(token === undefined ? {} : { token }),
+    ...(received === undefined ? {} : { received }),
   });
+}
+
+function parseReceived(v: unknown): ReceivedRate | undefined {
+  if (!isRecord(v)) return undefined;
+  const peer = v['peer'];
+  const bytesPerSec = readInt(v, 'bytesPerSec', 0, MAX_UPLOAD_BYTES_PER_SEC);
+  return isSafeId(peer, LIMITS.peerIdChars) && bytesPerSec !== undefined ? { peer, bytesPerSec } : undefined;
 }
 
 export function parseTrackerPeers(v: unknown): Result<TrackerPeers> {

@@ -62,7 +62,7 @@ async function absorb(deps: WorkerDeps, resp: Response, url: string, clientId: s
   if (resp.status !== 200 || resp.redirected) return undefined;
   const text = await resp.text();
   const control = readControl(resp.headers, url);
-  applyKillSwitch(deps, control.p2p);
+  if (mayControl(deps, url)) applyKillSwitch(deps, control.p2p);
   return { text, learned: deps.state.p2p === 'on' ? learn(deps, text, url, clientId, control) : Promise.resolve() };
 }
 
@@ -119,6 +119,19 @@ export async function refreshSwarm(deps: WorkerDeps, swarm: string, clientId: st
     await (await absorb(deps, await deps.fetch(url, { credentials: 'same-origin', cache: 'no-cache' }), url, clientId))?.learned;
   } catch {
     // The player's own refresh comes anyway.
+  }
+}
+
+/**
+ * The kill switch reaches every tab of this worker, so only the site's own manifests (or those
+ * of an origin the site configured) may set it; a manifest of another origin the page happens
+ * to load (an embed, a third-party stream) cannot switch P2P off or on for all of them.
+ */
+function mayControl(deps: WorkerDeps, manifestUrl: string): boolean {
+  try {
+    return deps.cfg.controlOrigins.includes(new URL(manifestUrl).origin);
+  } catch {
+    return false;
   }
 }
 

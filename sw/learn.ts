@@ -63,14 +63,15 @@ function fromDash(text: string, url: string, idOpts: IdOptions, nowMs: number): 
 
 export function toPage(s: KnownSegment, control: Pick<PlaylistControl, 'hashes'>): PlaylistSegment {
   // Published hashes are per URL: a byte range's hash is looked up by the page instead.
-  const sha256 = s.range === undefined ? control.hashes.get(s.url) : undefined;
+  const h = s.range === undefined ? control.hashes.get(s.url) : undefined;
   return {
     id: s.id,
     url: s.url,
     seq: s.seq,
     durationSec: s.durationSec,
     ...(s.range ? { range: s.range } : {}),
-    ...(sha256 ? { sha256 } : {}),
+    ...(h ? { sha256: h.sha256 } : {}),
+    ...(h?.pieceRoot ? { pieceRoot: h.pieceRoot } : {}),
   };
 }
 

@@ -68,10 +68,10 @@ export class Relaycast {
       cfg,
       {
         attach: (remoteId, swarm, ch, outgoing) => this.core.attach(remoteId, swarm, ch, outgoing),
-        onId: (id) => {
+        onId: (id, token) => {
           this.statsData.peerId = id ?? null;
           if (id !== undefined) this.statsData.lastError = null;
-          this.tracker.setPeerId(id);
+          this.tracker.setPeerId(id, token);
         },
         onError: (m) => (this.statsData.lastError = m),
       },

@@ -7,7 +7,8 @@ import type { Channel, PeerLink } from './peer-link.js';
 export interface MeshHost {
   /** The link for a new connection of `swarm` (`outgoing`: this page dialed it), or undefined to refuse it. */
   attach(remoteId: string, swarm: string, ch: Channel, outgoing: boolean): PeerLink | undefined;
-  onId(id: string | undefined): void;
+  /** Signaling opened with `id` and the session's `token`, or closed for good (undefined). */
+  onId(id: string | undefined, token: string | undefined): void;
   onError(message: string): void;
 }
 
@@ -18,6 +19,11 @@ const MAX_RESTART_DELAY_MS = 20_000;
 
 function newPeerId(): string {
   return crypto.randomUUID();
+}
+
+/** The secret of one signaling session: PeerJS sends it when it opens its WebSocket, the tracker client with each announce. */
+function newToken(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** PeerJS options for our own signaling server; never the PeerJS cloud or public STUN defaults. */
@@ -60,6 +66,7 @@ export class Mesh {
   private readonly conns = new Map<string, Conn[]>();
   private opened = false;
   private retryDelayMs = RESTART_DELAY_MS;
+  private sessionToken: string | undefined;
 
   constructor(
     private readonly cfg: MeshConfig,
@@ -76,6 +83,11 @@ export class Mesh {
     return p && !p.destroyed && this.opened ? p.id : undefined;
   }
 
+  /** The token our signaling session opened with, while the Peer lives (the tracker wants it with each announce). */
+  get token(): string | undefined {
+    return this.id === undefined ? undefined : this.sessionToken;
+  }
+
   /** Signaling socket is up (new connections possible). */
   get signalingOpen(): boolean {
     return this.peer?.open === true;
@@ -83,13 +95,16 @@ export class Mesh {
 
   start(): void {
     if (this.destroyed) return;
-    const peer = new Peer(newPeerId(), peerOptions(this.cfg, this.pageUrl));
+    const id = newPeerId();
+    const token = newToken();
+    this.sessionToken = token;
+    const peer = new Peer(id, { ...peerOptions(this.cfg, this.pageUrl), token });
     this.peer = peer;
     this.opened = false;
     peer.on('open', (id) => {
       this.opened = true;
       this.retryDelayMs = RESTART_DELAY_MS;
-      this.host.onId(id);
+      this.host.onId(id, token);
     });
     peer.on('connection', (conn) => {
       const meta: unknown = conn.metadata;
@@ -177,7 +192,7 @@ export class Mesh {
     if (this.peer !== peer) return;
     peer.destroy();
     this.peer = undefined;
-    this.host.onId(undefined);
+    this.host.onId(undefined, undefined);
     this.start();
   }
 

@@ -12,6 +12,7 @@ const REQUEST_TIMEOUT_MS = 5000;
 export class TrackerClient {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private peerId: string | undefined;
+  private token: string | undefined;
   private destroyed = false;
 
   constructor(
@@ -19,13 +20,15 @@ export class TrackerClient {
     private readonly uploads: () => boolean,
     private readonly h: TrackerHandler,
     private readonly fetchFn: typeof fetch = (i, init) => fetch(i, init),
-    /** What the page reports about a swarm besides its id (TrackerAnnounce.freeLinks, uploadBytesPerSec). */
-    private readonly report: (swarm: string) => Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec'> = () => ({}),
+    /** What the page reports about a swarm besides its id (TrackerAnnounce.freeLinks, uploadBytesPerSec, received). */
+    private readonly report: (swarm: string) => Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec' | 'received'> = () => ({}),
   ) {}
 
-  setPeerId(id: string | undefined): void {
+  /** This page's peer id and the token its signaling session opened with (the tracker accepts announces only with it). */
+  setPeerId(id: string | undefined, token: string | undefined): void {
     const was = this.peerId;
     this.peerId = id;
+    this.token = token;
     if (id !== undefined && was === undefined) for (const swarm of this.timers.keys()) this.schedule(swarm, 0);
   }
 
@@ -52,7 +55,8 @@ export class TrackerClient {
       this.schedule(swarm, RETRY_MS);
       return;
     }
-    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads(), ...this.report(swarm) };
+    const token = this.token;
+    const body: TrackerAnnounce = { type: 'announce', swarm, peerId, uploads: this.uploads(), ...this.report(swarm), ...(token === undefined ? {} : { token }) };
     let next = RETRY_MS;
     try {
       const resp = await this.fetchFn(this.url, {

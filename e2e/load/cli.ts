@@ -1,5 +1,5 @@
 // npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE] [--report FILE]
-//                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K]
+//                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K] [--attack]
 //                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
 //                 [--uplink-mbps SPEC] [--bitrate-kbps K]
 import { writeFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --churn PCT         PCT% of the viewers leave and as many join every 20 s
   --signal-outage S   signaling and tracker stopped for S seconds mid-run (embedded adapter)
   --slow-peers K      K viewers with their upload throttled to 24 kB/s (about a third of the stream's bitrate)
+  --attack            run the attack suite (npm run attack) against the embedded adapter while the viewers play;
+                      the JSON gets an "attack" object (probes, adapterRssGrowthMB, refusals, failed checks)
   --stagger-ms M      delay between viewers opening (default ${DEFAULT_LOAD_OPTIONS.staggerMs})
   --warmup S          seconds after all viewers play before the steady window (default ${DEFAULT_LOAD_OPTIONS.warmupSec})
   --bitrate-kbps K    the embedded live video at a constant K kbit/s with filler (320x180, x264 CBR): HD-sized
@@ -77,6 +79,7 @@ try {
       'client-options': { type: 'string' },
       'uplink-mbps': { type: 'string' },
       'bitrate-kbps': { type: 'string' },
+      attack: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -95,6 +98,7 @@ const churnPct = int('churn', args.churn, 0);
 if (churnPct > 100) fail('--churn is a percentage (0..100)');
 if (malicious + slowPeers >= viewers) fail('--malicious + --slow-peers must leave at least one honest viewer');
 if (args.url && args['signal-outage']) fail('--signal-outage needs the embedded adapter (no --url)');
+if (args.url && args.attack) fail('--attack needs the embedded adapter (no --url); attack your own deployment with npm run attack');
 const player = args.player ?? DEFAULT_LOAD_OPTIONS.player;
 if (!isPlayerName(player)) fail(`--player must be one of ${PLAYERS.join(', ')}`);
 const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
@@ -142,6 +146,7 @@ const result = await runLoad({
   adapter: { renditions, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) },
   ...(clientOptions ? { clientOptions } : {}),
   ...(uplinkMbps ? { uplinkMbps } : {}),
+  attack: args.attack,
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

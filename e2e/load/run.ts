@@ -10,6 +10,7 @@ import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js'
 import type { PlayerName, StreamProtocol } from '../../origin-adapter/player-page.js';
 import { cpuMeter } from './cpu.js';
 import { computeResult, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
+import { attackDuringLoad, type LoadAttack } from './attack.js';
 
 export interface LoadOptions {
   readonly viewers: number;
@@ -45,6 +46,8 @@ export interface LoadOptions {
    * namespace of the lab (`e2e/lab/`), the P2P run and the baseline alike. Embedded adapter only.
    */
   readonly uplinkMbps?: readonly UplinkCap[];
+  /** Run the attack suite (e2e/attack) against the embedded adapter while the viewers play (P2P run only). */
+  readonly attack?: boolean;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
@@ -114,14 +117,14 @@ function embeddedPage(playerUrl: string, o: LoadOptions): string {
 }
 
 /** Runs the load, then (with `baseline`) the same load without P2P; with `uplinkMbps`, both in one network lab. */
-export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: LoadAttack }> {
   const lab = o.uplinkMbps ? await openLab(o, o.uplinkMbps) : undefined;
   try {
     const main = await runOnce(o, lab);
     if (!o.baseline || !o.p2p) return main;
     o.progress('baseline: the same run without P2P');
-    // Without P2P, malicious or slow uploaders and signaling are moot; churn still applies.
-    const baseline = await runOnce({ ...o, p2p: false, malicious: 0, slowPeers: 0, signalOutageSec: 0 }, lab);
+    // Without P2P, malicious or slow uploaders, signaling and the attack are moot; churn still applies.
+    const baseline = await runOnce({ ...o, p2p: false, malicious: 0, slowPeers: 0, signalOutageSec: 0, attack: false }, lab);
     return { ...main, baseline };
   } finally {
     lab?.lab.destroy();
@@ -159,7 +162,7 @@ function roleOf(i: number, o: LoadOptions): ViewerRole {
   return 'honest';
 }
 
-async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult> {
+async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { attack?: LoadAttack }> {
   let adapter: Adapter | undefined;
   // In the lab the adapter listens on the bridge, the one address every viewer namespace reaches.
   const host = lab ? { host: lab.lab.hostAddress } : {};
@@ -249,6 +252,9 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult> {
     let nextChurn = o.churnPct > 0 ? lastOpenedSec + o.churnEverySec : Infinity;
     let churning: Promise<void> | undefined;
     let nextReport = 0;
+    // The attack starts once every viewer has opened, and ends a few seconds before the run does.
+    const attackAt = o.attack && o.p2p && adapter ? lastOpenedSec + 5 : Infinity;
+    let attacking: Promise<LoadAttack> | undefined;
     while (now() < o.durationSec) {
       await poll();
       const t = ticks[ticks.length - 1]!;
@@ -262,6 +268,10 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult> {
         events.push({ tSec: Math.round(now() * 10) / 10, what: 'signal-up' });
         outage = 'after';
         o.progress(`signaling and tracker back at ${t.tSec.toFixed(0)} s`);
+      }
+      if (t.tSec >= attackAt && !attacking && adapter) {
+        o.progress(`attack: started at ${t.tSec.toFixed(0)} s`);
+        attacking = attackDuringLoad(adapter.url, Math.min(45, o.durationSec - t.tSec - 5), Math.round(t.tSec), o.progress);
       }
       if (t.tSec >= nextChurn && !churning) {
         nextChurn += o.churnEverySec;
@@ -282,13 +292,15 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult> {
       await sleep(Math.max(0, Math.min(o.pollMs, (o.durationSec - now()) * 1000)));
     }
     await churning;
+    const attack = await attacking;
     if (outage === 'during') adapter?.setSignaling(true);
     await poll();
     for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
     const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
     const computed = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events, wholeRun: o.vod && o.url === undefined });
     const result = withUplinks(computed, o, lab?.summary, new Map(entries.map((e) => [e.id, e.slot])));
-    return o.url === undefined ? { stream: { player: o.player, protocol: o.protocol, vod: o.vod }, ...result } : result;
+    const withAttack = attack === undefined ? result : { ...result, attack };
+    return o.url === undefined ? { stream: { player: o.player, protocol: o.protocol, vod: o.vod }, ...withAttack } : withAttack;
   } finally {
     await Promise.all(entries.map((e) => e.viewer.close()));
     await browsers.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
-import { httpGet, silent } from './adapter-helpers.js';
+import { httpGet, signalSession, silent } from './adapter-helpers.js';
 
 let adapter: Adapter;
 let plain: Adapter;
@@ -35,7 +35,8 @@ test('without a configured token the endpoint does not exist', async () => {
 });
 
 test('signaling outage: tracker answers 503 until resumed', async () => {
-  const body = JSON.stringify({ type: 'announce', swarm: 's', peerId: 'p1' });
+  const p1 = await signalSession(adapter.url, 'p1');
+  const body = JSON.stringify({ type: 'announce', swarm: 's', peerId: 'p1', token: p1.token });
   const announce = () => httpGet(`${adapter.url}/relaycast/tracker`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
   assert.equal((await announce()).status, 200);
   adapter.setSignaling(false);
@@ -44,5 +45,6 @@ test('signaling outage: tracker answers 503 until resumed', async () => {
   adapter.setSignaling(true);
   const ok = await announce();
   assert.equal(ok.status, 200);
-  assert.deepEqual(JSON.parse(ok.body.toString()).seeders, ['p1']);
+  assert.deepEqual(JSON.parse(ok.body.toString()).seeders, ['p1'], 'the page reconnects with the same id and token');
+  p1.close();
 });

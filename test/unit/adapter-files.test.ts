@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLiveRoutes, type MediaRoutes } from '../../origin-adapter/live-routes.js';
 import { serveFile } from '../../origin-adapter/serve-file.js';
-import { HashRegistry, sha256 } from '../../origin-adapter/integrity.js';
+import { HashRegistry, segmentHash } from '../../origin-adapter/integrity.js';
 import { createCounters } from '../../origin-adapter/stats.js';
 import { closeServer, httpGet, listen } from './adapter-helpers.js';
 
@@ -68,8 +68,9 @@ test('a media playlist carries the hashes of every segment it lists, and the kil
   const pl = await httpGet(`${base}/live/demo/index.m3u8`);
   assert.equal(pl.headers['x-relaycast-integrity'], 'sha256');
   assert.equal(pl.headers['x-relaycast-p2p'], 'on');
-  assert.equal(pl.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${sha256(Buffer.alloc(1000, 7))}`);
-  assert.equal(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), sha256(Buffer.alloc(1000, 7)));
+  const h = segmentHash(Buffer.alloc(1000, 7));
+  assert.equal(pl.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${h.sha256}:${h.pieceRoot}`);
+  assert.deepEqual(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), h);
   assert.match(String(pl.headers['access-control-expose-headers']), /X-Relaycast-Hashes/);
 });
 
@@ -77,7 +78,8 @@ test('the live MPD carries the hashes and a presentation delay players can hold;
   const mpd = await httpGet(`${base}/live/demo/stream.mpd`);
   assert.equal(mpd.headers['content-type'], 'application/dash+xml');
   assert.match(mpd.body.toString(), /suggestedPresentationDelay="PT6S"/);
-  assert.equal(mpd.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${sha256(Buffer.alloc(1000, 7))}`);
+  const h = segmentHash(Buffer.alloc(1000, 7));
+  assert.equal(mpd.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${h.sha256}:${h.pieceRoot}`);
   const vod = await httpGet(`${base}/vod/demo/index.m3u8`);
   assert.equal(vod.status, 200);
   assert.equal(vod.headers['x-relaycast-hashes'], undefined);
@@ -91,6 +93,34 @@ test('missing files, other streams and traversal are 404', async () => {
   for (const p of ['/live/demo/chunk-e0-0-999999.m4s', '/live/other/index.m3u8', '/live/demo/..%2F..%2Fetc%2Fpasswd', '/live/demo/%2e%2e', '/live/demo/../../etc/passwd']) {
     assert.equal((await httpGet(`${base}${p}`)).status, 404, p);
   }
+});
+
+test('ffmpeg\'s in-progress .tmp files (and any other non-media file) are not served', async () => {
+  await writeFile(join(dir, 'chunk-e0-0-000002.m4s.tmp'), Buffer.alloc(10));
+  await writeFile(join(dir, 'media_0.m3u8.tmp'), '#EXTM3U\n');
+  await writeFile(join(dir, 'notes.txt'), 'x');
+  for (const f of ['chunk-e0-0-000002.m4s.tmp', 'media_0.m3u8.tmp', 'notes.txt']) {
+    assert.equal((await httpGet(`${base}/live/demo/${f}`)).status, 404, f);
+    assert.equal((await httpGet(`${base}/vod/demo/${f}`)).status, 404, f);
+  }
+});
+
+test('Range: bytes=100-50 is ignored (200), a non-matching If-Range gets 200, a matching one 206', async () => {
+  const url = `${base}/live/demo/chunk-e0-0-000001.m4s`;
+  const bad = await httpGet(url, { headers: { range: 'bytes=100-50' } });
+  assert.equal(bad.status, 200);
+  assert.equal(bad.body.length, 1000);
+  const full = await httpGet(url);
+  const lastModified = String(full.headers['last-modified']);
+  const stale = await httpGet(url, { headers: { range: 'bytes=0-9', 'if-range': 'Thu, 01 Jan 1970 00:00:00 GMT' } });
+  assert.equal(stale.status, 200, 'If-Range does not match: the whole representation');
+  assert.equal(stale.body.length, 1000);
+  const etag = await httpGet(url, { headers: { range: 'bytes=0-9', 'if-range': '"some-etag"' } });
+  assert.equal(etag.status, 200, 'we send no ETag, so an entity-tag never matches');
+  const fresh = await httpGet(url, { headers: { range: 'bytes=0-9', 'if-range': lastModified } });
+  assert.equal(fresh.status, 206);
+  assert.equal(fresh.body.length, 10);
+  assert.equal((await httpGet(url, { headers: { range: 'BYTES=0-9' } })).status, 206);
 });
 
 test('a half-written playlist is never served', async () => {

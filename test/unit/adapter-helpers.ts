@@ -1,6 +1,8 @@
 /** Shared helpers for the origin-adapter unit tests. */
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
 
 export interface Got {
   readonly status: number;
@@ -38,3 +40,19 @@ export function closeServer(server: Server): Promise<void> {
 }
 
 export const silent = (): void => undefined;
+
+/** A PeerJS signaling session (WebSocket open and OPEN received): what a page holds before it announces. */
+export interface SignalSession {
+  readonly id: string;
+  readonly token: string;
+  close(): void;
+}
+
+export async function signalSession(adapterUrl: string, id: string = randomUUID(), token = randomBytes(16).toString('hex'), localAddress = '127.0.0.1'): Promise<SignalSession> {
+  const ws = new WebSocket(`${adapterUrl.replace('http', 'ws')}/relaycast/signal/peerjs?key=peerjs&id=${id}&token=${token}`, { localAddress });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('message', (d: Buffer) => (JSON.parse(d.toString()).type === 'OPEN' ? resolve() : reject(new Error(d.toString()))));
+    ws.once('error', reject);
+  });
+  return { id, token, close: () => ws.close() };
+}

@@ -61,6 +61,15 @@ test('range parsing', () => {
   assert.equal(parseRange('items=0-1', 10), undefined);
 });
 
+test('range parsing per RFC 9110: last < first is invalid (ignored, not 416); the unit is case-insensitive', () => {
+  assert.equal(parseRange('bytes=100-50', 1000), undefined, 'a syntactically invalid range is ignored: the full 200');
+  assert.equal(parseRange('bytes=9-1', 10), undefined);
+  assert.deepEqual(parseRange('Bytes=0-3', 10), { start: 0, end: 3 });
+  assert.deepEqual(parseRange('BYTES=-4', 10), { start: 6, end: 9 });
+  assert.equal(parseRange('bytes=-0', 10), 'unsatisfiable');
+  assert.equal(parseRange('bytes=20-30', 10), 'unsatisfiable');
+});
+
 test('proxy helpers: hop-by-hop headers dropped, base path kept', () => {
   const h = endToEndHeaders({ connection: 'keep-alive, x-secret', 'x-secret': '1', 'keep-alive': 'timeout=5', range: 'bytes=0-1', host: 'a', 'transfer-encoding': 'chunked' });
   assert.deepEqual(h, { range: 'bytes=0-1' });

@@ -1,21 +1,56 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
+import { segmentHash } from '../../origin-adapter/integrity.js';
 import { closeServer, httpGet, listen, silent } from './adapter-helpers.js';
 
 const SEGMENT = randomBytes(3 * 1024 * 1024 + 17);
+const P_BYTES = randomBytes(200_000);
 let upstream: Server;
 let upstreamUrl: string;
 let adapter: Adapter;
 const seenRanges: (string | undefined)[] = [];
 let upstreamAborts = 0;
+/** Requests the upstream saw for the hashed segments: url and headers. */
+const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+
+const HLS = (uris: string[]): string => ['#EXTM3U', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:1', ...uris.flatMap((u) => ['#EXTINF:2.0,', u]), ''].join('\n');
+const MPD = `<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S"><Period id="p0"><AdaptationSet id="0" mimeType="video/mp4">
+<SegmentTemplate media="d-$Number$.m4s" initialization="d-init.m4s" duration="2" timescale="1" startNumber="1"/><Representation id="v" bandwidth="1000"/></AdaptationSet></Period></MPD>
+`;
 
 before(async () => {
   upstream = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    // A segment whose bytes depend on what the client asks for: the query and Accept-Encoding.
+    if (['/base/live/p.ts', '/base/live/q.ts', '/base/dash/d-1.m4s', '/base/dash/d-2.m4s'].includes(path)) {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      const body = url.searchParams.has('v') ? Buffer.from('other bytes') : path.startsWith('/base/dash/') ? Buffer.from(path) : P_BYTES;
+      if (String(req.headers['accept-encoding'] ?? '').includes('gzip')) {
+        const gz = gzipSync(body);
+        res.writeHead(200, { 'content-type': 'video/mp2t', 'content-encoding': 'gzip', 'content-length': gz.length });
+        res.end(gz);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    if (path === '/base/live/p.m3u8') {
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'x-relaycast-hashes': `p.ts=${'A'.repeat(43)}` });
+      res.end(HLS(['p.ts', 'q.ts?sig=abc', 'https://cdn.elsewhere.test/x.ts']));
+      return;
+    }
+    if (path === '/base/dash/s.mpd') {
+      res.writeHead(200, { 'content-type': 'application/dash+xml' });
+      res.end(MPD);
+      return;
+    }
     if (path === '/base/live/a.ts') {
       seenRanges.push(req.headers.range);
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
@@ -70,20 +105,53 @@ test('proxied segment bytes are identical and counted', async () => {
   assert.equal(adapter.stats().originPlaylistRequests, 1);
 });
 
-test('upstream mode publishes the hash of a proxied segment and the kill switch on playlists', async () => {
-  const before = await httpGet(`${adapter.url}/relaycast/hash?path=/live/never.ts`);
-  assert.equal(before.status, 404);
-  await httpGet(`${adapter.url}/live/a.ts?token=abc`);
-  const h = await httpGet(`${adapter.url}/relaycast/hash?path=${encodeURIComponent('/live/a.ts?token=zzz')}`);
-  assert.equal(h.status, 200);
-  assert.equal(JSON.parse(h.body.toString()).sha256, createHash('sha256').update(SEGMENT).digest('base64url'));
-  assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=nope`)).status, 400);
-  const pl = await httpGet(`${adapter.url}/live/a.m3u8`);
+test('upstream hashes come from the adapter\'s own canonical fetch, not from whichever client request came first', async () => {
+  assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=/live/never.ts`)).status, 404);
+  // A client asks first, with a query and gzip: it gets those bytes, and they must not become the reference.
+  const first = await httpGet(`${adapter.url}/live/p.ts?v=1`, { headers: { 'accept-encoding': 'gzip', cookie: 'session=1' } });
+  assert.equal(first.status, 200);
+  assert.equal(first.headers['content-encoding'], 'gzip');
+  const pl = await httpGet(`${adapter.url}/live/p.m3u8`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(pl.status, 200);
   assert.equal(pl.headers['x-relaycast-p2p'], 'on');
   assert.equal(pl.headers['x-relaycast-integrity'], 'sha256');
+  assert.equal(pl.headers['content-encoding'], undefined, 'the manifest is read unencoded');
+  assert.match(pl.body.toString(), /^#EXTM3U/);
+  assert.notEqual(pl.headers['x-relaycast-hashes'], `p.ts=${'A'.repeat(43)}`, 'an upstream\'s own X-Relaycast-* headers are dropped');
+  const h = await httpGet(`${adapter.url}/relaycast/hash?path=${encodeURIComponent('/live/p.ts?token=zzz')}`);
+  assert.equal(h.status, 200);
+  assert.deepEqual(JSON.parse(h.body.toString()), segmentHash(P_BYTES), 'SHA-256 and piece root of the canonical bytes');
+  const canonical = seen.filter((r) => r.url === '/base/live/p.ts');
+  assert.equal(canonical.length, 1, 'fetched once, exactly as listed');
+  assert.equal(canonical[0]?.headers['accept-encoding'], 'identity');
+  assert.equal(canonical[0]?.headers.cookie, undefined, 'no client header');
+  // The next manifest answer carries the hashes known by then.
+  for (let i = 0; i < 50 && adapter.segmentHash('/live/q.ts') === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  const again = await httpGet(`${adapter.url}/live/p.m3u8`);
+  const p = segmentHash(P_BYTES);
+  assert.equal(again.headers['x-relaycast-hashes'], `/live/p.ts=${p.sha256}:${p.pieceRoot},/live/q.ts?sig=abc=${p.sha256}:${p.pieceRoot}`);
+  assert.ok(seen.some((r) => r.url === '/base/live/q.ts?sig=abc'), 'the listed query is part of the canonical request');
+  assert.ok(!seen.some((r) => r.url.includes('x.ts')), 'a URI on another host is not fetched');
+  assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=nope`)).status, 400);
   adapter.setP2P('unregister');
-  assert.equal((await httpGet(`${adapter.url}/live/a.m3u8`)).headers['x-relaycast-p2p'], 'unregister');
+  assert.equal((await httpGet(`${adapter.url}/live/p.m3u8`)).headers['x-relaycast-p2p'], 'unregister');
   adapter.setP2P('on');
+});
+
+test('upstream DASH: the segments a SegmentTemplate lists are hashed by the adapter', async () => {
+  const mpd = await httpGet(`${adapter.url}/dash/s.mpd`);
+  assert.equal(mpd.status, 200);
+  assert.equal(mpd.body.toString(), MPD);
+  const h = await httpGet(`${adapter.url}/relaycast/hash?path=/dash/d-2.m4s`);
+  assert.equal(h.status, 200);
+  assert.deepEqual(JSON.parse(h.body.toString()), segmentHash(Buffer.from('/base/dash/d-2.m4s')));
+  assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=/dash/d-3.m4s`)).status, 404, 'not listed: no fetch');
+});
+
+test('a segment streamed to a client is not hashed from that stream', async () => {
+  await httpGet(`${adapter.url}/live/a.ts`);
+  assert.equal(adapter.segmentHash('/live/a.ts'), undefined);
+  assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=/live/a.ts`)).status, 404);
 });
 
 test('Range passes through; hop-by-hop headers are dropped', async () => {

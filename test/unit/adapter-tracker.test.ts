@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
 import { createTracker, trackerConfig, type TrackerConfig } from '../../origin-adapter/tracker.js';
 import { parseTrackerPeers, type TrackerAnnounce } from '../../protocol/tracker.js';
-import { httpGet, silent } from './adapter-helpers.js';
+import { httpGet, signalSession, silent, type SignalSession } from './adapter-helpers.js';
 
 function fakeClock(start = 1_000_000) {
   let t = start;
@@ -107,16 +107,23 @@ describe('tracker logic', () => {
 
 describe('tracker over HTTP', () => {
   let adapter: Adapter;
+  const sessions = new Map<string, SignalSession>();
   before(async () => {
     adapter = await startAdapter({ port: 0, source: false, log: silent, announceIntervalMs: 1000 });
+    for (const id of ['p1', 'p2', 'p3', 'a', 'alive', 'victim']) sessions.set(id, await signalSession(adapter.url, id));
   });
-  after(() => adapter.close());
+  after(async () => {
+    for (const s of sessions.values()) s.close();
+    await adapter.close();
+  });
   const post = (body: string, headers: Record<string, string> = {}) =>
     httpGet(`${adapter.url}/relaycast/tracker`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  /** An announce with the token of `peerId`'s signaling session. */
+  const signed = (a: TrackerAnnounce): string => JSON.stringify({ ...a, token: sessions.get(a.peerId)?.token });
 
   test('announce answers TrackerPeers with CORS', async () => {
-    await post(JSON.stringify(ann('p1', 'http://x/a.m3u8')));
-    const r = await post(JSON.stringify(ann('p2', 'http://x/a.m3u8')));
+    await post(signed(ann('p1', 'http://x/a.m3u8')));
+    const r = await post(signed(ann('p2', 'http://x/a.m3u8')));
     assert.equal(r.status, 200);
     assert.equal(r.headers['access-control-allow-origin'], '*');
     const parsed = parseTrackerPeers(JSON.parse(r.body.toString()));
@@ -135,7 +142,7 @@ describe('tracker over HTTP', () => {
 
   test('kill switch via setP2P', async () => {
     adapter.setP2P('off');
-    const r = await post(JSON.stringify(ann('p3', 'k')));
+    const r = await post(signed(ann('p3', 'k')));
     assert.equal(JSON.parse(r.body.toString()).p2p, false);
     assert.equal(adapter.stats().p2p, 'off');
     adapter.setP2P('on');
@@ -148,17 +155,43 @@ describe('tracker over HTTP', () => {
       assert.equal(r.status, 400, body);
       assert.equal(typeof JSON.parse(r.body.toString()).error, 'string');
     }
-    const big = await post(JSON.stringify({ ...ann('a'), pad: 'x'.repeat(9000) }));
+    const big = await post(JSON.stringify({ ...ann('a'), token: sessions.get('a')?.token, pad: 'x'.repeat(9000) }));
     assert.equal(big.status, 413);
     assert.equal((await httpGet(`${adapter.url}/relaycast/tracker`)).status, 405);
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), fc.json()), async (body) => {
         const r = await post(body);
-        assert.ok(r.status === 200 || r.status === 400, `${r.status} for ${body}`);
+        assert.ok(r.status === 400 || r.status === 403, `${r.status} for ${body}`);
       }),
       { numRuns: 60 },
     );
-    assert.equal((await post(JSON.stringify(ann('alive')))).status, 200);
+    assert.equal((await post(signed(ann('alive')))).status, 200);
+  });
+
+  test('an announce is accepted only with the token of the peer id\'s live signaling session', async () => {
+    const swarm = 'http://x/bound.m3u8';
+    assert.equal((await post(signed(ann('victim', swarm)))).status, 200);
+    const attacker = await signalSession(adapter.url);
+    try {
+      // Withdrawing another page's id (uploads: false), with no token, a wrong one, or the attacker's own.
+      for (const token of [undefined, 'x'.repeat(32), attacker.token]) {
+        const r = await post(JSON.stringify({ ...ann('victim', swarm, false), ...(token ? { token } : {}) }));
+        assert.equal(r.status, 403, String(token));
+        assert.match(JSON.parse(r.body.toString()).error, /signaling session/);
+      }
+      assert.equal((await post(JSON.stringify({ ...ann('nobody', swarm), token: attacker.token }))).status, 403, 'an id with no session at all');
+      const p2 = await post(signed(ann('p2', swarm)));
+      assert.deepEqual(JSON.parse(p2.body.toString()).peers, ['victim'], 'the victim is still handed out');
+      assert.equal((await post(JSON.stringify({ ...ann(attacker.id, swarm), token: attacker.token }))).status, 200, 'its own id is fine');
+    } finally {
+      attacker.close();
+    }
+  });
+
+  test('announce types are strict: uploads "yes" is refused', async () => {
+    const r = await post(JSON.stringify({ ...ann('p1', 's'), uploads: 'yes', token: sessions.get('p1')?.token }));
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.body.toString()).error, /uploads/);
   });
 });
 

@@ -11,7 +11,10 @@ import { simulate, type SimResult } from '../../sim/run.js';
 const SMALL = { viewers: 30, durationSec: 60, warmupSec: 20, bitrateMbps: 1, uplinkMedianMbps: 20, slowShare: 0, seed: 1 } as const;
 
 function physics(r: SimResult): void {
-  assert.ok((r.offload ?? 0) <= r.bound + 1e-9, 'offload cannot beat one origin copy per segment');
+  // Counted over the steady window: a segment the origin sent just before it may reach players
+  // inside it, so the window can show up to one segment's origin copy less than the bound.
+  const oneSegment = r.holdBackSec / 3 / (r.durationSec - SMALL.warmupSec) / r.viewers;
+  assert.ok((r.offload ?? 0) <= r.bound + oneSegment + 1e-9, `offload cannot beat one origin copy per segment (${r.offload} > ${r.bound})`);
   const d = r.diagnostics as { maxUplinkUtilization: number; protocolViolations: Record<string, number> };
   assert.ok(d.maxUplinkUtilization <= 1 + 1e-6, `no viewer uploads faster than its uplink (${d.maxUplinkUtilization})`);
   assert.deepEqual(d.protocolViolations, {});

@@ -15,6 +15,23 @@ function makeTracker() {
 
 const ann = (peerId: string, over: Partial<TrackerAnnounce> = {}): TrackerAnnounce => ({ type: 'announce', swarm: 's', peerId, uploads: true, ...over });
 
+test('announce fields token and received: optional, strict, bounded; uploads a boolean or absent', () => {
+  const base = { type: 'announce', swarm: 's', peerId: 'p' };
+  const token = 'a'.repeat(32);
+  const received = [{ peer: 'q', bytesPerSec: 5000 }];
+  assert.deepEqual(parseTrackerAnnounce({ ...base, token, received }), { ok: true, value: { ...base, uploads: true, token, received } });
+  for (const bad of [
+    { uploads: 'yes' }, { uploads: 1 }, { uploads: null },
+    { token: 'short' }, { token: 'x'.repeat(129) }, { token: 'a b'.repeat(8) }, { token: 5 },
+    { received: {} }, { received: [{ peer: 'q' }] }, { received: [{ peer: 'q', bytesPerSec: -1 }] }, { received: [{ peer: 'a b', bytesPerSec: 1 }] },
+    { received: Array.from({ length: 9 }, (_, i) => ({ peer: `q${i}`, bytesPerSec: 1 })) },
+    { received: [{ peer: 'q', bytesPerSec: 1 }, { peer: 'q', bytesPerSec: 2 }] },
+  ]) {
+    assert.equal(parseTrackerAnnounce({ ...base, ...bad }).ok, false, JSON.stringify(bad));
+  }
+  assert.deepEqual(parseTrackerAnnounce({ ...base, uploads: false }), { ok: true, value: { ...base, uploads: false } });
+});
+
 test('announce fields freeLinks and uploadBytesPerSec: optional, strict, bounded', () => {
   const base = { type: 'announce', swarm: 's', peerId: 'p' };
   assert.deepEqual(parseTrackerAnnounce(base), { ok: true, value: { ...base, uploads: true } });
@@ -77,6 +94,21 @@ test('the tracker picks seeders from reported upload rates', () => {
   assert.equal(seeders.length, 4);
   assert.ok(!seeders.includes('p0'), 'p0 uploads far less than the median: replaced');
   assert.ok(seeders.includes('p1'), 'p1 is fast enough: kept');
-  assert.ok(seeders.some((s) => Number(s.slice(1)) >= 70), 'the free place goes to one of the fastest');
+  assert.ok(seeders.includes('p4'), 'unconfirmed claims count only up to the median: the free place goes by join order');
   assert.equal(fetchersPerSegment, 3);
+});
+
+test('the tracker gives a free seeder place to a fast uploader that other pages confirm', () => {
+  const { tracker, advance } = makeTracker();
+  for (let i = 0; i < 80; i++) tracker.announce(ann(`p${i}`, { freeLinks: 0 }));
+  tracker.announce(ann('p0', { freeLinks: 0 }));
+  advance(3000);
+  const confirm = [{ peer: 'p75', bytesPerSec: 400_000 }];
+  for (let i = 0; i < 80; i++) {
+    tracker.announce(ann(`p${i}`, { freeLinks: 0, uploadBytesPerSec: i === 0 ? 1000 : i >= 70 ? 900_000 : 300_000, ...(i >= 20 && i < 23 ? { received: confirm } : {}) }), `10.0.0.${i}`);
+  }
+  advance(3000);
+  const { seeders } = tracker.announce(ann('p5', { freeLinks: 0, uploadBytesPerSec: 300_000 }), '10.0.0.5').answer;
+  assert.ok(!seeders.includes('p0'));
+  assert.ok(seeders.includes('p75'), `confirmed by three pages: ${seeders.join(',')}`);
 });
