@@ -1,18 +1,8 @@
-/**
- * Operator controls carried on every playlist the adapter serves, so every
- * viewer's worker sees a change within one playlist refresh:
- *   X-Relaycast-P2P: on | off | unregister
- *   X-Relaycast-Integrity: sha256   (this origin publishes segment hashes at /relaycast/hash)
- *   X-Relaycast-Hashes: <uri>=<sha256>:<pieceRoot>,...   (the listed segments' hashes)
- */
-export type P2PMode = 'on' | 'off' | 'unregister';
+import { HEADER_HASHES, HEADER_INTEGRITY, HEADER_P2P, type P2PMode } from '../protocol/control.js';
 
-export const P2P_MODES: readonly P2PMode[] = ['on', 'off', 'unregister'];
+export { P2P_MODES, type P2PMode } from '../protocol/control.js';
 
-export const HEADER_P2P = 'X-Relaycast-P2P';
-export const HEADER_INTEGRITY = 'X-Relaycast-Integrity';
-export const HEADER_HASHES = 'X-Relaycast-Hashes';
-
+/** The operator's controls on a playlist the adapter serves (protocol/control.ts). */
 export function playlistControlHeaders(mode: P2PMode, hashes?: string): Record<string, string> {
   return {
     [HEADER_P2P]: mode,

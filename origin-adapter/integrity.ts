@@ -9,6 +9,7 @@
  * hashed on demand, each once.
  */
 import { putBounded } from '../protocol/bounded.js';
+import { formatPublished } from '../protocol/control.js';
 import { PIECE_BYTES } from '../protocol/pieces.js';
 import { createHash, type Hash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
@@ -160,7 +161,7 @@ export function lookupHash(
   return file === undefined ? Promise.resolve(reg.get(key)) : hashFile(reg, key, file, range);
 }
 
-/** One `X-Relaycast-Hashes` entry: `<uri>=<sha256>:<pieceRoot>`. */
+/** One `X-Relaycast-Hashes` entry: `<uri>=<sha256>:<pieceRoot>` (protocol/control.ts). */
 export function hashEntry(uri: string, h: SegmentHash): string {
-  return `${uri}=${h.sha256}:${h.pieceRoot}`;
+  return `${uri}=${formatPublished(h)}`;
 }

@@ -3,8 +3,8 @@
  * sw/dash-mpd.ts: pure TypeScript), so the adapter hashes exactly the URLs workers learn.
  * One group per rendition (an HLS media playlist, a DASH Representation), in list order.
  */
-import { parseMpd } from '../sw/dash-mpd.js';
-import { parsePlaylist } from '../sw/hls-playlist.js';
+import { parseMpd } from '../sw/manifest/dash-mpd.js';
+import { parsePlaylist } from '../sw/manifest/hls-playlist.js';
 
 export interface ListedGroup {
   /** Live (the window slides: the newest segments matter) or VOD (the first ones do). */

@@ -4,28 +4,17 @@ import { normalizeUrl } from '../protocol/segment-id.js';
 import { putBounded } from '../protocol/bounded.js';
 import type { ByteRange } from '../protocol/segment-id.js';
 import type { OriginReply } from '../protocol/worker.js';
-import type { Activity } from './activity.js';
-import type { WorkerConfig } from './config.js';
 import { readControl, type P2PMode } from './control.js';
+import type { WorkerDeps } from './deps.js';
 import { learn, playlistUpdate, VOD_WINDOW } from './learn.js';
-import type { PageLink } from './page-link.js';
 import { contentRange, parseContentRangeTotal } from './ranges.js';
-import type { KnownSegment, Registry } from './registry.js';
+import type { KnownSegment } from './registry.js';
+
+export type { WorkerDeps } from './deps.js';
 
 /** Live: when a swarm comes into use, the page gets this many of its newest segments at once. */
 const LIVE_TAIL_ON_JOIN = 8;
 
-export interface WorkerDeps {
-  readonly cfg: WorkerConfig;
-  readonly registry: Registry;
-  readonly activity: Activity;
-  readonly link: PageLink;
-  readonly fetch: (req: Request | string, init?: RequestInit) => Promise<Response>;
-  readonly now: () => number;
-  /** The operator's kill switch as last seen on a playlist. */
-  readonly state: { p2p: P2PMode };
-  readonly unregister: () => Promise<unknown>;
-}
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ts: 'video/mp2t',
@@ -66,9 +55,7 @@ async function absorb(deps: WorkerDeps, resp: Response, url: string, clientId: s
   return { text, learned: deps.state.p2p === 'on' ? learn(deps, text, url, clientId, control) : Promise.resolve() };
 }
 
-const learning = new Set<string>();
-/** Reported manifests that could not be learned, and when: not fetched again for a minute. */
-const unlearnable = new Map<string, number>();
+/** A reported manifest that could not be learned is not fetched again for this long. */
 const RETRY_UNLEARNABLE_MS = 60_000;
 
 /**
@@ -79,6 +66,7 @@ const RETRY_UNLEARNABLE_MS = 60_000;
  */
 export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clientId: string): Promise<void> {
   if (deps.state.p2p !== 'on') return;
+  const { learning, unlearnable } = deps.memo;
   for (const raw of urls) {
     const url = normalizeUrl(raw, undefined);
     if (url === undefined || deps.registry.isLearned(url) || learning.has(url)) continue;
@@ -97,8 +85,6 @@ export async function learnSeen(deps: WorkerDeps, urls: readonly string[], clien
   }
 }
 
-/** Manifest URL -> when a page last had it read again (`rc-refresh`). */
-const refreshed = new Map<string, number>();
 /** A manifest is read again for pages at most this often. */
 const MIN_REFRESH_MS = 500;
 
@@ -112,6 +98,7 @@ export async function refreshSwarm(deps: WorkerDeps, swarm: string, clientId: st
   const meta = deps.registry.meta(swarm);
   if (!meta?.live) return;
   const url = meta.manifestUrl;
+  const { refreshed } = deps.memo;
   const last = refreshed.get(url);
   if (last !== undefined && deps.now() - last < MIN_REFRESH_MS) return;
   putBounded(refreshed, url, deps.now(), 64);

@@ -5,7 +5,8 @@
 import { normalizeUrl } from '../protocol/segment-id.js';
 import { parsePageToWorker } from '../protocol/worker.js';
 import { readWorkerConfig } from './config.js';
-import { handlePlaylist, handleSegment, learnSeen, originFetch, refreshSwarm, type WorkerDeps } from './handlers.js';
+import { workerMemo, type WorkerDeps } from './deps.js';
+import { handlePlaylist, handleSegment, learnSeen, originFetch, refreshSwarm } from './handlers.js';
 import { PageLink } from './page-link.js';
 import { Registry, type KnownSegment } from './registry.js';
 import { Activity } from './activity.js';
@@ -29,6 +30,7 @@ const deps: WorkerDeps = {
   state: { p2p: 'on' },
   // Imported into a site's worker, 'unregister' must not remove the site's worker: it acts as 'off'.
   unregister: () => (imported ? Promise.resolve() : self.registration.unregister()),
+  memo: workerMemo(),
 };
 
 /** Chromium's static routing (InstallEvent.addRoutes, Chrome 123+); absent elsewhere. */

@@ -7,10 +7,10 @@
 import { normalizeUrl, segmentId, type IdOptions } from '../protocol/segment-id.js';
 import type { PlaylistSegment, PlaylistUpdate } from '../protocol/worker.js';
 import type { PlaylistControl } from './control.js';
-import { parseMpd } from './dash-mpd.js';
-import type { MediaSegment } from './hls-playlist.js';
-import { parsePlaylist } from './hls-playlist.js';
-import type { WorkerDeps } from './handlers.js';
+import { parseMpd } from './manifest/dash-mpd.js';
+import type { MediaSegment } from './manifest/hls-playlist.js';
+import { parsePlaylist } from './manifest/hls-playlist.js';
+import type { WorkerDeps } from './deps.js';
 import type { KnownSegment } from './registry.js';
 
 /** Segments of one live playlist forwarded to the page: the live window is small. */

@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { requestOverPort } from '../protocol/port-request.js';
 import { parseSegmentReply, type SegmentFetched, type SegmentGet, type PlaylistUpdate } from '../protocol/worker.js';
 
 /** The subset of the worker's `clients` we use, so tests can pass a fake. */
@@ -52,36 +53,20 @@ export class PageLink {
   }
 
   /** Asks the page for a segment; resolves a miss on timeout, never rejects. */
-  ask(client: Client, msg: Omit<SegmentGet, 'type' | 'reqId'>, timeoutMs: number, signal?: AbortSignal): Promise<PageAnswer> {
+  async ask(client: Client, msg: Omit<SegmentGet, 'type' | 'reqId'>, timeoutMs: number, signal?: AbortSignal): Promise<PageAnswer> {
     const reqId = this.nextReqId++;
-    const channel = new MessageChannel();
-    return new Promise<PageAnswer>((resolve) => {
-      let settled = false;
-      const finish = (a: PageAnswer): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        channel.port1.onmessage = null;
-        channel.port1.close();
-        resolve(a);
-      };
-      const onAbort = (): void => finish({ hit: false, reason: 'aborted' });
-      const timer = setTimeout(() => finish({ hit: false, reason: 'page timeout' }), timeoutMs);
-      signal?.addEventListener('abort', onAbort);
-      channel.port1.onmessage = (e: MessageEvent): void => {
-        const r = parseSegmentReply(e.data);
-        if (!r.ok) return finish({ hit: false, reason: `bad reply: ${r.reason}` });
-        if (r.value.reqId !== reqId) return finish({ hit: false, reason: 'reply id mismatch' });
-        finish(r.value.type === 'rc-hit' ? { hit: true, bytes: r.value.bytes } : { hit: false, reason: r.value.reason });
-      };
-      const get: SegmentGet = { type: 'rc-get', reqId, ...msg };
-      try {
-        client.postMessage(get, [channel.port2]);
-      } catch (e) {
-        finish({ hit: false, reason: `postMessage failed: ${String(e)}` });
-      }
+    const get: SegmentGet = { type: 'rc-get', reqId, ...msg };
+    const r = await requestOverPort({
+      channel: new MessageChannel(),
+      reqId,
+      post: (port) => client.postMessage(get, [port as MessagePort]),
+      parse: parseSegmentReply,
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+      timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) },
     });
+    if (!r.ok) return { hit: false, reason: r.reason === 'timeout' ? 'page timeout' : r.reason };
+    return r.value.type === 'rc-hit' ? { hit: true, bytes: r.value.bytes } : { hit: false, reason: r.value.reason };
   }
 
   tell(client: Client, msg: PlaylistUpdate | SegmentFetched): void {

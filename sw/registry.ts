@@ -1,6 +1,6 @@
 import { addBounded, putBounded } from '../protocol/bounded.js';
 import type { PlaylistControl } from './control.js';
-import type { MediaSegment } from './hls-playlist.js';
+import type { MediaSegment } from './manifest/hls-playlist.js';
 
 const MAX_PLAYLISTS = 256;
 const MAX_SWARMS = 256;

@@ -1,4 +1,14 @@
-import { parseOriginReply, parseWorkerToPage, type OriginFetch, type PlaylistUpdate, type RefreshManifest, type SegmentReply } from '../../protocol/worker.js';
+import { requestOverPort } from '../../protocol/port-request.js';
+import {
+  parseOriginReply,
+  parseWorkerToPage,
+  type ManifestsSeen,
+  type MeshHello,
+  type OriginFetch,
+  type PlaylistUpdate,
+  type RefreshManifest,
+  type SegmentReply,
+} from '../../protocol/worker.js';
 import type { ByteRange } from '../../protocol/segment-id.js';
 import { ManifestWatch } from './manifest-watch.js';
 
@@ -33,9 +43,11 @@ export class WorkerBridge {
     const hello = (): void => {
       const ctl = this.sw.controller;
       if (!ctl) return;
-      ctl.postMessage({ type: 'rc-mesh' });
+      const mesh: MeshHello = { type: 'rc-mesh' };
+      ctl.postMessage(mesh);
       const urls = this.manifests.list();
-      if (urls.length > 0) ctl.postMessage({ type: 'rc-learn', urls });
+      const learn: ManifestsSeen = { type: 'rc-learn', urls };
+      if (urls.length > 0) ctl.postMessage(learn);
     };
     hello();
     this.helloTimer = setInterval(hello, this.helloIntervalMs);
@@ -53,26 +65,20 @@ export class WorkerBridge {
   }
 
   /** Asks the worker to fetch a known segment (or `part` of it) from the origin. Resolves undefined on any failure. */
-  originFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
+  async originFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
     const ctl = this.sw.controller;
-    if (!ctl) return Promise.resolve(undefined);
+    if (!ctl) return undefined;
     const reqId = this.nextReqId++;
-    const ch = new MessageChannel();
-    return new Promise((resolve) => {
-      const done = (v: Uint8Array | undefined): void => {
-        clearTimeout(timer);
-        ch.port1.onmessage = null;
-        ch.port1.close();
-        resolve(v);
-      };
-      const timer = setTimeout(() => done(undefined), ORIGIN_FETCH_TIMEOUT_MS);
-      ch.port1.onmessage = (e): void => {
-        const r = parseOriginReply(e.data);
-        done(r.ok && r.value.reqId === reqId && r.value.type === 'rc-origin-bytes' ? new Uint8Array(r.value.bytes) : undefined);
-      };
-      const msg: OriginFetch = { type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}), ...(part ? { part } : {}) };
-      ctl.postMessage(msg, [ch.port2]);
+    const msg: OriginFetch = { type: 'rc-origin-fetch', reqId, url, ...(range ? { range } : {}), ...(part ? { part } : {}) };
+    const r = await requestOverPort({
+      channel: new MessageChannel(),
+      reqId,
+      post: (port) => ctl.postMessage(msg, [port as MessagePort]),
+      parse: parseOriginReply,
+      timeoutMs: ORIGIN_FETCH_TIMEOUT_MS,
+      timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) },
     });
+    return r.ok && r.value.type === 'rc-origin-bytes' ? new Uint8Array(r.value.bytes) : undefined;
   }
 
   destroy(): void {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseMpd, type DashRepresentation, type Mpd } from '../../sw/dash-mpd.js';
-import { expandTemplate } from '../../sw/dash-template.js';
-import { parseDateTimeMs, parseIsoDurationSec } from '../../sw/dash-time.js';
-import { parsePlaylist } from '../../sw/hls-playlist.js';
+import { parseMpd, type DashRepresentation, type Mpd } from '../../sw/manifest/dash-mpd.js';
+import { expandTemplate } from '../../sw/manifest/dash-template.js';
+import { parseDateTimeMs, parseIsoDurationSec } from '../../sw/manifest/dash-time.js';
+import { parsePlaylist } from '../../sw/manifest/hls-playlist.js';
 
 const MPD_URL = 'http://example.test/live/demo/manifest.mpd';
 const AST = '2024-01-01T00:00:00Z';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePlaylist } from '../../sw/hls-playlist.js';
+import { parsePlaylist } from '../../sw/manifest/hls-playlist.js';
 
 const BASE = 'http://example.test/live/demo/index.m3u8';
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Activity } from '../../sw/activity.js';
 import { readWorkerConfig } from '../../sw/config.js';
 import { handlePlaylist, type WorkerDeps } from '../../sw/handlers.js';
+import { workerMemo } from '../../sw/deps.js';
 import { PageLink } from '../../sw/page-link.js';
 import { Registry } from '../../sw/registry.js';
 
@@ -16,6 +17,7 @@ function deps(scriptUrl: string, global?: unknown): WorkerDeps {
     fetch: async () => new Response('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg_1.ts\n', { status: 200, headers: { 'X-Relaycast-P2P': 'off' } }),
     now: () => 0,
     state: { p2p: 'on' },
+    memo: workerMemo(),
     unregister: async () => undefined,
   };
 }

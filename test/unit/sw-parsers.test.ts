@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { readControl } from '../../sw/control.js';
-import { parsePlaylist } from '../../sw/hls-playlist.js';
+import { parsePlaylist } from '../../sw/manifest/hls-playlist.js';
 
 const PL = 'http://origin.test/live/demo/index.m3u8';
 const SHA = 'A'.repeat(43);

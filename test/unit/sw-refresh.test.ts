@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Activity } from '../../sw/activity.js';
 import { readWorkerConfig } from '../../sw/config.js';
 import { handlePlaylist, handleSegment, refreshSwarm, type WorkerDeps } from '../../sw/handlers.js';
+import { workerMemo } from '../../sw/deps.js';
 import { PageLink } from '../../sw/page-link.js';
 import { Registry } from '../../sw/registry.js';
 
@@ -33,6 +34,7 @@ test('rc-refresh reads the swarm manifest again (same URL, past the HTTP cache),
     },
     now: () => now,
     state: { p2p: 'on' },
+    memo: workerMemo(),
     unregister: async () => undefined,
   };
   await (await handlePlaylist(deps, new Request(MANIFEST), 'page')).text();
@@ -77,6 +79,7 @@ test('a segment the page misses is fetched from the origin, and the page gets th
     },
     now: () => now,
     state: { p2p: 'on' },
+    memo: workerMemo(),
     unregister: async () => undefined,
   };
   await (await handlePlaylist(deps, new Request(MANIFEST), 'page')).text();

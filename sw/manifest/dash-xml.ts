@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { ByteRange } from '../protocol/segment-id.js';
+import type { ByteRange } from '../../protocol/segment-id.js';
 import { parseIsoDurationSec } from './dash-time.js';
 
 /**

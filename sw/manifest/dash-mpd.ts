@@ -1,5 +1,5 @@
-import { normalizeUrl, segmentId, type ByteRange, type IdOptions } from '../protocol/segment-id.js';
-import { err, ok, type Result } from '../protocol/result.js';
+import { normalizeUrl, segmentId, type ByteRange, type IdOptions } from '../../protocol/segment-id.js';
+import { err, ok, type Result } from '../../protocol/result.js';
 import { expandTemplate } from './dash-template.js';
 import { parseDateTimeMs } from './dash-time.js';
 import {

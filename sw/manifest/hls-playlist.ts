@@ -1,5 +1,5 @@
-import { normalizeUrl, segmentId, type ByteRange, type IdOptions } from '../protocol/segment-id.js';
-import { err, ok, type Result } from '../protocol/result.js';
+import { normalizeUrl, segmentId, type ByteRange, type IdOptions } from '../../protocol/segment-id.js';
+import { err, ok, type Result } from '../../protocol/result.js';
 
 /**
  * A small HLS playlist reader (RFC 8216): just what the worker needs to know
