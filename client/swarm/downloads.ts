@@ -5,33 +5,10 @@ import type { Verdict } from '../core/integrity.js';
 import type { RelaycastStats } from '../core/stats.js';
 import { PieceCopy, type Digest } from '../storage/piece-copy.js';
 import type { PeerLink, PieceResult } from '../transport/peer-link.js';
+import type { Download } from './download.js';
 import { pickPiece, requestTimeoutMs, targetPending } from './piece-picker.js';
 
-/** A segment this page is assembling from pieces. */
-export interface Download {
-  readonly copy: PieceCopy;
-  readonly url: string;
-  readonly range: ByteRange | undefined;
-  /** Requests in flight, by piece: the links asked (a second one only near the deadline). */
-  readonly asked: Map<number, Map<PeerLink, AbortController>>;
-  /** When each piece in `asked` was first asked for. */
-  readonly askedAtMs: Map<number, number>;
-  /** A player waits for it until this time (clock ms). */
-  urgentUntil: number | undefined;
-  /** Hops from the origin: one more than the nearest peer that sent a piece. */
-  hop: number;
-  /**
-   * Links asked for the hash list, while those requests are out: until the list is here, one
-   * request at a time on each link asks for it, so some list always comes with the pieces.
-   */
-  readonly listAsked: Set<PeerLink>;
-  /** Peers that sent verified pieces (a share from several peers shows in `stats`). */
-  readonly senders: Set<string>;
-  /** Bytes of it the origin filled in. */
-  originBytes: number;
-  /** The whole-segment check has begun. */
-  completing: boolean;
-}
+export type { Download } from './download.js';
 
 export interface DownloadsEnv {
   readonly clock: Clock;

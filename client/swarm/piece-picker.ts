@@ -1,5 +1,5 @@
 import type { PeerLink } from '../transport/peer-link.js';
-import type { Download } from './downloads.js';
+import type { Download } from './download.js';
 
 /**
  * Which piece to ask a peer for next. Pure functions of what the peers announced and what is in
