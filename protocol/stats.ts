@@ -13,6 +13,8 @@ export interface RelaycastStats {
   /** Bytes handed to the player, by where they came from. */
   deliveredPeerBytes: number;
   deliveredOriginBytes: number;
+  /** Bytes handed to the player from this viewer's VOD disk cache (checked against the published hash again). */
+  deliveredCacheBytes: number;
   /** Player segment requests answered by relaycast (its store or a peer) / left to the origin. */
   peerHits: number;
   peerMisses: number;

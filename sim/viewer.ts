@@ -202,7 +202,8 @@ export class Viewer {
     // The upload rate the page reports, in virtual bytes like the uplinks the tracker compares.
     const report = this.core.trackerReport(SWARM_ID);
     const rate = report.uploadBytesPerSec === undefined ? {} : { uploadBytesPerSec: Math.round(report.uploadBytesPerSec * this.scale) };
-    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads, ...report, ...rate });
+    const received = report.received?.map((r) => ({ peer: r.peer, bytesPerSec: Math.round(r.bytesPerSec * this.scale) }));
+    const { answer } = this.w.tracker.announce({ type: 'announce', swarm: SWARM_ID, peerId: this.id, uploads: this.spec.uploads, ...report, ...rate, ...(received ? { received } : {}) });
     this.w.sched.after(2 * this.w.origin.cfg.originLatencyMs, () => {
       if (!this.present) return;
       this.w.seeders = answer.seeders;

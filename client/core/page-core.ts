@@ -1,7 +1,7 @@
 import { addBounded } from '../../protocol/bounded.js';
 import { PIECE_BYTES } from '../../protocol/pieces.js';
 import type { ByteRange } from '../../protocol/segment-id.js';
-import { MAX_UPLOAD_BYTES_PER_SEC, type TrackerAnnounce, type TrackerPeers } from '../../protocol/tracker.js';
+import { MAX_RECEIVED, MAX_UPLOAD_BYTES_PER_SEC, type ReceivedRate, type TrackerAnnounce, type TrackerPeers } from '../../protocol/tracker.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
 import type { RelaycastConfig } from '../config.js';
 import { SegmentStore, type StoredSegment } from '../storage/store.js';
@@ -80,8 +80,8 @@ export class PageCore {
   private readonly swarms = new Map<string, Swarm>();
   /** Per swarm: when a link was last evicted for a newcomer (client/transport/link-policy.ts). */
   private readonly linkState = new Map<string, { lastEvictionMs: number }>();
-  /** Per swarm: uploaded bytes at the previous announce (the reported upload rate). */
-  private readonly uploadMarks = new Map<string, { bytes: number; atMs: number }>();
+  /** Per swarm: uploaded bytes at the previous announce (the reported upload rate), and what each peer had delivered then. */
+  private readonly uploadMarks = new Map<string, { bytes: number; atMs: number; received: Map<string, number> }>();
   private readonly banned = new Set<string>();
   /** The page's uplink, shared by its swarms. */
   private readonly uploader: Uploader;
@@ -203,17 +203,31 @@ export class PageCore {
    * What an announce reports besides the swarm and id: link slots free in the swarm
    * (client/transport/link-policy.ts), and the upload rate since the previous announce of it.
    */
-  trackerReport(swarmId: string): Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec'> {
+  trackerReport(swarmId: string): Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec' | 'received'> {
     const swarm = this.swarms.get(swarmId);
     if (!swarm) return {};
     const now = this.ports.clock.now();
     const last = this.uploadMarks.get(swarmId);
     const bytes = this.stats.uploadedBytes;
-    this.uploadMarks.set(swarmId, { bytes, atMs: now });
-    const rate = last !== undefined && now > last.atMs ? Math.round(((bytes - last.bytes) * 1000) / (now - last.atMs)) : undefined;
+    const delivered = new Map<string, number>();
+    for (const l of swarm.links.values()) delivered.set(l.peerId, l.receivedBytes);
+    this.uploadMarks.set(swarmId, { bytes, atMs: now, received: delivered });
+    const sec = last !== undefined && now > last.atMs ? (now - last.atMs) / 1000 : undefined;
+    const rate = sec === undefined ? undefined : Math.round((bytes - last!.bytes) / sec);
+    // What the peers that delivered most to this page gave it: the tracker credits their upload claims with it.
+    const received: ReceivedRate[] = [];
+    if (sec !== undefined) {
+      for (const [peer, n] of delivered) {
+        const r = Math.round((n - (last!.received.get(peer) ?? 0)) / sec);
+        if (r > 0) received.push({ peer, bytesPerSec: Math.min(MAX_UPLOAD_BYTES_PER_SEC, r) });
+      }
+      received.sort((a, b) => b.bytesPerSec - a.bytesPerSec);
+      received.length = Math.min(received.length, MAX_RECEIVED);
+    }
     return {
       freeLinks: freeLinks({ maxPeers: this.cfg.maxPeers, links: swarm.links.size, dialing: this.ports.mesh.dialingCount(swarmId) }),
       ...(rate === undefined ? {} : { uploadBytesPerSec: Math.min(MAX_UPLOAD_BYTES_PER_SEC, Math.max(0, rate)) }),
+      ...(received.length > 0 ? { received } : {}),
     };
   }
 
@@ -289,7 +303,7 @@ export class PageCore {
       ...this.scale,
     };
     const swarm = new Swarm(p.swarm, this.cfg, store, env, ports.clock);
-    if (disk) void disk.restore(p.swarm, maxBytes).then((segs) => segs.forEach((seg) => swarm.restore(seg)));
+    if (disk) void disk.restore(p.swarm, maxBytes).then((segs) => segs.forEach((seg) => void swarm.restore(seg)));
     this.swarms.set(p.swarm, swarm);
     ports.joinTracker(p.swarm);
     return swarm;

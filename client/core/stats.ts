@@ -13,6 +13,7 @@ export function emptyStats(): RelaycastStats {
     uploadedBytes: 0,
     deliveredPeerBytes: 0,
     deliveredOriginBytes: 0,
+    deliveredCacheBytes: 0,
     peerHits: 0,
     peerMisses: 0,
     segmentsFromSeveralPeers: 0,

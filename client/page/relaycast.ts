@@ -68,6 +68,7 @@ export class Relaycast {
       cfg,
       {
         attach: (remoteId, swarm, ch, outgoing) => this.core.attach(remoteId, swarm, ch, outgoing),
+        isBanned: (remoteId) => this.core.isBanned(remoteId),
         onId: (id, token) => {
           this.statsData.peerId = id ?? null;
           if (id !== undefined) this.statsData.lastError = null;

@@ -1,4 +1,5 @@
-export type SegmentSource = 'origin' | 'peer';
+/** Where a stored copy came from: the origin, peers (pieces, perhaps some filled by the origin), or this viewer's VOD disk cache. */
+export type SegmentSource = 'origin' | 'peer' | 'cache';
 
 export interface StoredSegment {
   readonly id: string;

@@ -77,7 +77,7 @@ export class VodPersistence {
         const v = await this.kv.get(e.key);
         // What comes back must be what went in: bytes of the recorded length, else the entry is dropped.
         if (!(v instanceof Uint8Array) || v.byteLength !== e.bytes) continue;
-        out.push({ id: e.id, seq: e.seq, bytes: v, source: 'origin', hop: e.hop });
+        out.push({ id: e.id, seq: e.seq, bytes: v, source: 'cache', hop: e.hop });
         total += e.bytes;
       }
       return out;

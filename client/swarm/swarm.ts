@@ -154,9 +154,14 @@ export class Swarm implements LinkHandler {
     this.keep({ id, seq, bytes, source: 'origin', hop: 0 });
   }
 
-  /** A segment kept from an earlier visit (VOD disk cache): stored and announced like any other. */
-  restore(seg: StoredSegment): void {
-    if (!this.store.has(seg.id)) this.keep(seg);
+  /**
+   * A segment kept from an earlier visit (VOD disk cache): stored and announced like any other
+   * once it matched the published hash again (the disk is the viewer's, not ours).
+   */
+  async restore(seg: StoredSegment): Promise<boolean> {
+    if (this.store.has(seg.id) || (await this.env.verify(seg.id, seg.bytes)) !== 'ok' || this.store.has(seg.id)) return false;
+    this.keep({ ...seg, source: 'cache' });
+    return true;
   }
 
   /** A complete copy of `id` is in the store. */
@@ -487,9 +492,13 @@ export class Swarm implements LinkHandler {
   }
 
   private deliver(seg: StoredSegment, steps: readonly string[]): GetResult {
-    const fromOrigin = seg.source === 'origin' ? seg.bytes.byteLength : Math.min(seg.bytes.byteLength, seg.originBytes ?? 0);
-    this.env.stats.deliveredOriginBytes += fromOrigin;
-    this.env.stats.deliveredPeerBytes += seg.bytes.byteLength - fromOrigin;
+    const n = seg.bytes.byteLength;
+    if (seg.source === 'cache') this.env.stats.deliveredCacheBytes += n;
+    else {
+      const fromOrigin = seg.source === 'origin' ? n : Math.min(n, seg.originBytes ?? 0);
+      this.env.stats.deliveredOriginBytes += fromOrigin;
+      this.env.stats.deliveredPeerBytes += n - fromOrigin;
+    }
     this.env.stats.peerHits++;
     return { hit: true, bytes: seg.bytes, steps };
   }

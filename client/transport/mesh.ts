@@ -2,11 +2,14 @@ import { Peer, type DataConnection } from 'peerjs';
 import { isRecord } from '../../protocol/guards.js';
 import type { RelaycastConfig } from '../config.js';
 import { MuxSession, type SubChannel } from './mux-session.js';
+import { guardSignaling } from './signal-guard.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 export interface MeshHost {
   /** The link for a new connection of `swarm` (`outgoing`: this page dialed it), or undefined to refuse it. */
   attach(remoteId: string, swarm: string, ch: Channel, outgoing: boolean): PeerLink | undefined;
+  /** A peer this page banned: its offers are dropped before PeerJS builds a connection for them. */
+  isBanned(remoteId: string): boolean;
   /** Signaling opened with `id` and the session's `token`, or closed for good (undefined). */
   onId(id: string | undefined, token: string | undefined): void;
   onError(message: string): void;
@@ -47,6 +50,7 @@ const MUX_METADATA = { relaycastMux: 1 } as const;
 /** One PeerJS connection to a remote page: its channels once open, the swarms to open then. */
 interface Conn {
   readonly conn: DataConnection;
+  readonly outgoing: boolean;
   session: MuxSession | undefined;
   readonly queued: Set<string>;
 }
@@ -99,6 +103,7 @@ export class Mesh {
     const token = newToken();
     this.sessionToken = token;
     const peer = new Peer(id, { ...peerOptions(this.cfg, this.pageUrl), token });
+    guardSignaling(peer, { banned: (remote) => this.host.isBanned(remote), pendingIncoming: () => this.pendingIncoming() });
     this.peer = peer;
     this.opened = false;
     peer.on('open', (id) => {
@@ -161,6 +166,13 @@ export class Mesh {
     return n;
   }
 
+  /** Connections other pages dialed that are not open yet (client/transport/signal-guard.ts caps them). */
+  private pendingIncoming(): number {
+    let n = 0;
+    for (const list of this.conns.values()) for (const c of list) if (!c.outgoing && !c.session) n++;
+    return n;
+  }
+
   destroy(): void {
     this.destroyed = true;
     clearTimeout(this.restartTimer);
@@ -208,7 +220,7 @@ export class Mesh {
 
   /** A connection that carries swarms on channels of its own; `first`: the swarm it was dialed for. */
   private wireMux(conn: DataConnection, outgoing: boolean, first?: string): void {
-    const c: Conn = { conn, session: undefined, queued: new Set(first === undefined ? [] : [first]) };
+    const c: Conn = { conn, outgoing, session: undefined, queued: new Set(first === undefined ? [] : [first]) };
     const remoteId = conn.peer;
     this.conns.set(remoteId, [...(this.conns.get(remoteId) ?? []), c]);
     const settle = (): void => {

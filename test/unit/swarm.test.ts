@@ -171,3 +171,15 @@ test('a stuck owner costs at most one playlist refresh plus a grace, not the who
   assert.equal(r.hit, false);
   assert.ok(waited >= 1500 && waited < 3500, `gave up after ${waited} ms (grace 0.5 s + 1.5 s), not the 8 s deadline`);
 });
+
+test('a VOD copy restored from the disk cache is checked against the published hash again and counted as cache bytes', async () => {
+  const v = viewer('v');
+  const edited = segBytes(7).map((x, i) => (i === 100 ? x ^ 1 : x));
+  assert.equal(await v.swarm.restore({ id: url(7), seq: 7, bytes: edited, source: 'origin', hop: 0 }), false, 'edited bytes are not taken back');
+  assert.equal(v.swarm.hasStored(url(7)), false);
+  assert.equal(await v.swarm.restore({ id: url(8), seq: 8, bytes: segBytes(8), source: 'origin', hop: 0 }), true);
+  const r = await v.swarm.get(url(8), 8, 0);
+  assert.ok(r.hit);
+  assert.equal(v.stats.deliveredCacheBytes, 150_000);
+  assert.equal(v.stats.deliveredOriginBytes + v.stats.deliveredPeerBytes, 0, 'neither origin nor peer bytes');
+});
