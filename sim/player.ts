@@ -8,16 +8,13 @@ export interface PlayerConfig {
   readonly segmentMs: number;
   /** hls.js liveSyncDurationCount. */
   readonly liveSyncSegments: number;
-  /** The page's safety margin and caps on waiting for peers (client/deadline.ts). */
-  readonly safetyMarginMs: number;
-  readonly maxPeerWaitMs: number;
 }
 
 export interface PlayerHost {
   now(): number;
   after(ms: number, fn: () => void): void;
-  /** Loads a segment through the service worker path; resolves when the player has its bytes. */
-  load(seq: number, deadlineMs: number): Promise<void>;
+  /** Loads a segment through the service worker path, with `bufferAheadMs` buffered (the page reads it off the media element); resolves when the player has its bytes. */
+  load(seq: number, bufferAheadMs: number): Promise<void>;
   /** A segment boundary was crossed: `ok` false means a stall began. */
   onPlay(ok: boolean): void;
   onStallEnd(stalledMs: number): void;
@@ -72,8 +69,7 @@ export class Player {
     if (this.loading || this.nextLoad < 0 || this.nextLoad > this.newestListed || !this.host.alive()) return;
     const seq = this.nextLoad;
     this.loading = true;
-    const deadline = Math.max(0, Math.min(this.bufferAheadMs(this.host.now()) - this.cfg.safetyMarginMs, this.cfg.maxPeerWaitMs));
-    void this.host.load(seq, deadline).then(() => {
+    void this.host.load(seq, this.bufferAheadMs(this.host.now())).then(() => {
       this.loading = false;
       if (!this.host.alive()) return;
       this.loadedUpTo = seq;

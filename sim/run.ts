@@ -154,7 +154,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     origin,
     metrics,
     viewers: new Map(),
-    player: { segmentMs, liveSyncSegments: 3, safetyMarginMs: client.safetyMarginMs, maxPeerWaitMs: client.maxPeerWaitMs },
+    player: { segmentMs, liveSyncSegments: 3 },
     client,
     maxPeers: client.maxPeers,
     budgetBytesPerSec: mbps(o.budgetMbps),
@@ -262,6 +262,21 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
 
   let maxUtil = 0;
   for (const v of [...departed, ...population]) if (!Number.isNaN(v.joinedAtMs)) maxUtil = Math.max(maxUtil, v.uplinkUtilization(sched.now()));
+  // Where uploaded piece bytes went: received by peers (duplicates and late ones included), and used for a segment.
+  let uploaded = 0;
+  let received = 0;
+  let used = 0;
+  let sentVirtual = 0;
+  let capacityVirtual = 0;
+  for (const v of [...departed, ...population]) {
+    uploaded += v.stats.uploadedBytes;
+    received += v.stats.peerBytes;
+    used += v.stats.deliveredPeerBytes;
+    if (Number.isNaN(v.joinedAtMs) || !v.spec.uploads) continue;
+    sentVirtual += v.host.sentBytes;
+    const end = Number.isNaN(v.leftAtMs) ? sched.now() : v.leftAtMs;
+    capacityVirtual += (Math.min(v.spec.uplinkBytesPerSec, world.budgetBytesPerSec || Infinity) * (end - v.joinedAtMs)) / 1000;
+  }
   const ratios: number[] = [];
   const uploaderRatios: number[] = [];
   for (const v of [...departed, ...population]) {
@@ -362,6 +377,13 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       /** Peer copies that differed from the origin's bytes: a fault of the simulator (must be 0). */
       corruptCopies: origin.corruptCopies,
       maxUplinkUtilization: round(maxUtil, 4),
+      /** Of the piece bytes viewers uploaded (whole run): the share peers received, and the share that reached a player. */
+      uploads: {
+        received: round(uploaded > 0 ? received / uploaded : null, 4),
+        toPlayers: round(uploaded > 0 ? used / uploaded : null, 4),
+        /** Bytes that left the uploaders' uplinks (messages included) over what those uplinks could carry while present. */
+        uplinkUse: round(capacityVirtual > 0 ? sentVirtual / capacityVirtual : null, 4),
+      },
       peakHeapMB: round(peakHeap, 0),
       peakRssMB: round(peakRss, 0),
     },

@@ -2,7 +2,7 @@ import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
 import { PageCore } from '../client/core/page-core.js';
 import { emptyStats } from '../client/core/stats.js';
 import { UploadBudget } from '../client/core/upload-budget.js';
-import type { GetResult, Swarm } from '../client/swarm/swarm.js';
+import type { Swarm } from '../client/swarm/swarm.js';
 import { PeerLink, type LinkConfig } from '../client/transport/peer-link.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
 import type { PlaylistUpdate } from '../protocol/worker.js';
@@ -136,7 +136,7 @@ export class Viewer {
     this.player = new Player(w.player, {
       now: () => clock.now(),
       after: (ms, fn) => void w.sched.after(ms, fn),
-      load: (seq, deadlineMs) => this.load(seq, deadlineMs),
+      load: (seq, bufferMs) => this.load(seq, bufferMs),
       onPlay: (ok) => {
         if (!w.metrics.inWindow(clock.now())) return;
         w.metrics.plays++;
@@ -317,13 +317,15 @@ export class Viewer {
   }
 
   /** The player's segment request through the worker: the page (Swarm.get) within the deadline, else the origin. */
-  private async load(seq: number, deadlineMs: number): Promise<void> {
+  private async load(seq: number, bufferAheadMs: number): Promise<void> {
     const o = this.w.origin;
     const m = this.w.metrics;
     const id = o.url(seq);
     const inStore = this.swarm?.hasStored(id) ?? false;
     this.noteDelay('playerRequest', seq);
-    const r: GetResult = (this.w.p2p ? await this.core.get(SWARM_ID, id, seq, deadlineMs) : undefined) ?? { hit: false, reason: 'p2p off', steps: [] };
+    // The worker's cap on the page's answer is maxPeerWaitMs (sw/config.ts); the page's deadline is what its core computes.
+    const r = (this.w.p2p ? await this.core.get(SWARM_ID, id, seq, bufferAheadMs, this.w.client.maxPeerWaitMs) : undefined) ?? { hit: false, reason: 'p2p off', steps: [], deadlineMs: 0 };
+    const deadlineMs = r.deadlineMs;
     if (!this.present) return;
     const now = this.w.sched.now();
     if (r.hit) {
@@ -334,6 +336,7 @@ export class Viewer {
       m.delivered(o.availableAtMs(seq), o.cfg.segmentBytes, this.hops.get(seq) ?? -1);
       return;
     }
+    const fetchedAt = this.w.sched.now();
     const bytes = await o.fetch(seq, this.spec.downlinkBytesPerSec, deadlineMs === 0 ? 'startup' : 'miss', r.reason);
     if (!this.present) return;
     const t = this.w.sched.now();
@@ -348,6 +351,7 @@ export class Viewer {
     }
     m.delivered(o.availableAtMs(seq), o.cfg.segmentBytes, 0);
     if (!bytes) return;
-    this.core.onOriginCopy(SWARM_ID, id, seq, bytes);
+    // The worker hands its copy to the page with the time it took (rc-fetched fetchMs).
+    this.core.onOriginCopy(SWARM_ID, id, seq, bytes, this.w.sched.now() - fetchedAt);
   }
 }

@@ -11,6 +11,8 @@ import { Uploader } from '../swarm/uploader.js';
 import { admitLink, freeLinks, peersToDial } from '../transport/link-policy.js';
 import { PeerLink, type Channel } from '../transport/peer-link.js';
 import type { Clock } from './clock.js';
+import { peerDeadlineMs } from './deadline.js';
+import { OriginPace } from './origin-pace.js';
 import type { Verdict } from './integrity.js';
 import { SLOW_REQUEST_MS, SLOW_REQUESTS_KEPT, type RelaycastStats } from './stats.js';
 
@@ -83,6 +85,8 @@ export class PageCore {
   /** Per swarm: uploaded bytes at the previous announce (the reported upload rate), and what each peer had delivered then. */
   private readonly uploadMarks = new Map<string, { bytes: number; atMs: number; received: Map<string, number> }>();
   private readonly banned = new Set<string>();
+  /** Recent origin round trips through the worker: the peer deadline leaves them room. */
+  private readonly originPace: OriginPace;
   /** The page's uplink, shared by its swarms. */
   private readonly uploader: Uploader;
   private trackerP2P = true;
@@ -97,6 +101,7 @@ export class PageCore {
     private readonly scale: CoreScale = {},
   ) {
     this.stats = stats;
+    this.originPace = new OriginPace(cfg.maxPeerWaitMs + cfg.safetyMarginMs);
     this.uploader = new Uploader(
       { slots: cfg.maxUploadsTotal, maxQueued: MAX_QUEUED_UPLOADS },
       { throttle: ports.throttle, onUploaded: (_link, n) => (this.stats.uploadedBytes += n) },
@@ -146,12 +151,18 @@ export class PageCore {
     if (swarm && this.active) swarm.onPlaylist(p);
   }
 
-  /** The player asked the worker for a segment: answer from the store or peers within `deadlineMs`. */
-  async get(swarmId: string, id: string, seq: number, deadlineMs: number): Promise<GetResult | undefined> {
+  /**
+   * The player asked the worker for a segment, with `bufferMs` of playback buffered and at most
+   * `workerCapMs` to answer: from the store or peers by the deadline (the buffer less a margin
+   * that covers the origin fallback as this page measures it, client/core/origin-pace.ts).
+   */
+  async get(swarmId: string, id: string, seq: number, bufferMs: number, workerCapMs: number): Promise<(GetResult & { readonly deadlineMs: number }) | undefined> {
     const swarm = this.swarms.get(swarmId);
     if (!swarm || !this.active) return undefined;
     const clock = this.ports.clock;
     const t0 = clock.now();
+    const margin = { safetyMarginMs: this.originPace.marginMs(this.cfg.safetyMarginMs, t0), maxPeerWaitMs: this.cfg.maxPeerWaitMs };
+    const deadlineMs = peerDeadlineMs(bufferMs, margin, workerCapMs);
     const r = await swarm.get(id, seq, deadlineMs);
     const heldMs = clock.now() - t0;
     if (heldMs >= SLOW_REQUEST_MS || (!r.hit && r.steps.length > 0)) {
@@ -166,12 +177,18 @@ export class PageCore {
       });
       if (log.length > SLOW_REQUESTS_KEPT) log.shift();
     }
-    return r;
+    return { ...r, deadlineMs };
   }
 
-  /** The worker fetched this segment from the origin for the player: kept to serve peers. */
-  onOriginCopy(swarmId: string, id: string, seq: number, bytes: Uint8Array): void {
-    this.swarms.get(swarmId)?.onOriginCopy(id, seq, bytes);
+  /** The worker fetched this segment from the origin for the player (in `fetchMs`, when it said): kept to serve peers. */
+  onOriginCopy(swarmId: string, id: string, seq: number, bytes: Uint8Array, fetchMs?: number): void {
+    if (fetchMs !== undefined) this.originPace.record(fetchMs, this.ports.clock.now());
+    this.swarms.get(swarmId)?.onOriginCopy(id, seq, bytes, fetchMs);
+  }
+
+  /** The page's own timers ran `ms` late: its fallback for the player would be that late too. */
+  noteLag(ms: number): void {
+    this.originPace.record(ms, this.ports.clock.now());
   }
 
   /** The tracker's answer for one swarm: its view of the swarm, and peers to dial. */
@@ -255,6 +272,15 @@ export class PageCore {
     return link;
   }
 
+  /** An owner's fetch for the swarm, timed: it is the same path the player's fallback takes. */
+  private async timedOriginFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
+    const t0 = this.ports.clock.now();
+    const bytes = await this.ports.originFetch(url, range, part);
+    // A whole segment's round trip is what a fallback costs; a few pieces' is not.
+    if (bytes && !part) this.originPace.record(this.ports.clock.now() - t0, this.ports.clock.now());
+    return bytes;
+  }
+
   /** Disconnect a peer from every swarm and never connect to it again this session. */
   ban(peerId: string, reason: string): void {
     this.ports.onBan?.(peerId, reason);
@@ -290,7 +316,7 @@ export class PageCore {
     const off = this.cfg.integrity === 'off';
     const env: SwarmEnv = {
       selfId: ports.selfId,
-      originFetch: (url, range, part) => (this.active ? ports.originFetch(url, range, part) : Promise.resolve(undefined)),
+      originFetch: (url, range, part) => (this.active ? this.timedOriginFetch(url, range, part) : Promise.resolve(undefined)),
       stats: this.stats,
       uploader: this.uploader,
       verify: (id, bytes) => (off ? Promise.resolve('ok') : ports.verifier.verify(id, bytes)),

@@ -1,16 +1,14 @@
 import type { RelaycastConfig } from '../config.js';
 import { realClock } from '../core/clock.js';
 import { Verifier } from '../core/integrity.js';
-import { OriginPace } from '../core/origin-pace.js';
 import { PageCore } from '../core/page-core.js';
 import { emptyStats, type RelaycastStats } from '../core/stats.js';
 import { UploadBudget } from '../core/upload-budget.js';
-import type { ByteRange } from '../../protocol/segment-id.js';
 import { WorkerBridge } from '../bridge/worker-bridge.js';
 import type { VodPersistence } from '../storage/vod-persist.js';
 import { Mesh } from '../transport/mesh.js';
 import { TrackerClient } from '../transport/tracker-client.js';
-import { peerDeadlineMs, type MediaLike } from './deadline.js';
+import { mediaBufferMs, type MediaLike } from '../core/deadline.js';
 import { watchLag } from './lag-monitor.js';
 
 export interface PageEnv {
@@ -33,8 +31,6 @@ export interface PageEnv {
 export class Relaycast {
   private readonly statsData: RelaycastStats = emptyStats();
   private readonly verifier: Verifier;
-  /** Recent origin round trips through the worker: the peer deadline leaves them room (client/core/origin-pace.ts). */
-  private readonly originPace: OriginPace;
   private stopLagWatch: () => void = () => undefined;
   private readonly budget: UploadBudget;
   private uploadConsent: boolean;
@@ -49,7 +45,6 @@ export class Relaycast {
     private readonly env: PageEnv,
   ) {
     this.verifier = new Verifier(new URL(cfg.hashUrl, env.pageUrl).href);
-    this.originPace = new OriginPace(cfg.maxPeerWaitMs + cfg.safetyMarginMs);
     this.budget = new UploadBudget(cfg.maxUploadBytesPerSec);
     this.uploadConsent = cfg.upload;
     this.bridge = new WorkerBridge(
@@ -57,10 +52,7 @@ export class Relaycast {
       {
         onPlaylist: (p) => this.core.onPlaylist(p),
         onGet: (swarm, id, seq, maxWaitMs) => this.onGet(swarm, id, seq, maxWaitMs),
-        onFetched: (swarm, id, seq, bytes, fetchMs) => {
-          if (fetchMs !== undefined) this.originPace.record(fetchMs, realClock.now());
-          this.core.onOriginCopy(swarm, id, seq, bytes);
-        },
+        onFetched: (swarm, id, seq, bytes, fetchMs) => this.core.onOriginCopy(swarm, id, seq, bytes, fetchMs),
       },
       cfg.meshHelloIntervalMs,
     );
@@ -94,7 +86,7 @@ export class Relaycast {
       selfId: () => this.mesh.id,
       mesh: this.mesh,
       joinTracker: (swarm) => this.tracker.join(swarm),
-      originFetch: (url, range, part) => this.timedOriginFetch(url, range, part),
+      originFetch: (url, range, part) => this.bridge.originFetch(url, range, part),
       refreshManifest: (swarm) => this.bridge.refresh(swarm),
       verifier: this.verifier,
       uploadAllowed: () => this.uploadAllowed(),
@@ -106,7 +98,7 @@ export class Relaycast {
 
   start(): void {
     if (!this.cfg.p2p || this.destroyed) return;
-    this.stopLagWatch = watchLag((ms) => this.originPace.record(ms, realClock.now()));
+    this.stopLagWatch = watchLag((ms) => this.core.noteLag(ms));
     this.bridge.start();
     this.mesh.start();
   }
@@ -146,20 +138,9 @@ export class Relaycast {
     this.mesh.destroy();
   }
 
-  /** An owner's fetch for the swarm, timed: it is the same path the player's fallback takes. */
-  private async timedOriginFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
-    const t0 = realClock.now();
-    const bytes = await this.bridge.originFetch(url, range, part);
-    // A whole segment's round trip is what a fallback costs; a few pieces' is not.
-    if (bytes && !part) this.originPace.record(realClock.now() - t0, realClock.now());
-    return bytes;
-  }
-
-  /** The deadline comes from the page's media elements, less a margin that covers the fallback path. */
+  /** What the player has buffered comes from the page's media elements (no player API). */
   private async onGet(swarmId: string, id: string, seq: number, maxWaitMs: number): Promise<Uint8Array | string> {
-    const margin = { safetyMarginMs: this.originPace.marginMs(this.cfg.safetyMarginMs, realClock.now()), maxPeerWaitMs: this.cfg.maxPeerWaitMs };
-    const deadline = peerDeadlineMs(this.env.media(), margin, maxWaitMs);
-    const r = await this.core.get(swarmId, id, seq, deadline);
+    const r = await this.core.get(swarmId, id, seq, mediaBufferMs(this.env.media()), maxWaitMs);
     if (!r) return 'p2p inactive';
     return r.hit ? r.bytes : r.reason;
   }

@@ -9,8 +9,8 @@ export interface Download {
   readonly range: ByteRange | undefined;
   /** Requests in flight, by piece: the links asked (a second one only near the deadline). */
   readonly asked: Map<number, Map<PeerLink, AbortController>>;
-  /** When each piece in `asked` was first asked for. */
-  readonly askedAtMs: Map<number, number>;
+  /** When each piece in `asked` is expected from the peer first asked for it (clock ms): its rate, its queue, its round trip. */
+  readonly expectedAtMs: Map<number, number>;
   /** A player waits for it until this time (clock ms). */
   urgentUntil: number | undefined;
   /** Hops from the origin: one more than the nearest peer that sent a piece. */

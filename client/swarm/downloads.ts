@@ -6,7 +6,7 @@ import type { RelaycastStats } from '../core/stats.js';
 import { PieceCopy, type Digest } from '../storage/piece-copy.js';
 import type { PeerLink, PieceResult } from '../transport/peer-link.js';
 import type { Download } from './download.js';
-import { pickPiece, requestTimeoutMs, targetPending } from './piece-picker.js';
+import { expectedMs, pickPiece, requestTimeoutMs, targetPending } from './piece-picker.js';
 
 export type { Download } from './download.js';
 
@@ -67,7 +67,7 @@ export class Downloads {
     if (running) return running;
     if (this.destroyed || this.unverifiable.has(id) || this.active.size >= MAX_ACTIVE) return undefined;
     const copy = new PieceCopy(id, seq, total, this.env.pieceBytes, this.env.digest);
-    const d: Download = { copy, url, range, asked: new Map(), askedAtMs: new Map(), urgentUntil: undefined, hop: MAX_HOP, listAsked: new Set(), senders: new Set(), originBytes: 0, completing: false };
+    const d: Download = { copy, url, range, asked: new Map(), expectedAtMs: new Map(), urgentUntil: undefined, hop: MAX_HOP, listAsked: new Set(), senders: new Set(), originBytes: 0, completing: false };
     this.active.set(id, d);
     this.schedule();
     return d;
@@ -150,7 +150,7 @@ export class Downloads {
       }
       let room = targetPending(link, this.env.pieceBytes) - link.activePulls;
       while (room > 0 && this.pendingTotal < MAX_PENDING_TOTAL) {
-        const pick = pickPiece(link, order, this.env.links(), now);
+        const pick = pickPiece(link, order, this.env.links(), now, this.env.pieceBytes);
         if (!pick) break;
         this.request(link, pick.d, pick.piece);
         room--;
@@ -170,7 +170,7 @@ export class Downloads {
     let byLink = d.asked.get(piece);
     if (!byLink) {
       d.asked.set(piece, (byLink = new Map()));
-      d.askedAtMs.set(piece, this.env.clock.now());
+      d.expectedAtMs.set(piece, this.env.clock.now() + expectedMs(link, this.env.pieceBytes));
     }
     byLink.set(link, abort);
     const wantList = d.copy.hashList === undefined && !d.listAsked.has(link);
@@ -183,7 +183,7 @@ export class Downloads {
         byLink.delete(link);
         if (byLink.size === 0) {
           d.asked.delete(piece);
-          d.askedAtMs.delete(piece);
+          d.expectedAtMs.delete(piece);
         }
       }
       if (wantList) d.listAsked.delete(link);

@@ -9,9 +9,11 @@ import type { Download } from './download.js';
  * - Within a segment, the rarest piece among this page's peers, so pieces that few hold get
  *   copied first and every peer soon has something others lack (BitTorrent's rarest first);
  *   random among equals, so requesters do not all pick the same piece.
- * - A piece is asked of one peer at a time. Near a deadline (a player waits) a piece already
- *   asked of another peer may be asked again of this one (endgame); the first answer wins and
- *   the other request is cancelled.
+ * - A piece is asked of one peer at a time. While a player waits, a piece asked of another
+ *   peer that will come too late for the player (its expected arrival is past the deadline,
+ *   or overdue) is asked again of this one if this one would deliver it sooner (endgame); the
+ *   first answer wins and the other request is cancelled. A duplicate costs a holder's upload,
+ *   so only a piece that would otherwise be filled by the origin is worth one.
  * - Each link's pipeline holds what its measured rate delivers in a round trip plus a little,
  *   so a fast peer gets more requests than a slow one: in proportion to what each delivers.
  */
@@ -26,8 +28,8 @@ const TIMEOUT_FACTOR = 3;
 const MIN_TIMEOUT_MS = 1500;
 const MAX_TIMEOUT_MS = 8000;
 const UNKNOWN_RATE_TIMEOUT_MS = 4000;
-/** Endgame: a second request for a piece only once the first has been out this long. */
-const ENDGAME_AFTER_MS = 300;
+/** Expected time of a request on a link whose rate is not known yet. */
+const UNKNOWN_RATE_EXPECTED_MS = 1000;
 
 /** How many piece requests to keep pending on `link`. */
 export function targetPending(link: PeerLink, pieceBytes: number): number {
@@ -36,6 +38,13 @@ export function targetPending(link: PeerLink, pieceBytes: number): number {
   if (rate === undefined) return FIRST_PENDING;
   const ms = (link.rttMs ?? 100) + PIPELINE_MS;
   return Math.max(1, Math.min(MAX_PENDING, Math.ceil((rate * ms) / 1000 / pieceBytes)));
+}
+
+/** When one more piece asked of `link` now should arrive, in ms from now: its queue of requests at its rate, plus a round trip. */
+export function expectedMs(link: PeerLink, pieceBytes: number): number {
+  const rate = link.throughput;
+  if (rate === undefined || rate <= 0) return UNKNOWN_RATE_EXPECTED_MS;
+  return ((link.activePulls + 1) * pieceBytes * 1000) / rate + (link.rttMs ?? 100);
 }
 
 /** How long one more piece request on `link` may take before it counts as failed. */
@@ -52,16 +61,24 @@ export interface Pick {
 }
 
 /** The next piece to ask `link` for, over the downloads in priority order, or undefined. */
-export function pickPiece(link: PeerLink, order: readonly Download[], links: Iterable<PeerLink>, nowMs: number, random: () => number = Math.random): Pick | undefined {
+export function pickPiece(
+  link: PeerLink,
+  order: readonly Download[],
+  links: Iterable<PeerLink>,
+  nowMs: number,
+  pieceBytes: number,
+  random: () => number = Math.random,
+): Pick | undefined {
+  const mine = nowMs + expectedMs(link, pieceBytes);
   for (const d of order) {
     const id = d.copy.id;
     if (!link.remoteHas.has(id) || link.remoteHas.get(id)!.bytes !== d.copy.total) continue;
+    // A piece this peer would deliver after the waiting player's deadline is filled by the origin anyway: not asked.
+    if (d.urgentUntil !== undefined && mine > d.urgentUntil) continue;
     const fresh = rarest(link, d, links, random);
     if (fresh !== undefined) return { d, piece: fresh };
-    if (d.urgentUntil !== undefined) {
-      const dup = endgame(link, d, nowMs);
-      if (dup !== undefined) return { d, piece: dup };
-    }
+    const dup = endgame(link, d, nowMs, pieceBytes);
+    if (dup !== undefined) return { d, piece: dup };
   }
   return undefined;
 }
@@ -87,19 +104,25 @@ function rarest(link: PeerLink, d: Download, links: Iterable<PeerLink>, random: 
   return best;
 }
 
-/** A piece of `d` asked of one other peer for a while, that `link` holds: the longest outstanding. */
-function endgame(link: PeerLink, d: Download, nowMs: number): number | undefined {
+/**
+ * A piece of `d` asked of one other peer that will come too late for the waiting player (expected
+ * past the deadline, or overdue), which `link` holds and would deliver sooner: the latest first.
+ */
+function endgame(link: PeerLink, d: Download, nowMs: number, pieceBytes: number): number | undefined {
+  const deadline = d.urgentUntil;
+  if (deadline === undefined) return undefined;
+  const mine = nowMs + expectedMs(link, pieceBytes);
+  if (mine > deadline) return undefined;
   let best: number | undefined;
-  let oldest = Infinity;
+  let latest = -Infinity;
   for (const [i, byLink] of d.asked) {
     if (byLink.size !== 1 || byLink.has(link) || d.copy.arrived(i) || !link.hasPiece(d.copy.id, i)) continue;
-    const since = askedAt(d, i);
-    if (since === undefined || nowMs - since < ENDGAME_AFTER_MS || since >= oldest) continue;
-    [best, oldest] = [i, since];
+    const at = d.expectedAtMs.get(i);
+    if (at === undefined) continue;
+    // Overdue: when it will come is anyone's guess, so as late as can be.
+    const expected = at < nowMs ? Infinity : at;
+    if (expected <= deadline || expected <= mine || (best !== undefined && expected <= latest)) continue;
+    [best, latest] = [i, expected];
   }
   return best;
-}
-
-function askedAt(d: Download, piece: number): number | undefined {
-  return d.askedAtMs.get(piece);
 }

@@ -13,6 +13,7 @@ import { KEEPALIVE_MS, type LinkHandler, type PeerLink, type PieceRequest } from
 import { Announcer } from './announcer.js';
 import { Downloads, type Download } from './downloads.js';
 import { originRuns } from './fill.js';
+import { OriginRate } from './origin-rate.js';
 import { Owners, type OwnersConfig } from './owners.js';
 import { SegmentBook } from './segment-book.js';
 import type { Uploader } from './uploader.js';
@@ -81,6 +82,8 @@ export class Swarm implements LinkHandler {
   private readonly downloads: Downloads;
   private readonly announcer: Announcer;
   private readonly haveWaiters = new Waiters();
+  /** How fast the origin answers this page: a fill of missing pieces starts early enough to be done by the deadline. */
+  private readonly originRate = new OriginRate();
   /** Origin fetches and whole-segment checks under way: a player request waits for them. */
   private readonly inflight = new Map<string, Promise<boolean>>();
   private readonly lists = new Map<string, Promise<Uint8Array>>();
@@ -147,8 +150,9 @@ export class Swarm implements LinkHandler {
     if (!first) this.tellFresh(fresh);
   }
 
-  /** The worker fetched this segment from the origin for the player: keep it for peers. */
-  onOriginCopy(id: string, seq: number, bytes: Uint8Array): void {
+  /** The worker fetched this segment from the origin for the player (in `fetchMs`, when it said): keep it for peers. */
+  onOriginCopy(id: string, seq: number, bytes: Uint8Array, fetchMs?: number): void {
+    if (fetchMs !== undefined) this.originRate.record(bytes.byteLength, fetchMs);
     this.env.stats.originBytes += bytes.byteLength;
     this.env.stats.deliveredOriginBytes += bytes.byteLength;
     this.keep({ id, seq, bytes, source: 'origin', hop: 0 });
@@ -162,6 +166,12 @@ export class Swarm implements LinkHandler {
     if (this.store.has(seg.id) || (await this.env.verify(seg.id, seg.bytes)) !== 'ok' || this.store.has(seg.id)) return false;
     this.keep({ ...seg, source: 'cache' });
     return true;
+  }
+
+  /** The duration of segment `id` as its playlist said (ms), else the playlist's target duration. */
+  segmentMs(id: string): number {
+    const d = this.book.get(id)?.durationSec;
+    return d !== undefined && d > 0 ? d * 1000 : this.book.targetDurationMs;
   }
 
   /** A complete copy of `id` is in the store. */
@@ -192,12 +202,15 @@ export class Swarm implements LinkHandler {
       }
       const d = this.downloads.get(id) ?? this.startDownload(id);
       if (d) {
-        d.urgentUntil = Math.min(d.urgentUntil ?? Infinity, end);
         if (seen !== d) step(`pieces:${d.copy.have.count}/${d.copy.pieces}`);
         seen = d;
-        if (left() <= 0) return this.fill(d, steps);
+        // The origin must have sent what is missing by the deadline: the fill starts that long before it.
+        const lead = this.originRate.predictMs(d.copy.total - d.copy.have.count * this.pieceBytes);
+        d.urgentUntil = Math.min(d.urgentUntil ?? Infinity, end - lead);
+        // (Within a millisecond of it counts as there: a timer for less may fire at the same instant, over and over.)
+        if (left() - lead < 1) return this.fill(d, steps);
         this.downloads.schedule();
-        await raceTimeout(this.clock, d.copy.next(), Math.min(left(), CHECK_MS));
+        await raceTimeout(this.clock, d.copy.next(), Math.min(left() - lead, CHECK_MS));
         continue;
       }
       if (left() <= 0) return this.miss('no time', steps);
@@ -355,8 +368,10 @@ export class Swarm implements LinkHandler {
   private prepare(id: string, url: string, seq: number, range?: ByteRange): void {
     if (this.store.has(id) || this.inflight.has(id) || this.downloads.get(id)) return;
     if (this.owners.isOwner(id)) {
+      const t0 = this.clock.now();
       const job = this.env.originFetch(url, range).then((bytes) => {
         if (!bytes) return false;
+        this.originRate.record(bytes.byteLength, this.clock.now() - t0);
         this.env.stats.originBytes += bytes.byteLength;
         this.keep({ id, seq, bytes, source: 'origin', hop: 0 });
         return true;
@@ -418,8 +433,10 @@ export class Swarm implements LinkHandler {
       const got = await Promise.all(
         runs.map(async ([first, last]) => {
           const part = { start: pieceSpan(first, d.copy.total, this.pieceBytes).start, end: pieceSpan(last, d.copy.total, this.pieceBytes).end - 1 };
+          const t0 = this.clock.now();
           const bytes = await this.env.originFetch(d.url, d.range, part);
           if (!bytes || bytes.byteLength !== part.end - part.start + 1) return false;
+          this.originRate.record(bytes.byteLength, this.clock.now() - t0);
           this.env.stats.originBytes += bytes.byteLength;
           d.originBytes += bytes.byteLength;
           d.copy.addOriginRange(first, last, bytes);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { OriginPace } from '../../client/core/origin-pace.js';
-import { peerDeadlineMs, type MediaLike } from '../../client/page/deadline.js';
+import { mediaBufferMs, peerDeadlineMs, type MediaLike } from '../../client/core/deadline.js';
 import { parseWorkerToPage } from '../../protocol/worker.js';
 
 function playing(aheadSec: number): MediaLike {
@@ -21,13 +21,13 @@ test('origin pace: slow origin round trips widen the margin, so a peer is waited
   p.record(2500, 1000);
   assert.equal(p.marginMs(1500, 2000), 5000);
   const media = [playing(6)];
-  const fast = peerDeadlineMs(media, { safetyMarginMs: 1500, maxPeerWaitMs: 6000 }, 6000);
-  const slow = peerDeadlineMs(media, { safetyMarginMs: p.marginMs(1500, 2000), maxPeerWaitMs: 6000 }, 6000);
+  const fast = peerDeadlineMs(mediaBufferMs(media), { safetyMarginMs: 1500, maxPeerWaitMs: 6000 }, 6000);
+  const slow = peerDeadlineMs(mediaBufferMs(media), { safetyMarginMs: p.marginMs(1500, 2000), maxPeerWaitMs: 6000 }, 6000);
   assert.equal(fast, 4500);
   assert.equal(slow, 1000);
   // A starved machine: the origin at once.
   p.record(4000, 2500);
-  assert.equal(peerDeadlineMs(media, { safetyMarginMs: p.marginMs(1500, 3000), maxPeerWaitMs: 6000 }, 6000), 0);
+  assert.equal(peerDeadlineMs(mediaBufferMs(media), { safetyMarginMs: p.marginMs(1500, 3000), maxPeerWaitMs: 6000 }, 6000), 0);
 });
 
 test('origin pace: the margin is capped, old samples are forgotten, bad samples dropped', () => {

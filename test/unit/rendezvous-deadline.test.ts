@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bufferAheadSec, peerDeadlineMs, type MediaLike } from '../../client/page/deadline.js';
+import { bufferAheadSec, mediaBufferMs, peerDeadlineMs, type MediaLike } from '../../client/core/deadline.js';
 import { owners } from '../../client/swarm/rendezvous.js';
 
 test('rendezvous owners agree regardless of member order and spread the load', () => {
@@ -38,10 +38,10 @@ const media = (currentTime: number, ranges: [number, number][], paused = false):
 test('deadline: buffer ahead minus margin, capped, zero at startup', () => {
   const cfg = { safetyMarginMs: 1500, maxPeerWaitMs: 6000 };
   assert.equal(bufferAheadSec([media(10, [[0, 5], [8, 16]])]), 6);
-  assert.equal(peerDeadlineMs([media(10, [[8, 16]])], cfg, 10_000), 4500);
-  assert.equal(peerDeadlineMs([media(10, [[8, 30]])], cfg, 10_000), 6000);
-  assert.equal(peerDeadlineMs([media(10, [[8, 30]])], cfg, 2000), 2000);
-  assert.equal(peerDeadlineMs([], cfg, 10_000), 0, 'no media: go to the origin at once');
-  assert.equal(peerDeadlineMs([media(0, [])], cfg, 10_000), 0, 'empty buffer (startup): origin at once');
-  assert.equal(peerDeadlineMs([media(10, [[8, 11]])], cfg, 10_000), 0, 'less than the margin: origin at once');
+  assert.equal(peerDeadlineMs(mediaBufferMs([media(10, [[8, 16]])]), cfg, 10_000), 4500);
+  assert.equal(peerDeadlineMs(mediaBufferMs([media(10, [[8, 30]])]), cfg, 10_000), 6000);
+  assert.equal(peerDeadlineMs(mediaBufferMs([media(10, [[8, 30]])]), cfg, 2000), 2000);
+  assert.equal(peerDeadlineMs(mediaBufferMs([]), cfg, 10_000), 0, 'no media: go to the origin at once');
+  assert.equal(peerDeadlineMs(mediaBufferMs([media(0, [])]), cfg, 10_000), 0, 'empty buffer (startup): origin at once');
+  assert.equal(peerDeadlineMs(mediaBufferMs([media(10, [[8, 11]])]), cfg, 10_000), 0, 'less than the margin: origin at once');
 });

@@ -26,13 +26,13 @@ export function bufferAheadSec(media: readonly MediaLike[]): number {
   return best;
 }
 
-/** Time a peer may take for a segment the player asked for; 0 means "origin now" (startup, empty buffer). */
-export function peerDeadlineMs(
-  media: readonly MediaLike[],
-  cfg: { readonly safetyMarginMs: number; readonly maxPeerWaitMs: number },
-  workerCapMs: number,
-): number {
+/** Milliseconds of playback the best-fed media element has buffered (at its playback rate): what a peer fetch may spend, less a margin. */
+export function mediaBufferMs(media: readonly MediaLike[]): number {
   const rate = Math.max(1, ...media.filter((m) => !m.paused).map((m) => m.playbackRate));
-  const aheadMs = (bufferAheadSec(media) * 1000) / rate;
-  return Math.max(0, Math.min(aheadMs - cfg.safetyMarginMs, cfg.maxPeerWaitMs, workerCapMs));
+  return (bufferAheadSec(media) * 1000) / rate;
+}
+
+/** Time a peer may take for a segment the player asked for; 0 means "origin now" (startup, empty buffer). */
+export function peerDeadlineMs(bufferMs: number, cfg: { readonly safetyMarginMs: number; readonly maxPeerWaitMs: number }, workerCapMs: number): number {
+  return Math.max(0, Math.min(bufferMs - cfg.safetyMarginMs, cfg.maxPeerWaitMs, workerCapMs));
 }
