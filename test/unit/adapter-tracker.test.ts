@@ -46,7 +46,7 @@ describe('tracker logic', () => {
       assert.ok(!a.peers.includes('p100'));
       assert.deepEqual(a.seeders, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9'], 'one seeder per 20 viewers, longest present first (no upload rates reported)');
       for (const s of a.seeders) assert.ok(a.peers.includes(s), 'seeders with free slots are listed');
-      assert.equal(a.fetchersPerSegment, 8, 'one fetcher per 25 viewers');
+      assert.equal(a.fetchersPerSegment, 4, 'one fetcher per 50 viewers');
       for (const p of a.peers) seen.add(p);
     }
     assert.ok(seen.size > 60, `samples differ between answers (${seen.size} distinct peers seen)`);

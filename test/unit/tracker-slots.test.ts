@@ -95,7 +95,7 @@ test('the tracker picks seeders from reported upload rates', () => {
   assert.ok(!seeders.includes('p0'), 'p0 uploads far less than the median: replaced');
   assert.ok(seeders.includes('p1'), 'p1 is fast enough: kept');
   assert.ok(seeders.includes('p4'), 'unconfirmed claims count only up to the median: the free place goes by join order');
-  assert.equal(fetchersPerSegment, 3);
+  assert.equal(fetchersPerSegment, 2, 'one per 50 viewers');
 });
 
 test('the tracker gives a free seeder place to a fast uploader that other pages confirm', () => {
