@@ -32,8 +32,6 @@ export interface RelaycastConfig {
   readonly maxStoreBytes: number;
   /** Segments behind the newest one kept in the store (the live window plus slack). */
   readonly keepSegments: number;
-  /** A copy this many hops from the origin is not relayed further (every hop adds relay time). */
-  readonly maxHops: number;
   /**
    * Relay a copy onward while it is still arriving from a peer (cut-through): peers are told at
    * its first bytes and get its frames as they come, the last one only once it matched the
@@ -112,7 +110,6 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   keepSegments: 12,
   ownerMinAgeMs: 10_000,
   startMeshAfterPlayingMs: 10_000,
-  maxHops: 8,
   relayWhileReceiving: true,
   originFetchers: 1,
   upload: true,

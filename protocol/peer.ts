@@ -49,6 +49,13 @@ export type PeerMessage =
   | { readonly type: 'request'; readonly reqId: number; readonly id: string; readonly piece: number; readonly hashes?: true }
   /** A segment's hash list (protocol/pieces.ts): base64url of its pieces' SHA-256 digests, in order. */
   | { readonly type: 'hashes'; readonly id: string; readonly list: string }
+  /**
+   * "Here is a piece you lack": the next binary frame with this `reqId` carries piece `piece` of
+   * `id`, unasked. Sent by a page whose uplink would otherwise be idle, to a peer whose
+   * announcements show it lacks the piece. Push ids have the top bit set (≥ 2³¹), request ids
+   * do not, so the two never collide on one link.
+   */
+  | { readonly type: 'push'; readonly reqId: number; readonly id: string; readonly piece: number }
   | { readonly type: 'cancel'; readonly reqId: number }
   | { readonly type: 'miss'; readonly reqId: number; readonly reason: MissReason }
   /** Round-trip measurement: the receiver echoes `n` in a pong at once. */
@@ -59,6 +66,8 @@ export type MissReason = 'not-found' | 'busy' | 'no-upload';
 const MISS_REASONS: readonly MissReason[] = ['not-found', 'busy', 'no-upload'];
 
 const MAX_REQ_ID = 0xffff_ffff;
+/** Ids of pushed pieces start here; a page's own requests stay below. */
+export const PUSH_ID_BASE = 0x8000_0000;
 
 function parseSegmentInfo(v: unknown): SegmentInfo | undefined {
   if (!isRecord(v)) return undefined;
@@ -109,12 +118,19 @@ export function parsePeerMessage(text: string): Result<PeerMessage> {
       return segments === undefined ? err('bad fresh') : ok({ type: 'fresh', segments });
     }
     case 'request': {
-      const reqId = readInt(v, 'reqId', 0, MAX_REQ_ID);
+      const reqId = readInt(v, 'reqId', 0, PUSH_ID_BASE - 1);
       const id = v['id'];
       const piece = readInt(v, 'piece', 0, MAX_PIECES - 1);
       const hashes = v['hashes'];
       if (reqId === undefined || piece === undefined || !isSafeId(id, LIMITS.segmentIdChars) || (hashes !== undefined && hashes !== true)) return err('bad request');
       return ok({ type: 'request', reqId, id, piece, ...(hashes === true ? { hashes } : {}) });
+    }
+    case 'push': {
+      const reqId = readInt(v, 'reqId', PUSH_ID_BASE, MAX_REQ_ID);
+      const id = v['id'];
+      const piece = readInt(v, 'piece', 0, MAX_PIECES - 1);
+      if (reqId === undefined || piece === undefined || !isSafeId(id, LIMITS.segmentIdChars)) return err('bad push');
+      return ok({ type: 'push', reqId, id, piece });
     }
     case 'hashes': {
       const id = v['id'];

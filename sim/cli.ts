@@ -32,7 +32,7 @@ const numeric: Record<string, keyof SimOptions> = {
 };
 
 /** Overrides of the page's config (client/config.ts). */
-const clientFlags = { 'max-peers': 'maxPeers', 'max-uploads-total': 'maxUploadsTotal', 'max-uploads-per-peer': 'maxUploadsPerPeer', 'safety-margin-ms': 'safetyMarginMs', 'max-hops': 'maxHops' } as const;
+const clientFlags = { 'max-peers': 'maxPeers', 'max-uploads-total': 'maxUploadsTotal', 'max-uploads-per-peer': 'maxUploadsPerPeer', 'safety-margin-ms': 'safetyMarginMs' } as const;
 
 const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --churn PCT             viewers leaving (and as many joining) per minute, percent (default 0)
@@ -50,7 +50,7 @@ const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
   --wire-chunk-bytes N    virtual payload per frame on the wire (default 65536, the page's frame size)
   --real-bytes N          real bytes carried per segment (default 2000 x segment seconds; see README)
-  --max-peers N, --max-uploads-total N, --max-uploads-per-peer N, --safety-margin-ms N, --max-hops N
+  --max-peers N, --max-uploads-total N, --max-uploads-per-peer N, --safety-margin-ms N
                           override the page's config (client/config.ts DEFAULT_CONFIG)
   --quantum-ms X          scheduler batching window (default ${DEFAULT_SIM.quantumMs}; 0 = exact)
   --no-relay-while-receiving

@@ -53,7 +53,7 @@ export interface SimOptions {
   /** Replace Math.random (used by Swarm.pickHolder) with the seeded PRNG during the run. */
   readonly seedMathRandom: boolean;
   /** Overrides of the page's config (client/config.ts), e.g. maxUploadsTotal. */
-  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer' | 'safetyMarginMs' | 'relayWhileReceiving' | 'maxHops'>>;
+  readonly client?: Partial<Pick<RelaycastConfig, 'maxPeers' | 'maxUploadsTotal' | 'maxUploadsPerPeer' | 'safetyMarginMs' | 'relayWhileReceiving'>>;
   /** False: the baseline run, the same model without relaycast (every segment from the origin). */
   readonly p2p: boolean;
   /** Progress lines (to stderr in the CLI). */
@@ -251,7 +251,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     const heap = mem.heapUsed / 1e6;
     peakHeap = Math.max(peakHeap, heap);
     peakRss = Math.max(peakRss, mem.rss / 1e6);
-    const served = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss;
+    const served = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss + origin.windowBytes.fill;
     const off = metrics.bytesToPlayers > 0 ? 1 - served / metrics.bytesToPlayers : NaN;
     o.progress?.(
       `t=${(sched.now() / 1000).toFixed(0)}s wall=${((performance.now() - wallStart) / 1000).toFixed(1)}s events=${sched.events} heap=${heap.toFixed(0)}MB rss=${(mem.rss / 1e6).toFixed(0)}MB offload=${off.toFixed(4)} stalls=${metrics.stalls}/${metrics.plays}`,
@@ -285,7 +285,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     ratios.push(r);
     if (v.spec.uploads) uploaderRatios.push(r);
   }
-  const originBytes = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss;
+  const originBytes = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss + origin.windowBytes.fill;
   const hopDepth: Record<string, number> = {};
   for (const [h, n] of [...metrics.hops].sort((a, b) => a[0] - b[0])) hopDepth[h < 0 ? 'unknown' : String(h)] = n;
   const demand = o.viewers * mbps(o.bitrateMbps);
@@ -338,7 +338,6 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
         maxUploadsPerPeer: client.maxUploadsPerPeer,
         safetyMarginMs: client.safetyMarginMs,
         relayWhileReceiving: client.relayWhileReceiving,
-        maxHops: client.maxHops,
       },
       rampSec: o.rampSec,
       quantumMs: o.quantumMs,

@@ -1,12 +1,9 @@
-import type { ByteRange } from '../../protocol/segment-id.js';
 import type { PieceCopy } from '../storage/piece-copy.js';
 import type { PeerLink } from '../transport/peer-link.js';
 
 /** A segment this page is assembling from pieces. */
 export interface Download {
   readonly copy: PieceCopy;
-  readonly url: string;
-  readonly range: ByteRange | undefined;
   /** Requests in flight, by piece: the links asked (a second one only near the deadline). */
   readonly asked: Map<number, Map<PeerLink, AbortController>>;
   /** When each piece in `asked` is expected from the peer first asked for it (clock ms): its rate, its queue, its round trip. */

@@ -1,4 +1,3 @@
-import type { ByteRange } from '../../protocol/segment-id.js';
 import { MAX_HOP } from '../../protocol/peer.js';
 import type { Clock } from '../core/clock.js';
 import type { Verdict } from '../core/integrity.js';
@@ -62,12 +61,12 @@ export class Downloads {
   }
 
   /** Starts assembling `id` of `total` bytes (as announced), unless it cannot be or is already. */
-  start(id: string, seq: number, total: number, url: string, range: ByteRange | undefined): Download | undefined {
+  start(id: string, seq: number, total: number): Download | undefined {
     const running = this.active.get(id);
     if (running) return running;
     if (this.destroyed || this.unverifiable.has(id) || this.active.size >= MAX_ACTIVE) return undefined;
     const copy = new PieceCopy(id, seq, total, this.env.pieceBytes, this.env.digest);
-    const d: Download = { copy, url, range, asked: new Map(), expectedAtMs: new Map(), urgentUntil: undefined, hop: MAX_HOP, listAsked: new Set(), senders: new Set(), originBytes: 0, completing: false };
+    const d: Download = { copy, asked: new Map(), expectedAtMs: new Map(), urgentUntil: undefined, hop: MAX_HOP, listAsked: new Set(), senders: new Set(), originBytes: 0, completing: false };
     this.active.set(id, d);
     this.schedule();
     return d;
@@ -109,6 +108,35 @@ export class Downloads {
       this.scheduled = false;
       this.pump();
     });
+  }
+
+  /**
+   * `link` is pushing piece `piece` of `id`: it counts as asked of that link (no request for it
+   * goes out meanwhile). False when the piece is not wanted (here, arriving, or no such copy).
+   */
+  expectPush(link: PeerLink, id: string, piece: number): boolean {
+    const d = this.active.get(id);
+    if (!d || piece >= d.copy.pieces || d.copy.arrived(piece) || d.asked.get(piece)?.has(link)) return false;
+    let byLink = d.asked.get(piece);
+    if (!byLink) {
+      d.asked.set(piece, (byLink = new Map()));
+      d.expectedAtMs.set(piece, this.env.clock.now());
+    }
+    byLink.set(link, new AbortController());
+    return true;
+  }
+
+  /** The piece `link` pushed arrived (or, `bytes` undefined, will not). */
+  pushed(link: PeerLink, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void {
+    const d = this.active.get(id);
+    if (!d) return;
+    const byLink = d.asked.get(piece);
+    if (byLink?.delete(link) && byLink.size === 0) {
+      d.asked.delete(piece);
+      d.expectedAtMs.delete(piece);
+    }
+    if (bytes === undefined || total !== d.copy.total) return this.schedule();
+    void this.answer(link, d, piece, { ok: true, bytes });
   }
 
   /** A hash list from `link` for `id`. */
@@ -225,3 +253,4 @@ function byPriority(a: Download, b: Download): number {
   const ub = b.urgentUntil ?? Infinity;
   return ua !== ub ? ua - ub : a.copy.seq - b.copy.seq;
 }
+

@@ -71,6 +71,19 @@ export class SegmentBook {
     return seq >= this.newestSeq - 1 && seq <= this.newestSeq + AHEAD_SEGMENTS;
   }
 
+  /**
+   * Live: a segment a peer announced before this page's playlist lists it, worth getting: one of
+   * the next few, and in the same directory as the newest segment listed (its id up to the last
+   * '/' alike), so only the stream's own segment names pass.
+   */
+  plausible(id: string, seq: number): boolean {
+    if (this.vod || this.newestSeq < 0 || seq <= this.newestSeq || seq > this.newestSeq + AHEAD_SEGMENTS) return false;
+    const dir = id.slice(0, id.lastIndexOf('/') + 1);
+    if (dir.length === 0) return false;
+    for (const k of this.known.keys()) if (k.startsWith(dir) && k.indexOf('/', dir.length) < 0) return true;
+    return false;
+  }
+
   /** A copy of `bytes` was stored: the bitrate estimate follows it. */
   onStored(id: string, bytes: number): void {
     const dur = this.known.get(id)?.durationSec;

@@ -14,12 +14,13 @@ import { Announcer } from './announcer.js';
 import { Downloads, type Download } from './downloads.js';
 import { originRuns } from './fill.js';
 import { OriginRate } from './origin-rate.js';
+import { Pusher, type Holding } from './pusher.js';
 import { Owners, type OwnersConfig } from './owners.js';
 import { SegmentBook } from './segment-book.js';
 import type { Uploader } from './uploader.js';
 import { raceTimeout, Waiters } from './waiters.js';
 
-export type SwarmConfig = OwnersConfig & Partial<Pick<RelaycastConfig, 'maxHops' | 'relayWhileReceiving'>>;
+export type SwarmConfig = OwnersConfig & Partial<Pick<RelaycastConfig, 'relayWhileReceiving'>>;
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -93,6 +94,8 @@ export class Swarm implements LinkHandler {
   private refreshedSeq = -1;
   private readonly pieceBytes: number;
   private readonly digest: Digest;
+  private readonly pusher: Pusher;
+  private readonly stopPushing: () => void;
   private keepaliveTimer: unknown;
   private destroyed = false;
 
@@ -114,13 +117,19 @@ export class Swarm implements LinkHandler {
       stats: env.stats,
       links: ready,
       verifyList: env.verifyList,
-      onPiece: (d, piece) => this.announcer.piece(d, piece),
+      onPiece: (d, piece) => {
+        this.announcer.piece(d, piece);
+        env.uploader.kick();
+      },
       onComplete: (d) => this.track(d.copy.id, this.completed(d)),
       onBadPeer: env.onBadPeer,
     });
     this.announcer = new Announcer(clock, ready, (hop, partial) =>
-      env.uploadAllowed() && hop < (cfg.maxHops ?? MAX_HOP) && (!partial || cfg.relayWhileReceiving !== false),
+      // Whatever its depth: a copy not announced is one peers keep asking for or pushing.
+      env.uploadAllowed() && (!partial || cfg.relayWhileReceiving !== false),
     );
+    this.pusher = new Pusher({ uploadAllowed: env.uploadAllowed, links: ready, holdings: () => this.holdings() });
+    this.stopPushing = env.uploader.addPushSource(() => this.pusher.next());
     this.keepaliveTimer = clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS);
   }
 
@@ -258,6 +267,8 @@ export class Swarm implements LinkHandler {
       if (this.book.wanted(s.id, s.seq)) this.startDownload(s.id);
     }
     this.downloads.schedule();
+    // The peer's holdings changed: it may lack something this page could push.
+    this.env.uploader.kick();
   }
 
   onRequest(link: PeerLink, r: PieceRequest): MissReason | undefined {
@@ -287,10 +298,20 @@ export class Swarm implements LinkHandler {
     void this.downloads.onHashes(link, id, list);
   }
 
+  onPush(link: PeerLink, id: string, piece: number): boolean {
+    if (!this.downloads.get(id)) this.startDownload(id);
+    return this.downloads.expectPush(link, id, piece);
+  }
+
+  onPushed(link: PeerLink, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void {
+    this.downloads.pushed(link, id, piece, total, bytes);
+  }
+
   onClose(link: PeerLink, reason: string): void {
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
     this.env.uploader.dropLink(link);
     this.announcer.forget(link);
+    this.pusher.forget(link);
     this.downloads.schedule();
     // A peer that broke the protocol is not taken back when the tracker lists it again.
     if (reason.startsWith('protocol:')) this.env.onBadPeer(link.peerId, reason);
@@ -319,6 +340,7 @@ export class Swarm implements LinkHandler {
   destroy(): void {
     this.destroyed = true;
     this.clock.clearTimeout(this.keepaliveTimer);
+    this.stopPushing();
     this.announcer.destroy();
     this.downloads.destroy();
     for (const l of [...this.links.values()]) l.close('destroyed');
@@ -382,14 +404,17 @@ export class Swarm implements LinkHandler {
     this.startDownload(id);
   }
 
-  /** Starts assembling `id` from pieces if the playlist listed it and a ready peer announced it. */
+  /**
+   * Starts assembling `id` from pieces once a ready peer announced it, if this page's playlist
+   * lists it, or, live, if it is one of the next few segments (a peer's playlist shows it before
+   * ours does) and named like the segments the playlist lists: a peer cannot make this page
+   * spend its downloads on ids of its own invention.
+   */
   private startDownload(id: string): Download | undefined {
     if (this.store.has(id) || this.inflight.has(id)) return undefined;
-    const known = this.book.get(id);
-    if (!known) return undefined;
     for (const l of this.links.values()) {
       const r = l.isReady ? l.remoteHas.get(id) : undefined;
-      if (r) return this.downloads.start(id, known.seq, r.bytes, known.url, known.range);
+      if (r && (this.book.has(id) || this.book.plausible(id, r.seq))) return this.downloads.start(id, r.seq, r.bytes);
     }
     return undefined;
   }
@@ -427,6 +452,8 @@ export class Swarm implements LinkHandler {
       this.downloads.drop(d.copy.id);
       return this.miss('no time', steps);
     }
+    const known = this.book.get(d.copy.id);
+    if (!known) return this.miss('not listed', steps);
     if (steps.length < MAX_TRACE_STEPS) steps.push(`fill:${missing.length}`);
     const job = (async (): Promise<boolean> => {
       const runs = originRuns(missing);
@@ -434,7 +461,7 @@ export class Swarm implements LinkHandler {
         runs.map(async ([first, last]) => {
           const part = { start: pieceSpan(first, d.copy.total, this.pieceBytes).start, end: pieceSpan(last, d.copy.total, this.pieceBytes).end - 1 };
           const t0 = this.clock.now();
-          const bytes = await this.env.originFetch(d.url, d.range, part);
+          const bytes = await this.env.originFetch(known.url, known.range, part);
           if (!bytes || bytes.byteLength !== part.end - part.start + 1) return false;
           this.originRate.record(bytes.byteLength, this.clock.now() - t0);
           this.env.stats.originBytes += bytes.byteLength;
@@ -481,6 +508,37 @@ export class Swarm implements LinkHandler {
     this.env.onKept?.(seg);
     this.announcer.whole({ id: seg.id, seq: seg.seq, bytes: seg.bytes.byteLength, hop: seg.hop });
     this.haveWaiters.wake(seg.id);
+  }
+
+  /**
+   * What this page can push (client/swarm/pusher.ts): live, the segments from one before the
+   * newest listed on, newest first, whole in the store or verified pieces of copies arriving.
+   */
+  private holdings(): Holding[] {
+    if (this.book.vod || this.book.newestSeq < 0 || this.destroyed) return [];
+    const from = this.book.newestSeq - 1;
+    const out: Holding[] = [];
+    for (const seg of this.store.list()) {
+      if (seg.seq < from) continue;
+      const total = seg.bytes.byteLength;
+      out.push({
+        id: seg.id,
+        seq: seg.seq,
+        total,
+        pieces: Math.ceil(total / this.pieceBytes),
+        has: () => true,
+        bytes: (i) => this.pieceOf(seg.id, i)?.bytes,
+        hashList: () => this.listOf(seg.id),
+      });
+    }
+    if (this.cfg.relayWhileReceiving !== false) {
+      for (const d of this.downloads.values()) {
+        if (d.copy.seq < from || d.copy.have.count === 0 || d.copy.complete || d.copy.hashList === undefined) continue;
+        const { copy } = d;
+        out.push({ id: copy.id, seq: copy.seq, total: copy.total, pieces: copy.pieces, has: (i) => copy.have.has(i), bytes: (i) => copy.piece(i), hashList: () => Promise.resolve(copy.hashList) });
+      }
+    }
+    return out.sort((a, b) => b.seq - a.seq);
   }
 
   /** Piece `piece` of a held segment (whole or verified piece of a partial copy), for upload. */

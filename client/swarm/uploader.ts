@@ -22,11 +22,25 @@ export interface UploaderConfig {
   readonly maxQueued: number;
 }
 
+/** A piece to send a peer unasked, when the uplink would otherwise be idle. */
+export interface PushJob {
+  readonly link: PeerLink;
+  readonly segmentId: string;
+  readonly piece: number;
+  readonly bytes: Uint8Array;
+  readonly total: number;
+  /** The segment's hash list, sent first when this peer has not had it from this page. */
+  readonly hashList?: () => Promise<Uint8Array | undefined>;
+}
+
 export interface UploaderEnv {
   /** The viewer's upload budget: resolves when this many bytes may go. */
   throttle(bytes: number): Promise<void>;
   onUploaded(link: PeerLink, bytes: number): void;
 }
+
+/** Where pushes come from: every swarm of the page, asked in turn. */
+export type PushSource = () => PushJob | undefined;
 
 /**
  * The page's uplink, shared by every swarm and peer. Pieces go out a few at a time (`slots`),
@@ -40,6 +54,7 @@ export class Uploader {
   private readonly queue: UploadJob[] = [];
   private sending = 0;
   private destroyed = false;
+  private readonly sources = new Set<PushSource>();
 
   constructor(
     private readonly cfg: UploaderConfig,
@@ -55,6 +70,7 @@ export class Uploader {
   offer(job: UploadJob): MissReason | undefined {
     if (this.destroyed) return 'no-upload';
     if (this.queue.length >= this.cfg.maxQueued) return 'busy';
+
     this.queue.push(job);
     this.pump();
     return undefined;
@@ -74,26 +90,84 @@ export class Uploader {
   destroy(): void {
     this.destroyed = true;
     this.queue.length = 0;
+    this.sources.clear();
   }
 
+  /** A swarm offers pieces to push (client/swarm/pusher.ts); returns the function that withdraws it. */
+  addPushSource(source: PushSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /** Something changed that may give the idle uplink a piece to push (a piece verified, a peer's announcement). */
+  kick(): void {
+    this.pump();
+  }
+
+  /**
+   * Requests first; with none waiting, a piece pushed to a peer that lacks it, so the uplink is
+   * not idle while a neighbour could use what this page holds. Pushes use only time nobody
+   * asked for: a request that arrives waits at most for the piece being sent.
+   */
   private pump(): void {
-    while (!this.destroyed && this.sending < this.cfg.slots && this.queue.length > 0) {
-      const job = this.take();
-      if (!job.link.isServing(job.reqId)) continue;
-      this.sending++;
-      void this.send(job).finally(() => {
-        this.sending--;
-        this.pump();
-      });
+    while (!this.destroyed && this.sending < this.cfg.slots) {
+      if (this.queue.length > 0) {
+        const job = this.take();
+        if (!job.link.isServing(job.reqId)) continue;
+        this.run(this.send(job));
+        continue;
+      }
+      const push = this.nextPush();
+      if (!push) return;
+      this.run(this.sendPush(push));
     }
   }
 
-  /** The job of the lowest sequence number, oldest first among equals. */
+  private run(p: Promise<void>): void {
+    this.sending++;
+    void p.finally(() => {
+      this.sending--;
+      this.pump();
+    });
+  }
+
+  private nextPush(): PushJob | undefined {
+    for (const source of this.sources) {
+      const job = source();
+      if (job) return job;
+    }
+    return undefined;
+  }
+
+  private async sendPush(job: PushJob): Promise<void> {
+    const { link } = job;
+    if (job.hashList) {
+      const list = await job.hashList();
+      if (list === undefined || link.isClosed) return;
+      link.sendHashes(job.segmentId, list);
+    }
+    await this.env.throttle(job.bytes.byteLength);
+    if (!link.sendPush(job.segmentId, job.total, job.piece, job.bytes)) return;
+    this.env.onUploaded(link, job.bytes.byteLength);
+    await link.drained(0);
+  }
+
+  /**
+   * The next job: one in three the lowest sequence number (the segment players need first), two
+   * the highest (the newest, which few peers hold yet: each of its pieces sent now is relayed on
+   * by its receiver, so it multiplies the swarm's capacity for it). Oldest first among equals.
+   */
   private take(): UploadJob {
+    const newest = this.turn++ % 3 !== 0;
     let best = 0;
-    for (let i = 1; i < this.queue.length; i++) if (this.queue[i]!.seq < this.queue[best]!.seq) best = i;
+    for (let i = 1; i < this.queue.length; i++) {
+      const q = this.queue[i]!.seq;
+      const b = this.queue[best]!.seq;
+      if (newest ? q > b : q < b) best = i;
+    }
     return this.queue.splice(best, 1)[0]!;
   }
+  private turn = 0;
 
   private async send(job: UploadJob): Promise<void> {
     const { link } = job;

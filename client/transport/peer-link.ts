@@ -12,6 +12,7 @@ import {
   type MissReason,
   type PeerMessage,
   type SegmentInfo,
+  PUSH_ID_BASE,
 } from '../../protocol/peer.js';
 import { RateMeter } from './rate-meter.js';
 
@@ -54,6 +55,10 @@ export interface LinkHandler {
   onCancel(link: PeerLink, reqId: number): void;
   /** A hash list for `id` arrived (not yet checked against the published root). */
   onHashes(link: PeerLink, id: string, list: Uint8Array): void;
+  /** The peer is pushing piece `piece` of `id` (its frame follows): true if this page wants it. */
+  onPush(link: PeerLink, id: string, piece: number): boolean;
+  /** A pushed piece arrived (`bytes`), or will not (undefined: not wanted, or the link closed). */
+  onPushed(link: PeerLink, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void;
   onClose(link: PeerLink, reason: string): void;
 }
 
@@ -92,6 +97,8 @@ const STRIKES_TO_FAIL = 2;
 const STRIKE_MEMORY_MS = 60_000;
 /** After a `busy` answer, how long the peer counts as busy. */
 export const BUSY_BACKOFF_MS = 300;
+/** Pushed pieces announced and not yet arrived, per link (the frame follows its `push` at once). */
+const MAX_INCOMING_PUSHES = 4;
 /** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
 const MSG_BURST = 300;
 const MSG_PER_SEC = 100;
@@ -107,6 +114,9 @@ export class PeerLink {
   private closed = false;
   private nextReqId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Pieces the peer said it is pushing, by push id: wanted or not. */
+  private readonly incoming = new Map<number, { readonly id: string; readonly piece: number; readonly wanted: boolean }>();
+  private nextPushId = PUSH_ID_BASE;
   /** Requests of the peer this page accepted and has not answered yet. */
   private readonly serving = new Set<number>();
   private readonly msgRate: TokenBucket;
@@ -251,7 +261,8 @@ export class PeerLink {
     if (!this.isReady) return Promise.resolve({ ok: false, reason: 'not ready' });
     if (!announced || !this.hasPiece(id, piece)) return Promise.resolve({ ok: false, reason: 'unknown' });
     if (this.pending.size >= this.cfg.maxPendingPieces) return Promise.resolve({ ok: false, reason: 'too many' });
-    const reqId = this.nextReqId++ >>> 0;
+    const reqId = this.nextReqId;
+    this.nextReqId = this.nextReqId >= PUSH_ID_BASE - 1 ? 1 : this.nextReqId + 1;
     return new Promise<PieceResult>((resolve) => {
       const finish = (r: PieceResult): void => {
         const p = this.pending.get(reqId);
@@ -280,6 +291,24 @@ export class PeerLink {
   /** Upload: piece `piece` of a segment of `total` bytes, answering `reqId`. False if the request is gone. */
   sendPiece(reqId: number, total: number, piece: number, bytes: Uint8Array): boolean {
     if (this.closed || !this.serving.delete(reqId)) return false;
+    const { start } = pieceSpan(piece, total, this.cfg.pieceBytes);
+    try {
+      this.ch.send(encodeFrame(reqId, total, start, bytes));
+    } catch (e) {
+      this.close(`send failed: ${String(e)}`);
+      return false;
+    }
+    this.lastSentMs = this.clock.now();
+    this.sentBytes += bytes.byteLength;
+    return true;
+  }
+
+  /** Upload, unasked: piece `piece` of `id` (a segment of `total` bytes) to a peer that lacks it. False if the link is closed. */
+  sendPush(id: string, total: number, piece: number, bytes: Uint8Array): boolean {
+    if (this.closed) return false;
+    const reqId = this.nextPushId;
+    this.nextPushId = this.nextPushId >= 0xffff_ffff ? PUSH_ID_BASE : this.nextPushId + 1;
+    this.sendMsg({ type: 'push', reqId, id, piece });
     const { start } = pieceSpan(piece, total, this.cfg.pieceBytes);
     try {
       this.ch.send(encodeFrame(reqId, total, start, bytes));
@@ -343,6 +372,9 @@ export class PeerLink {
     this.closed = true;
     for (const p of [...this.pending.values()]) p.finish({ ok: false, reason: 'closed' });
     this.pending.clear();
+    const pushes = [...this.incoming.values()];
+    this.incoming.clear();
+    for (const p of pushes) if (p.wanted) this.h.onPushed(this, p.id, p.piece, 0, undefined);
     this.serving.clear();
     try {
       this.ch.close();
@@ -384,6 +416,11 @@ export class PeerLink {
       case 'cancel':
         if (this.serving.delete(m.reqId)) this.h.onCancel(this, m.reqId);
         return;
+      case 'push': {
+        if (this.incoming.size >= MAX_INCOMING_PUSHES || this.incoming.has(m.reqId)) return this.close('protocol: too many pushes');
+        this.incoming.set(m.reqId, { id: m.id, piece: m.piece, wanted: this.h.onPush(this, m.id, m.piece) });
+        return;
+      }
       case 'hashes': {
         const list = fromBase64Url(m.list);
         if (list === undefined || list.byteLength === 0 || list.byteLength % LEAF_BYTES !== 0) return this.close('protocol: bad hash list');
@@ -439,6 +476,7 @@ export class PeerLink {
   private onFrame(buf: ArrayBuffer): void {
     const f = decodeFrame(buf);
     if (!f.ok) return this.close(`protocol: ${f.reason}`);
+    if (f.value.reqId >= PUSH_ID_BASE) return this.onPushFrame(f.value);
     const p = this.pending.get(f.value.reqId);
     // Frames of a request we cancelled or gave up on may still be in flight: drop them.
     if (!p) return;
@@ -447,6 +485,17 @@ export class PeerLink {
     if (f.value.offset !== span.start || f.value.payload.byteLength !== span.end - span.start) return this.close('protocol: not the piece asked for');
     // The payload views the frame's buffer: copied out so the buffer can be reused (simulator) or collected.
     p.finish({ ok: true, bytes: f.value.payload.slice() });
+  }
+
+  private onPushFrame(f: { readonly reqId: number; readonly totalBytes: number; readonly offset: number; readonly payload: Uint8Array }): void {
+    const p = this.incoming.get(f.reqId);
+    if (!p) return this.close('protocol: frame of no push');
+    this.incoming.delete(f.reqId);
+    const span = pieceSpan(p.piece, f.totalBytes, this.cfg.pieceBytes);
+    if (f.offset !== span.start || f.payload.byteLength !== span.end - span.start) return this.close('protocol: not the piece pushed');
+    if (!p.wanted) return;
+    this.receivedBytes += f.payload.byteLength;
+    this.h.onPushed(this, p.id, p.piece, f.totalBytes, f.payload.slice());
   }
 
   private sendMsg(m: PeerMessage): void {
