@@ -1,4 +1,4 @@
-// npm run load -- --viewers N --duration S [--no-p2p] [--baseline] [--url PAGE] [--json FILE] [--report FILE]
+// npm run load -- --viewers N --duration S [--no-p2p] [--baseline [--concurrent]] [--url PAGE] [--json FILE] [--report FILE]
 //                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K] [--attack]
 //                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
 //                 [--uplink-mbps SPEC] [--bitrate-kbps K]
@@ -15,8 +15,11 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --duration S        seconds from the first viewer opening (default 60)
   --no-p2p            no service worker and no relaycast script on the page (a site without relaycast)
   --baseline          after the P2P run, the same run without P2P; its JSON goes under "baseline"
+  --concurrent        with --baseline: run it at the same time instead (its own adapter and browser), so both
+                      runs see the same machine load; not with --uplink-mbps
   --url PAGE          player page to load instead of the embedded demo
-  --player P          the embedded page's player: hls.js (default), dash.js, video.js, shaka
+  --player P          the embedded page's player: hls.js (default), dash.js, video.js, shaka; a comma-separated
+                      list gives the viewers those players in turn (several players in one swarm)
   --protocol X        hls or dash (default: the player's first: dash for dash.js, hls otherwise)
   --vod               the embedded VOD asset (byte-range segments) instead of the live stream; offload is
                       then over the whole run (players fill their buffers from the start); keep --duration
@@ -63,6 +66,7 @@ try {
       duration: { type: 'string' },
       'no-p2p': { type: 'boolean', default: false },
       baseline: { type: 'boolean', default: false },
+      concurrent: { type: 'boolean', default: false },
       url: { type: 'string' },
       json: { type: 'string' },
       report: { type: 'string' },
@@ -99,10 +103,14 @@ if (churnPct > 100) fail('--churn is a percentage (0..100)');
 if (malicious + slowPeers >= viewers) fail('--malicious + --slow-peers must leave at least one honest viewer');
 if (args.url && args['signal-outage']) fail('--signal-outage needs the embedded adapter (no --url)');
 if (args.url && args.attack) fail('--attack needs the embedded adapter (no --url); attack your own deployment with npm run attack');
-const player = args.player ?? DEFAULT_LOAD_OPTIONS.player;
-if (!isPlayerName(player)) fail(`--player must be one of ${PLAYERS.join(', ')}`);
+const players = (args.player ?? DEFAULT_LOAD_OPTIONS.player).split(',').map((p) => p.trim());
+for (const p of players) if (!isPlayerName(p)) fail(`--player must be one of ${PLAYERS.join(', ')} (or a comma-separated list of them)`);
+const playerNames = players.filter(isPlayerName);
+const player = playerNames[0] ?? DEFAULT_LOAD_OPTIONS.player;
 const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
-if (!PLAYER_PROTOCOLS[player].some((p) => p === protocol)) fail(`${player} plays ${PLAYER_PROTOCOLS[player].join(' or ')}, not ${String(protocol)}`);
+for (const p of playerNames) if (!PLAYER_PROTOCOLS[p].some((x) => x === protocol)) fail(`${p} plays ${PLAYER_PROTOCOLS[p].join(' or ')}, not ${String(protocol)}`);
+if (args.concurrent && !args.baseline) fail('--concurrent needs --baseline');
+if (args.concurrent && args['uplink-mbps'] !== undefined) fail('--concurrent cannot run with --uplink-mbps: the baseline runs in the same lab, after the P2P run');
 const renditions = int('renditions', args.renditions, 1, 1);
 let clientOptions: Record<string, unknown> | undefined;
 if (args['client-options'] !== undefined) {
@@ -133,6 +141,7 @@ const result = await runLoad({
   durationSec: int('duration', args.duration, 60, 1),
   p2p: !args['no-p2p'],
   baseline: args.baseline,
+  ...(args.concurrent ? { baselineMode: 'concurrent' as const } : {}),
   ...(args.url ? { url: args.url } : {}),
   malicious,
   churnPct,
@@ -141,6 +150,7 @@ const result = await runLoad({
   staggerMs: int('stagger-ms', args['stagger-ms'], DEFAULT_LOAD_OPTIONS.staggerMs),
   warmupSec: int('warmup', args.warmup, DEFAULT_LOAD_OPTIONS.warmupSec),
   player,
+  ...(playerNames.length > 1 ? { players: playerNames } : {}),
   protocol: protocol === 'dash' ? 'dash' : 'hls',
   vod: args.vod,
   adapter: { renditions, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) },

@@ -1,5 +1,5 @@
 import type { SlowRequest } from '../../protocol/stats.js';
-import type { ProbeSample } from '../support/page-probe.js';
+import type { ProbeSample, StallEntry } from '../support/page-probe.js';
 import type { ViewerRole } from '../support/viewers.js';
 
 /** A playhead that moved this much more or less than the page clock between two polls was moved (a seek), not late. */
@@ -8,6 +8,8 @@ const CLOCK_JUMP_SEC = 1;
 export interface ViewerTick {
   readonly id: number;
   readonly role: ViewerRole;
+  /** The embedded page's player, when the run chose it. */
+  readonly player?: string;
   readonly openedSec: number;
   /** False once the viewer left (churn); its last sample stays, frozen. */
   readonly present: boolean;
@@ -48,15 +50,19 @@ export interface Faults {
 export interface ViewerResult {
   id: number;
   role: ViewerRole;
+  /** The embedded page's player (absent with --url). */
+  player?: string;
   present: boolean;
   segmentBytes: number;
   peerBytes: number;
   originBytes: number;
   uploadedBytes: number;
+  /** Bytes relaycast handed to this viewer's player from peers (its `deliveredPeerBytes`). */
+  deliveredPeerBytes: number;
   stalls: number;
   stalledSec: number;
   /** When each stall began (page clock, s since the page opened) and how long it lasted. */
-  stallLog: { atSec: number; sec: number }[];
+  stallLog: StallEntry[];
   /** Segment requests that took over a second (page clock s, ms, file). */
   slowLog: { atSec: number; ms: number; path: string }[];
   /** When the run opened the viewer (s) and when its player first played (page clock s). */
@@ -77,6 +83,9 @@ export interface ViewerResult {
   playing: boolean;
   /** relaycast's reason for its last ban, if any. */
   lastBanReason: string | null;
+  /** This viewer's share of `segmentsChecked` and `corruptedDelivered`. */
+  segmentsChecked: number;
+  corruptedDelivered: number;
   /** The viewer's upload cap in the network lab, Mbit/s; null: none (or no lab). */
   uplinkMbps?: number | null;
 }
@@ -143,7 +152,9 @@ export interface LoadResult {
   bitrateKbps?: number | null;
   /** The network lab (null: loopback, no caps). */
   lab?: LabSummary | null;
+  /** The same invocation without P2P: run after this one, or at the same time on its own adapter and browser. */
   baseline?: LoadResult;
+  baselineMode?: 'after' | 'concurrent';
 }
 
 /** The q-quantile (nearest rank) of xs, or null when empty. */
@@ -182,6 +193,8 @@ export function computeResult(
     lastOpenedSec: number;
     errors: readonly string[];
     integrity: IntegrityCount;
+    /** The same counts per viewer id. */
+    integrityOf?: ReadonlyMap<number, IntegrityCount>;
     faults: Faults;
     events?: LoadEvent[];
     /** VOD: players fill their buffers from the start, so the whole run is the window (no steady state). */
@@ -278,11 +291,13 @@ export function computeResult(
     perViewer: all.map((v) => ({
       id: v.id,
       role: v.role,
+      ...(v.player !== undefined ? { player: v.player } : {}),
       present: v.present,
       segmentBytes: v.sample?.segmentBytes ?? 0,
       peerBytes: rc(v)?.peerBytes ?? 0,
       originBytes: rc(v)?.originBytes ?? 0,
       uploadedBytes: rc(v)?.uploadedBytes ?? 0,
+      deliveredPeerBytes: rc(v)?.deliveredPeerBytes ?? 0,
       stalls: v.sample?.stalls ?? 0,
       stalledSec: round(v.sample?.stalledSec ?? 0, 2),
       stallLog: v.sample?.stallLog ?? [],
@@ -295,6 +310,8 @@ export function computeResult(
       controlled: v.sample?.controlled ?? false,
       playing: v.present ? playingAtEnd(v) : false,
       lastBanReason: rc(v)?.lastBanReason ?? null,
+      segmentsChecked: o.integrityOf?.get(v.id)?.checked ?? 0,
+      corruptedDelivered: o.integrityOf?.get(v.id)?.corrupted ?? 0,
       slowRequests: rc(v)?.slowRequests ?? [],
     })),
     events: o.events ?? [],

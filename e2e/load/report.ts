@@ -25,7 +25,7 @@ export function renderReport(r: LoadResult): string {
     { name: `bound 1 − 1/${r.viewers}`, color: '#888', dashed: true, points: [[0, r.bound], [r.durationSec, r.bound]] },
   ];
   if (b) offload.push({ name: 'offload (no P2P)', color: '#c0392b', points: offloadOverTime(b) });
-  const labels = r.perViewer.map((v) => `${v.id}${v.role === 'honest' ? '' : ` ${v.role}`}`);
+  const labels = r.perViewer.map((v) => `${v.id}${v.player !== undefined && r.stream?.player.includes(',') ? ` ${v.player}` : ''}${v.role === 'honest' ? '' : ` ${v.role}`}`);
   const bytes = groupedBars(
     labels,
     [

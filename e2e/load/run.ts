@@ -7,7 +7,8 @@ import { timeUploads } from '../lab/uplink-check.js';
 import { formatUplinks, type UplinkCap } from '../lab/uplink-spec.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
-import type { PlayerName, StreamProtocol } from '../../origin-adapter/player-page.js';
+import { untilLiveWindowSlides } from '../support/live-stream.js';
+import { PLAYER_PROTOCOLS, type PlayerName, type StreamProtocol } from '../../origin-adapter/player-page.js';
 import { cpuMeter } from './cpu.js';
 import { computeResult, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 import { attackDuringLoad, type LoadAttack } from './attack.js';
@@ -33,10 +34,25 @@ export interface LoadOptions {
   readonly signalOutageSec: number;
   /** Viewers whose upload is throttled hard. */
   readonly slowPeers: number;
-  /** Also run the same invocation without P2P, right after, and attach it as `baseline`. */
+  /** Also run the same invocation without P2P and attach it as `baseline` (when: `baselineMode`). */
   readonly baseline: boolean;
+  /**
+   * 'after' (default): the baseline runs once the P2P run is over. 'concurrent': at the same time,
+   * with its own adapter and browser, so both runs see the same machine load (a same-run control).
+   */
+  readonly baselineMode?: BaselineMode;
+  /** The concurrent baseline's adapter (otherwise it starts its own); it must not be `origin`. */
+  readonly baselineOrigin?: Adapter;
+  /**
+   * A running adapter with the embedded source to use instead of starting one (e.g. one whose live
+   * stream is past its first window, shared by several runs). Left running; origin bytes are counted
+   * from the run's start.
+   */
+  readonly origin?: Adapter;
   /** The embedded page's player and protocol, and its VOD asset instead of the live stream (ignored with `url`). */
   readonly player: PlayerName;
+  /** The embedded page's player by viewer slot, cycled (instead of `player` for all): several players in one swarm. */
+  readonly players?: readonly PlayerName[];
   readonly protocol: StreamProtocol;
   readonly vod: boolean;
   /** window.relaycastOptions for every P2P viewer (tuning experiments; the baseline has no relaycast). */
@@ -65,9 +81,13 @@ export const DEFAULT_LOAD_OPTIONS = {
   vod: false,
 } as const satisfies Partial<LoadOptions>;
 
+export type BaselineMode = 'after' | 'concurrent';
+
 interface Entry {
   readonly id: number;
   readonly role: ViewerRole;
+  /** The embedded page's player (undefined with `url`). */
+  readonly player: PlayerName | undefined;
   readonly openedSec: number;
   /** Lab slot (network namespace and uplink cap); on loopback, the opening order of the initial viewers. */
   readonly slot: number;
@@ -108,24 +128,58 @@ function hashLookup(adapter: Adapter | undefined, pageUrl: string): (key: string
   };
 }
 
-function embeddedPage(playerUrl: string, o: LoadOptions): string {
+function embeddedPage(playerUrl: string, o: LoadOptions, player: PlayerName): string {
   const u = new URL(playerUrl);
-  u.searchParams.set('player', o.player);
+  u.searchParams.set('player', player);
   u.searchParams.set('protocol', o.protocol);
   if (o.vod) u.searchParams.set('vod', '1');
   return u.href;
 }
 
-/** Runs the load, then (with `baseline`) the same load without P2P; with `uplinkMbps`, both in one network lab. */
+/** The embedded page's player of viewer slot `slot`. */
+function playerOf(o: Pick<LoadOptions, 'player' | 'players'>, slot: number): PlayerName {
+  const list = o.players !== undefined && o.players.length > 0 ? o.players : [o.player];
+  return list[slot % list.length] ?? o.player;
+}
+
+function checkOptions(o: LoadOptions): void {
+  const players = o.players !== undefined && o.players.length > 0 ? o.players : [o.player];
+  for (const p of players) if (!PLAYER_PROTOCOLS[p].includes(o.protocol)) throw new Error(`${p} does not play ${o.protocol}`);
+  if (o.origin !== undefined && o.url !== undefined) throw new Error('origin and url exclude each other');
+  if (o.origin !== undefined && o.uplinkMbps !== undefined) throw new Error('the network lab starts its own adapter on its bridge (no origin)');
+  if (o.baselineMode === 'concurrent' && o.uplinkMbps !== undefined) throw new Error('a concurrent baseline would need a second lab: run the lab baseline after (baselineMode "after")');
+  if (o.baselineOrigin !== undefined && o.baselineOrigin === o.origin) throw new Error('the concurrent baseline needs an adapter of its own: one origin counter cannot tell the runs apart');
+}
+
+/** The same invocation without P2P: malicious or slow uploaders, signaling outages and the attack are moot; churn still applies. */
+function baselineOf(o: LoadOptions, origin: Adapter | undefined): LoadOptions {
+  const { origin: _o, baselineOrigin: _b, ...rest } = o;
+  return { ...rest, ...(origin ? { origin } : {}), p2p: false, baseline: false, malicious: 0, slowPeers: 0, signalOutageSec: 0, attack: false };
+}
+
+/**
+ * Runs the load and (with `baseline`) the same load without P2P, after it or at the same time
+ * (`baselineMode`); with `uplinkMbps`, both in one network lab.
+ */
 export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: LoadAttack }> {
+  checkOptions(o);
+  const withBaseline = o.baseline && o.p2p;
+  if (withBaseline && o.baselineMode === 'concurrent') {
+    o.progress('baseline: the same run without P2P, at the same time');
+    const tag = (p: string) => (line: string) => o.progress(`${p} ${line}`);
+    const [main, baseline] = await Promise.all([
+      runOnce({ ...o, progress: tag('[p2p]') }),
+      runOnce(baselineOf({ ...o, progress: tag('[baseline]') }, o.baselineOrigin)),
+    ]);
+    return { ...main, baselineMode: 'concurrent', baseline };
+  }
   const lab = o.uplinkMbps ? await openLab(o, o.uplinkMbps) : undefined;
   try {
     const main = await runOnce(o, lab);
-    if (!o.baseline || !o.p2p) return main;
+    if (!withBaseline) return main;
     o.progress('baseline: the same run without P2P');
-    // Without P2P, malicious or slow uploaders, signaling and the attack are moot; churn still applies.
-    const baseline = await runOnce({ ...o, p2p: false, malicious: 0, slowPeers: 0, signalOutageSec: 0, attack: false }, lab);
-    return { ...main, baseline };
+    const baseline = await runOnce(baselineOf(o, o.origin), lab);
+    return { ...main, baselineMode: 'after', baseline };
   } finally {
     lab?.lab.destroy();
   }
@@ -162,18 +216,41 @@ function roleOf(i: number, o: LoadOptions): ViewerRole {
   return 'honest';
 }
 
-async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { attack?: LoadAttack }> {
-  let adapter: Adapter | undefined;
+/** The run's adapter: `origin`, or one of its own (started, and for a live stream past its first window), or none with `url`. */
+async function adapterFor(o: LoadOptions, lab: OpenLab | undefined): Promise<{ adapter: Adapter | undefined; own: boolean }> {
+  if (o.url !== undefined) return { adapter: undefined, own: false };
+  if (o.origin !== undefined) return { adapter: o.origin, own: false };
   // In the lab the adapter listens on the bridge, the one address every viewer namespace reaches.
   const host = lab ? { host: lab.lab.hostAddress } : {};
-  const url = o.url ?? embeddedPage((adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter, ...host })).playerUrl, o);
+  const adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter, ...host });
+  try {
+    // Viewers join a stream that is already running, not one whose window still fills (see untilLiveWindowSlides).
+    if (!o.vod) await untilLiveWindowSlides(adapter);
+  } catch (e) {
+    await adapter.close();
+    throw e;
+  }
+  return { adapter, own: true };
+}
+
+async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { attack?: LoadAttack }> {
+  const { adapter, own } = await adapterFor(o, lab);
+  const pageOf = (slot: number): string => {
+    if (o.url !== undefined) return o.url;
+    if (adapter === undefined) throw new Error('no page: neither url nor an adapter');
+    return embeddedPage(adapter.playerUrl, o, playerOf(o, slot));
+  };
+  const url = pageOf(0);
   const statsUrl = new URL('/relaycast/stats', url).href;
   const hashOf = hashLookup(adapter, url);
+  // Origin bytes are counted from here: a shared adapter (or a page's origin) may have served others before.
+  const origin0 = await originBytes(statsUrl);
   const browsers = await viewerBrowsers(lab?.lab, new URL(url).origin);
   const entries: Entry[] = [];
   const ticks: Tick[] = [];
   const errors: string[] = [];
   const integrity: IntegrityCount = { checked: 0, corrupted: 0, unknown: 0 };
+  const integrityOf = new Map<number, IntegrityCount>();
   const events: LoadEvent[] = [];
   const t0 = Date.now();
   const now = (): number => (Date.now() - t0) / 1000;
@@ -187,26 +264,30 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { at
     let b: ViewerBrowser | undefined;
     try {
       b = await browsers.open(slot);
-      const viewer = await openViewer(b.browser, url, id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
-      entries.push({ id, role, slot, browser: b, openedSec: now(), viewer, last: null, present: true });
+      const viewer = await openViewer(b.browser, pageOf(slot), id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
+      entries.push({ id, role, player: o.url === undefined ? playerOf(o, slot) : undefined, slot, browser: b, openedSec: now(), viewer, last: null, present: true });
     } catch (e) {
       await b?.release();
       errors.push(`viewer ${id} failed to open: ${String(e)}`);
     }
   };
-  const check = async (hashes: readonly { path: string; sha256: string }[]): Promise<void> => {
+  const check = async (id: number, hashes: readonly { path: string; sha256: string }[]): Promise<void> => {
+    const mine = integrityOf.get(id) ?? { checked: 0, corrupted: 0, unknown: 0 };
+    integrityOf.set(id, mine);
     for (const h of hashes) {
       const want = await hashOf(h.path);
-      if (want === undefined) integrity.unknown++;
-      else {
-        integrity.checked++;
-        if (want !== h.sha256) integrity.corrupted++;
+      for (const c of [integrity, mine]) {
+        if (want === undefined) c.unknown++;
+        else {
+          c.checked++;
+          if (want !== h.sha256) c.corrupted++;
+        }
       }
     }
   };
   /** Checks the segments the viewer received since the last sample, then keeps the sample (without them). */
   const record = async (e: Entry, s: ProbeSample): Promise<void> => {
-    await check(s.hashes);
+    await check(e.id, s.hashes);
     e.last = { ...s, hashes: [] };
   };
   const poll = async (): Promise<void> => {
@@ -219,8 +300,8 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { at
     ticks.push({
       tSec: now(),
       cpuBusy: cpu(),
-      originSegmentBytes: origin,
-      viewers: entries.map((e) => ({ id: e.id, role: e.role, openedSec: e.openedSec, present: e.present, sample: e.last })),
+      originSegmentBytes: origin === null || origin0 === null ? origin : origin - origin0,
+      viewers: entries.map((e) => ({ id: e.id, role: e.role, ...(e.player ? { player: e.player } : {}), openedSec: e.openedSec, present: e.present, sample: e.last })),
     });
   };
   const churn = async (): Promise<void> => {
@@ -297,14 +378,15 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { at
     await poll();
     for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
     const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
-    const computed = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, faults, events, wholeRun: o.vod && o.url === undefined });
+    const computed = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, integrityOf, faults, events, wholeRun: o.vod && o.url === undefined });
     const result = withUplinks(computed, o, lab?.summary, new Map(entries.map((e) => [e.id, e.slot])));
     const withAttack = attack === undefined ? result : { ...result, attack };
-    return o.url === undefined ? { stream: { player: o.player, protocol: o.protocol, vod: o.vod }, ...withAttack } : withAttack;
+    const players = [...new Set(Array.from({ length: o.viewers }, (_, i) => playerOf(o, i)))].join(',');
+    return o.url === undefined ? { stream: { player: players, protocol: o.protocol, vod: o.vod }, ...withAttack } : withAttack;
   } finally {
     await Promise.all(entries.map((e) => e.viewer.close()));
     await browsers.close();
-    await adapter?.close();
+    if (own) await adapter?.close();
   }
 }
 

@@ -9,7 +9,7 @@ import type { RelaycastStats } from '../../protocol/stats.js';
 export const PROBE_SCRIPT = `(() => {
   const SEG = /\\.(ts|m4s|mp4|m4a|aac|cmfv|cmfa)$/i;
   const isSeg = (url) => { try { return SEG.test(new URL(url, location.href).pathname); } catch { return false; } };
-  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, stallLog: [], slowLog: [], longTaskMs: 0, errors: [], hashes: [] };
+  const m = { segmentBytes: 0, segmentRequests: 0, stalls: 0, stalledMs: 0, firstPlayingAt: null, stallStart: null, stallKind: null, stallLog: [], slowLog: [], longTaskMs: 0, errors: [], hashes: [] };
   window.__probe = m;
   // Segment requests that took over a second (page clock), to line stalls up with slow answers;
   // and main-thread long tasks, to tell a busy page from a slow network.
@@ -62,21 +62,45 @@ export const PROBE_SCRIPT = `(() => {
     if (resp.ok && isSeg(url)) resp.clone().arrayBuffer().then((b) => add(url, b.byteLength, b, range), () => {});
     return resp;
   };
+  // Media seconds buffered ahead of the playhead in the range that holds it (0: none).
+  const aheadOf = (v) => {
+    for (let i = 0; i < v.buffered.length; i++) if (v.buffered.start(i) <= v.currentTime + 0.1 && v.currentTime < v.buffered.end(i)) return v.buffered.end(i) - v.currentTime;
+    return 0;
+  };
   document.addEventListener('playing', () => {
     const now = performance.now();
     if (m.firstPlayingAt === null) m.firstPlayingAt = now;
     if (m.stallStart !== null) {
       m.stalledMs += now - m.stallStart;
-      // When (page clock, s) and how long, to line stalls up with what the mesh was doing.
-      if (m.stallLog.length < 50) m.stallLog.push({ atSec: Math.round(m.stallStart) / 1000, sec: Math.round(now - m.stallStart) / 1000 });
+      // When (page clock, s) and how long, to line stalls up with what the mesh was doing; and what the
+      // element held when it began: a player's own seek within buffered media (seeking, aheadSec > 0)
+      // is not the buffer running dry (aheadSec about 0).
+      if (m.stallLog.length < 50) m.stallLog.push({ atSec: Math.round(m.stallStart) / 1000, sec: Math.round(now - m.stallStart) / 1000, ...m.stallKind });
       m.stallStart = null;
     }
   }, true);
-  document.addEventListener('waiting', () => {
-    if (m.firstPlayingAt !== null && m.stallStart === null) { m.stalls++; m.stallStart = performance.now(); }
+  document.addEventListener('waiting', (e) => {
+    if (m.firstPlayingAt !== null && m.stallStart === null) {
+      m.stalls++;
+      m.stallStart = performance.now();
+      const v = e.target;
+      m.stallKind = v instanceof HTMLMediaElement ? { seeking: v.seeking, aheadSec: Math.round(aheadOf(v) * 100) / 100 } : { seeking: false, aheadSec: 0 };
+    }
   }, true);
   window.addEventListener('error', (e) => { if (m.errors.length < 20) m.errors.push(String(e.message)); });
 })();`;
+
+/** One finished stall, as the probe saw it. */
+export interface StallEntry {
+  /** Page time (s since navigation) when `waiting` fired. */
+  readonly atSec: number;
+  /** Until the next `playing`, s. */
+  readonly sec: number;
+  /** The element was seeking: the player (or the page) moved the playhead. */
+  readonly seeking: boolean;
+  /** Media seconds buffered ahead of the playhead when it began (about 0: the buffer ran dry). */
+  readonly aheadSec: number;
+}
 
 export interface ProbeSample {
   readonly segmentBytes: number;
@@ -86,8 +110,8 @@ export interface ProbeSample {
   readonly currentTime: number;
   /** Page clock (s since navigation) when this sample was read: with currentTime, how fast the media clock runs. */
   readonly pageSec: number;
-  /** Each finished stall: page time (s since navigation) and length (s). */
-  readonly stallLog: { atSec: number; sec: number }[];
+  /** Each finished stall: page time (s since navigation), length (s), and the element when it began. */
+  readonly stallLog: StallEntry[];
   /** Segment requests that took over a second: page time (s), duration (ms), file name. */
   readonly slowLog: { atSec: number; ms: number; path: string }[];
   /** Main-thread long tasks, total seconds. */
@@ -114,7 +138,7 @@ export function readProbe(): ProbeSample {
     stallStart: number | null;
     errors: string[];
     hashes: { path: string; sha256: string }[];
-    stallLog: { atSec: number; sec: number }[];
+    stallLog: StallEntry[];
     slowLog: { atSec: number; ms: number; path: string }[];
     longTaskMs: number;
   };

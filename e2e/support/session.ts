@@ -17,8 +17,10 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function session(adapterOptions: Partial<AdapterOptions> = {}): Promise<Session> {
-  const adapter = await startAdapter({ port: 0, log: () => undefined, ...adapterOptions });
+/** `origin`: a running adapter to use (left running); otherwise one is started with `adapter`. */
+export async function session(o: { readonly adapter?: Partial<AdapterOptions>; readonly origin?: Adapter } = {}): Promise<Session> {
+  const own = o.origin === undefined;
+  const adapter = o.origin ?? (await startAdapter({ port: 0, log: () => undefined, ...o.adapter }));
   const browser = await launchBrowser();
   const viewers: Viewer[] = [];
   const sample = async (v: Viewer): Promise<ProbeSample> => {
@@ -48,7 +50,7 @@ export async function session(adapterOptions: Partial<AdapterOptions> = {}): Pro
     async close() {
       await Promise.all(viewers.map((v) => v.close()));
       await browser.close().catch(() => undefined);
-      await adapter.close();
+      if (own) await adapter.close();
     },
   };
 }

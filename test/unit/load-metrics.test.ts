@@ -66,3 +66,25 @@ test('the media clock rate is playhead advance over page time while playing, wit
   );
   assert.equal(r.mediaClockRate, 0.99);
 });
+
+test('per viewer: the player it ran and its own share of the integrity counts', () => {
+  const t = ticks().map((x) => ({ ...x, viewers: x.viewers.map((v) => ({ ...v, player: v.id % 2 === 0 ? 'shaka' : 'hls.js' })) }));
+  const r = computeResult(t, {
+    viewers: 4,
+    durationSec: 100,
+    p2p: true,
+    warmupSec: 10,
+    lastOpenedSec: 0,
+    errors: [],
+    integrity: { checked: 7, corrupted: 1, unknown: 0 },
+    integrityOf: new Map([
+      [0, { checked: 4, corrupted: 0, unknown: 0 }],
+      [2, { checked: 3, corrupted: 1, unknown: 0 }],
+    ]),
+    faults: { malicious: 0, churnPct: 0, signalOutageSec: 0, slowPeers: 0 },
+  });
+  assert.deepEqual(r.perViewer.map((v) => v.player), ['shaka', 'hls.js', 'shaka', 'hls.js']);
+  assert.deepEqual(r.perViewer.map((v) => [v.segmentsChecked, v.corruptedDelivered]), [[4, 0], [0, 0], [3, 1], [0, 0]]);
+  assert.equal(r.segmentsChecked, 7);
+  assert.equal(r.corruptedDelivered, 1);
+});
