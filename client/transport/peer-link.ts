@@ -14,64 +14,15 @@ import {
   type SegmentInfo,
   PUSH_ID_BASE,
 } from '../../protocol/peer.js';
+import { LinkHealth } from './link-health.js';
+import { PushInbox } from './push-inbox.js';
 import { RateMeter } from './rate-meter.js';
+export { BUSY_BACKOFF_MS, KEEPALIVE_MS, SILENT_MS } from './link-health.js';
 
-/** A reliable, ordered message channel (a PeerJS `raw` data channel, or a fake in tests). */
-export interface Channel {
-  send(data: string | ArrayBuffer): void;
-  bufferedAmount(): number;
-  /** Resolves once the send buffer holds at most `belowBytes` (default: its low-water mark), or the channel closed. */
-  drained(belowBytes?: number): Promise<void>;
-  close(): void;
-}
+import type { Channel, LinkConfig, LinkHandlerOf, PieceRequest, PieceResult, RemoteCopy } from './link-types.js';
+export type { Channel, LinkConfig, PieceRequest, PieceResult, RemoteCopy } from './link-types.js';
 
-/** What a peer announced of one segment. */
-export interface RemoteCopy {
-  readonly seq: number;
-  readonly bytes: number;
-  readonly hop: number | undefined;
-  /** The pieces it holds; undefined: all of them. */
-  readonly pieces: Bitfield | undefined;
-}
-
-/** A piece the peer asked this page for. */
-export interface PieceRequest {
-  readonly reqId: number;
-  readonly id: string;
-  readonly piece: number;
-  /** The peer has no hash list for the segment yet: send it first. */
-  readonly hashes: boolean;
-}
-
-export interface LinkHandler {
-  onReady(link: PeerLink): void;
-  /** The peer announced segments or pieces (already in `remoteHas`). */
-  onHave(link: PeerLink, segments: readonly SegmentInfo[]): void;
-  /** The peer's playlist lists these segments, and it had not heard of them from anyone. */
-  onFresh?(link: PeerLink, segments: readonly FreshSegment[]): void;
-  /** The peer asks for a piece: queue it for upload (answered later), or say why not now. */
-  onRequest(link: PeerLink, r: PieceRequest): MissReason | undefined;
-  /** The peer no longer wants request `reqId`. */
-  onCancel(link: PeerLink, reqId: number): void;
-  /** A hash list for `id` arrived (not yet checked against the published root). */
-  onHashes(link: PeerLink, id: string, list: Uint8Array): void;
-  /** The peer is pushing piece `piece` of `id` (its frame follows): true if this page wants it. */
-  onPush(link: PeerLink, id: string, piece: number): boolean;
-  /** A pushed piece arrived (`bytes`), or will not (undefined: not wanted, or the link closed). */
-  onPushed(link: PeerLink, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void;
-  onClose(link: PeerLink, reason: string): void;
-}
-
-export type PieceResult =
-  | { readonly ok: true; readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly reason: 'busy' | 'miss' | 'timeout' | 'closed' | 'aborted' | 'not ready' | 'too many' | 'unknown' };
-
-export interface LinkConfig {
-  /** Piece size of this swarm (protocol/pieces.ts PIECE_BYTES; the simulator scales it). */
-  readonly pieceBytes: number;
-  /** Piece requests this page may have pending on one link (and accepts from one peer). */
-  readonly maxPendingPieces: number;
-}
+export type LinkHandler = LinkHandlerOf<PeerLink>;
 
 interface Pending {
   readonly id: string;
@@ -82,23 +33,6 @@ interface Pending {
 }
 
 const MAX_REMOTE_HAVE = 256;
-/**
- * Liveness: an empty `have` is sent when nothing else was sent for KEEPALIVE_MS. A peer
- * silent for SILENT_MS is treated as gone (its page may have closed without the data
- * channel noticing for many seconds) and the link is closed after DEAD_MS.
- */
-export const KEEPALIVE_MS = 1500;
-export const SILENT_MS = 4000;
-const DEAD_MS = 10_000;
-/** Round-trip time is measured on connect and then this often. */
-const PING_EVERY_MS = 10_000;
-/** Timeouts after which a peer counts as failing, and how long that is remembered. */
-const STRIKES_TO_FAIL = 2;
-const STRIKE_MEMORY_MS = 60_000;
-/** After a `busy` answer, how long the peer counts as busy. */
-export const BUSY_BACKOFF_MS = 300;
-/** Pushed pieces announced and not yet arrived, per link (the frame follows its `push` at once). */
-const MAX_INCOMING_PUSHES = 4;
 /** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
 const MSG_BURST = 300;
 const MSG_PER_SEC = 100;
@@ -115,21 +49,12 @@ export class PeerLink {
   private nextReqId = 1;
   private readonly pending = new Map<number, Pending>();
   /** Pieces the peer said it is pushing, by push id: wanted or not. */
-  private readonly incoming = new Map<number, { readonly id: string; readonly piece: number; readonly wanted: boolean }>();
-  private nextPushId = PUSH_ID_BASE;
+  private readonly pushes: PushInbox;
   /** Requests of the peer this page accepted and has not answered yet. */
   private readonly serving = new Set<number>();
   private readonly msgRate: TokenBucket;
   private readonly meter: RateMeter;
-  private lastHeardMs: number;
-  private lastSentMs: number;
-  private rttEwma: number | undefined;
-  private pingN = 0;
-  private pingSentMs = 0;
-  private lastPingMs = -Infinity;
-  private strikes = 0;
-  private lastStrikeMs = 0;
-  private lastBusyMs = -Infinity;
+  private readonly health: LinkHealth;
   /** Piece bytes this link delivered to this page, and this page to the peer. */
   receivedBytes = 0;
   sentBytes = 0;
@@ -149,8 +74,8 @@ export class PeerLink {
     this.msgRate = new TokenBucket(MSG_BURST, MSG_PER_SEC, clock.now());
     this.meter = new RateMeter(clock);
     this.openedAtMs = clock.now();
-    this.lastHeardMs = clock.now();
-    this.lastSentMs = clock.now();
+    this.health = new LinkHealth(clock);
+    this.pushes = new PushInbox(cfg.pieceBytes);
   }
 
   start(): void {
@@ -159,30 +84,25 @@ export class PeerLink {
 
   /** Milliseconds since anything arrived from this peer. */
   get silentMs(): number {
-    return this.clock.now() - this.lastHeardMs;
+    return this.health.silentMs;
   }
 
   /** Smoothed round-trip time to this peer in ms, undefined before the first pong. */
   get rttMs(): number | undefined {
-    return this.rttEwma;
+    return this.health.rttMs;
   }
 
   /** Called periodically (every KEEPALIVE_MS or so) by the owner of the link: liveness both ways, and RTT. */
   keepalive(): void {
     if (this.closed) return;
-    if (this.silentMs > DEAD_MS) return this.close('silent');
-    if (this.ready && this.clock.now() - this.lastPingMs >= PING_EVERY_MS) {
-      this.lastPingMs = this.pingSentMs = this.clock.now();
-      this.pingN = (this.pingN + 1) >>> 0;
-      this.sendMsg({ type: 'ping', n: this.pingN });
-      return;
-    }
-    if (this.ready && this.clock.now() - this.lastSentMs >= KEEPALIVE_MS) this.sendMsg({ type: 'have', segments: [] });
+    const due = this.health.keepalive(this.ready);
+    if (due === 'dead') return this.close('silent');
+    if (due) this.sendMsg(due);
   }
 
   /** The peer answered `busy` within the last BUSY_BACKOFF_MS. */
   get recentlyBusy(): boolean {
-    return this.clock.now() - this.lastBusyMs < BUSY_BACKOFF_MS;
+    return this.health.recentlyBusy;
   }
 
   /** Bytes queued in the channel, not yet on the wire (the uplink backlog this link adds). */
@@ -230,7 +150,7 @@ export class PeerLink {
 
   /** Recent piece requests to this peer timed out: route around it. */
   get failing(): boolean {
-    return this.strikes >= STRIKES_TO_FAIL && this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS;
+    return this.health.failing;
   }
 
   /** Does the peer hold piece `piece` of `id`, by its announcements? */
@@ -291,34 +211,15 @@ export class PeerLink {
   /** Upload: piece `piece` of a segment of `total` bytes, answering `reqId`. False if the request is gone. */
   sendPiece(reqId: number, total: number, piece: number, bytes: Uint8Array): boolean {
     if (this.closed || !this.serving.delete(reqId)) return false;
-    const { start } = pieceSpan(piece, total, this.cfg.pieceBytes);
-    try {
-      this.ch.send(encodeFrame(reqId, total, start, bytes));
-    } catch (e) {
-      this.close(`send failed: ${String(e)}`);
-      return false;
-    }
-    this.lastSentMs = this.clock.now();
-    this.sentBytes += bytes.byteLength;
-    return true;
+    return this.sendFrame(reqId, total, piece, bytes);
   }
 
   /** Upload, unasked: piece `piece` of `id` (a segment of `total` bytes) to a peer that lacks it. False if the link is closed. */
   sendPush(id: string, total: number, piece: number, bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    const reqId = this.nextPushId;
-    this.nextPushId = this.nextPushId >= 0xffff_ffff ? PUSH_ID_BASE : this.nextPushId + 1;
+    const reqId = this.pushes.nextPushId();
     this.sendMsg({ type: 'push', reqId, id, piece });
-    const { start } = pieceSpan(piece, total, this.cfg.pieceBytes);
-    try {
-      this.ch.send(encodeFrame(reqId, total, start, bytes));
-    } catch (e) {
-      this.close(`send failed: ${String(e)}`);
-      return false;
-    }
-    this.lastSentMs = this.clock.now();
-    this.sentBytes += bytes.byteLength;
-    return true;
+    return this.sendFrame(reqId, total, piece, bytes);
   }
 
   /** Upload: request `reqId` will not be served. */
@@ -352,7 +253,7 @@ export class PeerLink {
   /** Feed every message received on the channel here. */
   receive(data: unknown): void {
     if (this.closed) return;
-    this.lastHeardMs = this.clock.now();
+    this.health.heard();
     if (typeof data === 'string') {
       if (!this.msgRate.take(this.clock.now())) return this.close('protocol: message rate');
       const m = parsePeerMessage(data);
@@ -372,9 +273,7 @@ export class PeerLink {
     this.closed = true;
     for (const p of [...this.pending.values()]) p.finish({ ok: false, reason: 'closed' });
     this.pending.clear();
-    const pushes = [...this.incoming.values()];
-    this.incoming.clear();
-    for (const p of pushes) if (p.wanted) this.h.onPushed(this, p.id, p.piece, 0, undefined);
+    for (const p of this.pushes.abandon()) this.h.onPushed(this, p.id, p.piece, 0, undefined);
     this.serving.clear();
     try {
       this.ch.close();
@@ -389,10 +288,9 @@ export class PeerLink {
     if (r.ok) {
       this.receivedBytes += r.bytes.byteLength;
       this.meter.sample(r.bytes.byteLength, p.sentMs);
-      this.strikes = 0;
+      this.health.delivered();
     } else if (r.reason === 'timeout') {
-      this.strikes = this.clock.now() - this.lastStrikeMs < STRIKE_MEMORY_MS ? this.strikes + 1 : 1;
-      this.lastStrikeMs = this.clock.now();
+      this.health.timedOut();
     }
   }
 
@@ -417,8 +315,7 @@ export class PeerLink {
         if (this.serving.delete(m.reqId)) this.h.onCancel(this, m.reqId);
         return;
       case 'push': {
-        if (this.incoming.size >= MAX_INCOMING_PUSHES || this.incoming.has(m.reqId)) return this.close('protocol: too many pushes');
-        this.incoming.set(m.reqId, { id: m.id, piece: m.piece, wanted: this.h.onPush(this, m.id, m.piece) });
+        if (!this.pushes.expect(m.reqId, { id: m.id, piece: m.piece, wanted: this.h.onPush(this, m.id, m.piece) })) return this.close('protocol: too many pushes');
         return;
       }
       case 'hashes': {
@@ -430,17 +327,12 @@ export class PeerLink {
       case 'ping':
         return this.sendMsg({ type: 'pong', n: m.n });
       case 'pong':
-        if (m.n === this.pingN && this.pingSentMs > 0) {
-          const rtt = this.clock.now() - this.pingSentMs;
-          this.rttEwma = this.rttEwma === undefined ? rtt : 0.7 * this.rttEwma + 0.3 * rtt;
-          this.pingSentMs = 0;
-        }
-        return;
+        return this.health.pong(m.n);
       case 'miss': {
         const p = this.pending.get(m.reqId);
         if (!p) return;
         if (m.reason === 'busy') {
-          this.lastBusyMs = this.clock.now();
+          this.health.busy();
           p.finish({ ok: false, reason: 'busy' });
         } else {
           // It does not have it (any more), or does not upload: forget the announcement.
@@ -488,21 +380,32 @@ export class PeerLink {
   }
 
   private onPushFrame(f: { readonly reqId: number; readonly totalBytes: number; readonly offset: number; readonly payload: Uint8Array }): void {
-    const p = this.incoming.get(f.reqId);
-    if (!p) return this.close('protocol: frame of no push');
-    this.incoming.delete(f.reqId);
-    const span = pieceSpan(p.piece, f.totalBytes, this.cfg.pieceBytes);
-    if (f.offset !== span.start || f.payload.byteLength !== span.end - span.start) return this.close('protocol: not the piece pushed');
+    const a = this.pushes.arrive(f.reqId, f.totalBytes, f.offset, f.payload.byteLength);
+    if (!a.ok) return this.close(`protocol: ${a.reason}`);
+    const p = a.push;
     if (!p.wanted) return;
     this.receivedBytes += f.payload.byteLength;
     this.h.onPushed(this, p.id, p.piece, f.totalBytes, f.payload.slice());
+  }
+
+  private sendFrame(reqId: number, total: number, piece: number, bytes: Uint8Array): boolean {
+    const { start } = pieceSpan(piece, total, this.cfg.pieceBytes);
+    try {
+      this.ch.send(encodeFrame(reqId, total, start, bytes));
+    } catch (e) {
+      this.close(`send failed: ${String(e)}`);
+      return false;
+    }
+    this.health.sent();
+    this.sentBytes += bytes.byteLength;
+    return true;
   }
 
   private sendMsg(m: PeerMessage): void {
     if (this.closed) return;
     try {
       this.ch.send(encodePeerMessage(m));
-      this.lastSentMs = this.clock.now();
+      this.health.sent();
     } catch (e) {
       this.close(`send failed: ${String(e)}`);
     }
