@@ -56,8 +56,12 @@ export interface RelaycastConfig {
   readonly startMeshAfterPlayingMs: number;
   /** Serve segments to other viewers (also switched off when the browser asks to save data). */
   readonly upload: boolean;
-  /** Upload budget of this viewer in bytes per second, spread over all its peers; 0 = no limit. */
-  readonly maxUploadBytesPerSec: number;
+  /**
+   * Upload budget of this viewer in bytes per second, spread over all its peers; 0 = no limit.
+   * 'auto': six times the bitrate the page plays, at least 2 MB/s and at most 8 MB/s
+   * (client/core/upload-allowance.ts).
+   */
+  readonly maxUploadBytesPerSec: number | 'auto';
   /** Piece requests one peer may have pending at this page (and this page at one peer); more are answered `busy`. */
   readonly maxUploadsPerPeer: number;
   /**
@@ -113,7 +117,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   relayWhileReceiving: true,
   originFetchers: 1,
   upload: true,
-  maxUploadBytesPerSec: 2_000_000,
+  maxUploadBytesPerSec: 'auto',
   maxUploadsPerPeer: 8,
   maxUploadsTotal: 2,
   meshHelloIntervalMs: 2000,

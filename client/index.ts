@@ -15,8 +15,8 @@ export interface RelaycastHandle {
   stats(): RelaycastStats;
   /** Upload consent: false stops serving other viewers at once. */
   setUpload(on: boolean): void;
-  /** Upload budget in bytes per second, spread over all peers (0 = no limit). */
-  setUploadLimit(bytesPerSec: number): void;
+  /** Upload budget in bytes per second, spread over all peers (0 = no limit), or 'auto' (follows the stream's bitrate). */
+  setUploadLimit(setting: number | 'auto'): void;
   /** Stops the mesh on this page (the worker stays and passes everything to the origin). */
   destroy(): void;
 }

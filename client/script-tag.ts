@@ -8,6 +8,7 @@
 // data attributes win over it.
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
 import { start, type RelaycastHandle } from './index.js';
+import { parseUploadSetting } from './core/upload-allowance.js';
 
 declare global {
   interface Window {
@@ -28,8 +29,8 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   if (d['integrity'] === 'off') opts.integrity = 'off';
   if (d['relayOnly'] === 'true') opts.relayOnly = true;
   if (d['hashUrl']) opts.hashUrl = d['hashUrl'];
-  const maxUp = Number(d['maxUploadBytesPerSec']);
-  if (d['maxUploadBytesPerSec'] !== undefined && Number.isFinite(maxUp) && maxUp >= 0) opts.maxUploadBytesPerSec = maxUp;
+  const maxUp = parseUploadSetting(d['maxUploadBytesPerSec']);
+  if (maxUp !== undefined) opts.maxUploadBytesPerSec = maxUp;
   if (d['p2p'] === 'false') opts.p2p = false;
   if (d['ignoreQuery'] === 'true') opts.ignoreQuery = true;
   else if (d['ignoreQuery']) opts.ignoreQuery = d['ignoreQuery'].split(',').map((p) => p.trim()).filter((p) => p !== '');

@@ -46,7 +46,7 @@ const HELP = `usage: npm run simulate -- --viewers N --duration S [options]
   --uplink-median-mbps X  median viewer uplink, lognormal (default ${DEFAULT_SIM.uplinkMedianMbps}); --uplink-sigma (default ${DEFAULT_SIM.uplinkSigma})
   --slow-share F          share of viewers on a slow uplink (default ${DEFAULT_SIM.slowShare}) of --slow-uplink-mbps (default ${DEFAULT_SIM.slowUplinkMbps})
   --downlink-mbps X       viewer downlink for origin fetches (default ${DEFAULT_SIM.downlinkMbps})
-  --budget-mbps X         the page's upload budget (client maxUploadBytesPerSec; default ${DEFAULT_SIM.budgetMbps}); 0 = none
+  --budget-mbps X|auto    the page's upload budget (client maxUploadBytesPerSec; default ${DEFAULT_SIM.budgetMbps}: 6 x the bitrate, 16-64 Mbit/s); 0 = none
   --uplink-sharing M      fair (default: connections share a viewer's uplink equally) or fifo (one message at a time)
   --wire-chunk-bytes N    virtual payload per frame on the wire (default 65536, the page's frame size)
   --real-bytes N          real bytes carried per segment (default 2000 x segment seconds; see README)
@@ -71,6 +71,10 @@ async function main(): Promise<void> {
   for (const [flag, key] of Object.entries(numeric)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;
+    if (flag === 'budget-mbps' && raw === 'auto') {
+      (input as Record<string, unknown>)[key] = 'auto';
+      continue;
+    }
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new RangeError(`--${flag}: not a number: ${raw}`);
     input[key] = n;

@@ -26,8 +26,8 @@ export interface SimOptions {
   readonly accessLatencyMsMin: number;
   readonly accessLatencyMsMax: number;
   readonly originLatencyMs: number;
-  /** The page's upload budget (client maxUploadBytesPerSec, default 2 MB/s = 16 Mbit/s); 0 = none. */
-  readonly budgetMbps: number;
+  /** The page's upload budget (client maxUploadBytesPerSec): Mbit/s, 0 = none, or 'auto' (the client's default). */
+  readonly budgetMbps: number | 'auto';
   /**
    * Real bytes carried per segment (memory); its virtual size is bitrate * segment duration.
    * Default 2,000 per segment second. Every byte cap and rate the Swarm compares them with is
@@ -68,7 +68,7 @@ export const DEFAULT_SIM: Omit<SimOptions, 'viewers' | 'durationSec'> = {
   accessLatencyMsMin: 5,
   accessLatencyMsMax: 40,
   originLatencyMs: 30,
-  budgetMbps: (DEFAULT_CONFIG.maxUploadBytesPerSec * 8) / 1e6,
+  budgetMbps: DEFAULT_CONFIG.maxUploadBytesPerSec === 'auto' ? 'auto' : (DEFAULT_CONFIG.maxUploadBytesPerSec * 8) / 1e6,
   uplinkSharing: 'fair',
   wireChunkBytes: 64 * 1024,
   announceIntervalMs: 3000,
@@ -116,5 +116,6 @@ export function validate(o: SimOptions): void {
   need(o.realBytes === undefined || (o.realBytes >= 1 && o.realBytes <= 64 * 1024), 'realBytes must be in [1, 65536] (one frame per segment)');
   need(o.wireChunkBytes >= 1024, 'wire chunk must be >= 1024 bytes');
   need(o.uplinkSharing === 'fair' || o.uplinkSharing === 'fifo', "uplink sharing must be 'fair' or 'fifo'");
+  need(o.budgetMbps === 'auto' || (Number.isFinite(o.budgetMbps) && o.budgetMbps >= 0), "budget must be 'auto' or >= 0 Mbit/s");
   need(o.bitrateMbps > 0 && o.segmentSec > 0, 'bitrate and segment duration must be > 0');
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
 import { PIECE_BYTES } from '../protocol/pieces.js';
+import { uploadRate } from '../client/core/upload-allowance.js';
 import { createTracker, trackerConfig } from '../origin-adapter/tracker.js';
 import { Metrics, percentile, round } from './metrics.js';
 import { Network, DEFAULT_NET } from './network.js';
@@ -33,6 +34,8 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   const warmupMs = (o.warmupSec ?? Math.min(30, o.durationSec / 3)) * 1000;
   const segmentMs = o.segmentSec * 1000;
   const segmentBytes = Math.round(mbps(o.bitrateMbps) * o.segmentSec);
+  // The budget a page reaches at this bitrate (for the capacity bound; pages measure the bitrate themselves).
+  const budgetBytesPerSec = uploadRate(o.budgetMbps === 'auto' ? 'auto' : mbps(o.budgetMbps), mbps(o.bitrateMbps));
   const realBytes = Math.min(segmentBytes, o.realBytes ?? Math.round(2_000 * o.segmentSec));
   const sched = new Scheduler();
   const net = new Network(sched, { ...DEFAULT_NET, payloadScale: segmentBytes / realBytes, sharing: o.uplinkSharing, wireChunkBytes: o.wireChunkBytes });
@@ -54,7 +57,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     player: { segmentMs, liveSyncSegments: 3 },
     client,
     maxPeers: client.maxPeers,
-    budgetBytesPerSec: mbps(o.budgetMbps),
+    budget: o.budgetMbps === 'auto' ? 'auto' : mbps(o.budgetMbps),
     p2p: o.p2p,
     violations: new Map(),
     seeders: [],
@@ -88,7 +91,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
   let capacity = 0;
   for (const uploads of flags) {
     const v = new Viewer(world, spec(uploads));
-    if (uploads) capacity += Math.min(v.spec.uplinkBytesPerSec, world.budgetBytesPerSec || Infinity);
+    if (uploads) capacity += Math.min(v.spec.uplinkBytesPerSec, (budgetBytesPerSec || Infinity));
     population.push(v);
     sched.at(viewerRng.uniform(0, o.rampSec * 1000), () => v.join());
   }
@@ -172,7 +175,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     if (Number.isNaN(v.joinedAtMs) || !v.spec.uploads) continue;
     sentVirtual += v.host.sentBytes;
     const end = Number.isNaN(v.leftAtMs) ? sched.now() : v.leftAtMs;
-    capacityVirtual += (Math.min(v.spec.uplinkBytesPerSec, world.budgetBytesPerSec || Infinity) * (end - v.joinedAtMs)) / 1000;
+    capacityVirtual += (Math.min(v.spec.uplinkBytesPerSec, (budgetBytesPerSec || Infinity)) * (end - v.joinedAtMs)) / 1000;
   }
   const ratios: number[] = [];
   const uploaderRatios: number[] = [];
@@ -229,6 +232,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
       accessLatencyMs: [o.accessLatencyMsMin, o.accessLatencyMsMax],
       originLatencyMs: o.originLatencyMs,
       budgetMbps: o.budgetMbps,
+      budgetMbpsAtBitrate: (budgetBytesPerSec * 8) / 1e6,
       maxPeers: world.maxPeers,
       client: {
         maxUploadsTotal: client.maxUploadsTotal,

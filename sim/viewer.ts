@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG, type RelaycastConfig } from '../client/config.js';
 import { PageCore } from '../client/core/page-core.js';
 import { emptyStats } from '../client/core/stats.js';
 import { UploadBudget } from '../client/core/upload-budget.js';
+import { UploadAllowance, type UploadSetting } from '../client/core/upload-allowance.js';
 import type { Swarm } from '../client/swarm/swarm.js';
 import { PeerLink, type LinkConfig } from '../client/transport/peer-link.js';
 import type { Tracker } from '../origin-adapter/tracker.js';
@@ -27,8 +28,8 @@ export interface World {
   /** The page's config (client/config.ts DEFAULT_CONFIG with the run's overrides). */
   readonly client: RelaycastConfig;
   readonly maxPeers: number;
-  /** The page's upload budget in virtual bytes/s (client config maxUploadBytesPerSec); 0 = none. */
-  readonly budgetBytesPerSec: number;
+  /** The page's upload budget setting in virtual bytes/s (client config maxUploadBytesPerSec): 0 = none, or 'auto'. */
+  readonly budget: UploadSetting;
   /** False: the baseline, every page without relaycast (all segments from the origin). */
   readonly p2p: boolean;
   /** Links closed for a protocol violation, by reason (should stay empty). */
@@ -86,7 +87,7 @@ export class Viewer {
   readonly player: Player;
   /** Hop count of the copy held of each segment (by seq): 0 = from the origin. */
   readonly hops = new Map<number, number>();
-  private readonly budget: UploadBudget;
+  private readonly budget: UploadAllowance;
   private readonly dialing = new Set<string>();
   private present = false;
   private readonly scale: number;
@@ -100,7 +101,10 @@ export class Viewer {
     this.host = w.net.host(spec.uplinkBytesPerSec, spec.accessLatencyMs);
     this.scale = w.net.cfg.payloadScale;
     const clock = w.sched.clock;
-    this.budget = new UploadBudget(w.budgetBytesPerSec / this.scale, () => clock.now(), (ms) => w.sched.sleep(ms));
+    // The page's own allowance on real bytes: a fixed budget scaled down, 'auto' with its floor and ceiling scaled.
+    const setting = w.budget === 'auto' ? 'auto' : w.budget / this.scale;
+    const bucket = new UploadBudget(0, () => clock.now(), (ms) => w.sched.sleep(ms));
+    this.budget = new UploadAllowance(setting, () => this.core.streamBytesPerSec(), bucket, this.scale);
     const m = w.metrics;
     // Byte caps are in real bytes: the page's virtual store cap is scaled down.
     const cfg: RelaycastConfig = { ...w.client, maxStoreBytes: Math.floor(w.client.maxStoreBytes / this.scale) };

@@ -133,6 +133,16 @@ export class PageCore {
     return n;
   }
 
+  /**
+   * The bitrate the page plays, in bytes/s: the largest of its swarms (one rendition plays at a
+   * time; an audio rendition beside it is small). 0 before anything is known.
+   */
+  streamBytesPerSec(): number {
+    let r = 0;
+    for (const s of this.swarms.values()) r = Math.max(r, s.streamBytesPerSec);
+    return r;
+  }
+
   isBanned(peerId: string): boolean {
     return this.banned.has(peerId);
   }

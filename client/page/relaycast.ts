@@ -4,6 +4,7 @@ import { Verifier } from '../core/integrity.js';
 import { PageCore } from '../core/page-core.js';
 import { emptyStats, type RelaycastStats } from '../core/stats.js';
 import { UploadBudget } from '../core/upload-budget.js';
+import { parseUploadSetting, UploadAllowance, type UploadSetting } from '../core/upload-allowance.js';
 import { WorkerBridge } from '../bridge/worker-bridge.js';
 import type { VodPersistence } from '../storage/vod-persist.js';
 import { Mesh } from '../transport/mesh.js';
@@ -32,7 +33,7 @@ export class Relaycast {
   private readonly statsData: RelaycastStats = emptyStats();
   private readonly verifier: Verifier;
   private stopLagWatch: () => void = () => undefined;
-  private readonly budget: UploadBudget;
+  private readonly budget: UploadAllowance;
   private uploadConsent: boolean;
   private readonly bridge: WorkerBridge;
   private readonly mesh: Mesh;
@@ -45,7 +46,7 @@ export class Relaycast {
     private readonly env: PageEnv,
   ) {
     this.verifier = new Verifier(new URL(cfg.hashUrl, env.pageUrl).href);
-    this.budget = new UploadBudget(cfg.maxUploadBytesPerSec);
+    this.budget = new UploadAllowance(parseUploadSetting(cfg.maxUploadBytesPerSec) ?? 'auto', () => this.core.streamBytesPerSec(), new UploadBudget(0));
     this.uploadConsent = cfg.upload;
     this.bridge = new WorkerBridge(
       env.serviceWorker,
@@ -119,9 +120,10 @@ export class Relaycast {
     this.uploadConsent = on;
   }
 
-  /** Upload budget in bytes per second (0 = no limit). */
-  setUploadLimit(bytesPerSec: number): void {
-    if (Number.isFinite(bytesPerSec) && bytesPerSec >= 0) this.budget.setRate(bytesPerSec);
+  /** Upload budget in bytes per second (0 = no limit), or 'auto' (follows the stream's bitrate). */
+  setUploadLimit(setting: UploadSetting): void {
+    const s = parseUploadSetting(setting);
+    if (s !== undefined) this.budget.set(s);
   }
 
   uploadAllowed(): boolean {

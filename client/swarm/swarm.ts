@@ -286,6 +286,11 @@ export class Swarm implements LinkHandler {
   }
 
   /** Viewers in the swarm as the tracker last said (0 before its first answer). */
+  /** The stream's bitrate in bytes/s as this page's copies show it (0 before anything is known). */
+  get streamBytesPerSec(): number {
+    return this.book.bytesPerSec;
+  }
+
   get trackerSwarmSize(): number {
     return this.owners.trackerSwarmSize;
   }
