@@ -57,7 +57,10 @@ function globalOptions(): Partial<RelaycastConfig> {
     const v: unknown = (g as Record<string, unknown>)[k];
     const want = typeof DEFAULT_CONFIG[k as keyof RelaycastConfig];
     const listOk = Array.isArray(v) && (k === 'iceServers' || (k === 'ignoreQuery' && v.every((p) => typeof p === 'string')));
-    if (v !== undefined && (typeof v === want || listOk)) out[k] = v;
+    if (k === 'maxUploadBytesPerSec') {
+      const up = parseUploadSetting(v);
+      if (up !== undefined) out[k] = up;
+    } else if (v !== undefined && (typeof v === want || listOk)) out[k] = v;
   }
   return out as Partial<RelaycastConfig>;
 }

@@ -208,11 +208,10 @@ export function createTracker(cfg: TrackerConfig): Tracker {
    * uploaders (seeders.ts); and how many of them fetch each segment, about one per 50
    * viewers (2 % of the swarm's segment bytes). Each owner's copy must reach its part of the
    * swarm within the few seconds the players' buffers allow; in pieces, from several peers at
-   * once, a copy takes a piece's time per hop. Measured in the simulator at N = 1,000 (120 s,
-   * 10 %/min churn, 30 % not uploading): one per 25 / 50 / 100 viewers gave offload 0.951 /
-   * 0.971 / 0.979 at 2.5 Mb/s, and one per 25 / 50 gave 0.945 / 0.963 at 6 Mb/s and 0.843 /
-   * 0.848 at 4 Mb/s on 5 Mb/s uplinks, continuity 1 in each. Fewer owners make deeper
-   * relays, bounded by maxHops (8).
+   * once, a copy takes a piece's time per hop. More fetchers per segment trade owner bytes for
+   * fill bytes: in the simulator (N = 300, 60 s, 10 %/min churn, 30 % not uploading, 6 Mb/s,
+   * a 16 Mb/s upload budget) one per 50 / 20 / 10 viewers gave offload 0.681 / 0.733 / 0.750,
+   * but at 2.5 Mb/s, where little is filled, each extra fetcher is 1/N of the bytes lost.
    */
   function seeders(swarm: Swarm | undefined, now: number): { seeders: string[]; fetchersPerSegment: number } {
     if (swarm === undefined || !p2pOn) return { seeders: [], fetchersPerSegment: 1 };
