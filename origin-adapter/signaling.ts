@@ -24,8 +24,8 @@
  *   reconnecting session with that token (`sessionMatches`), and a closed session's id stays
  *   reserved to its token for `reconnectGraceMs`, so nobody else can take it meanwhile.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { putBounded } from '../protocol/bounded.js';
@@ -33,152 +33,13 @@ import { isRecord, isSafeId } from '../protocol/guards.js';
 import { LIMITS } from '../protocol/limits.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
 import { clientAddress } from './client-address.js';
-import type { LogFn } from './config.js';
 import { RateLimiter } from './rate-limit.js';
-
-export const SIGNAL_PATH = '/relaycast/signal';
-export const PEERJS_KEY = 'peerjs';
-const WS_PATH = `${SIGNAL_PATH}/peerjs`;
-
-export interface SignalingLimits {
-  /** Live sessions in all. */
-  readonly maxClients: number;
-  /** Live sessions (and handshakes) from one client address. */
-  readonly perAddress: number;
-  /** New WebSockets per client address: a burst (pages behind one NAT opening together), then a rate. */
-  readonly handshakeBurst: number;
-  readonly handshakePerSec: number;
-  /** One WebSocket message. */
-  readonly messageBytes: number;
-  /** Messages per socket: a burst (several peers dialing at once), then a rate. */
-  readonly socketBurst: number;
-  readonly socketPerSec: number;
-  /** Messages per client address, all its sockets together. */
-  readonly addressBurst: number;
-  readonly addressPerSec: number;
-  /** Malformed or refused-type messages a socket may send before it is cut. */
-  readonly badMessages: number;
-  /** Queued for one reconnecting id. */
-  readonly queueMessagesPerPeer: number;
-  readonly queueBytesPerPeer: number;
-  /** Queued by one sending address, over all receivers. */
-  readonly queueBytesPerAddress: number;
-  /** Queued in all. */
-  readonly queueBytesTotal: number;
-  /** A queued message not delivered within this answers EXPIRE to its sender. */
-  readonly queueExpireMs: number;
-  /** A closed session's id stays reserved to its token this long (PeerJS reconnects with both). */
-  readonly reconnectGraceMs: number;
-  /** A socket silent this long (no message, no pong) is closed; pings go out every third of it. */
-  readonly aliveTimeoutMs: number;
-  /** Ids one session has exchanged offers with (remembered for ANSWER/CANDIDATE). */
-  readonly partnersPerSession: number;
-  /** A receiver whose socket has this much unsent is not sent more (dropped). */
-  readonly receiverBufferedBytes: number;
-}
-
-export const DEFAULT_SIGNALING_LIMITS: SignalingLimits = {
-  maxClients: 5_000,
-  perAddress: 32,
-  handshakeBurst: 64,
-  handshakePerSec: 4,
-  messageBytes: 64 * 1024,
-  socketBurst: 200,
-  socketPerSec: 50,
-  addressBurst: 1_000,
-  addressPerSec: 200,
-  badMessages: 20,
-  queueMessagesPerPeer: 32,
-  queueBytesPerPeer: 64 * 1024,
-  queueBytesPerAddress: 256 * 1024,
-  queueBytesTotal: 4 * 1024 * 1024,
-  queueExpireMs: 5_000,
-  reconnectGraceMs: 30_000,
-  aliveTimeoutMs: 90_000,
-  partnersPerSession: 256,
-  receiverBufferedBytes: 512 * 1024,
-};
-
-export interface SignalingStats {
-  readonly clients: number;
-  readonly reserved: number;
-  readonly queuedMessages: number;
-  readonly queuedBytes: number;
-  /** Since start: messages relayed, and dropped by the pairing rule, by a queue cap, or as malformed. */
-  readonly relayed: number;
-  readonly refusedPairing: number;
-  readonly refusedQueue: number;
-  /** Sockets refused at the handshake (caps, suspension) and sockets cut (rate, malformed). */
-  readonly refusedSockets: number;
-  readonly cutSockets: number;
-}
-
-export interface Signaling {
-  /** REST routes under /relaycast/signal; false when the path is not a signaling path. */
-  handle(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
-  /** Signaling outage (operations, fault tests): drop every websocket and refuse new ones until resumed. */
-  suspend(suspended: boolean): void;
-  /** A live or reconnecting session of `peerId` opened with `token`. */
-  sessionMatches(peerId: string, token: string): boolean;
-  stats(): SignalingStats;
-  /** Terminates websockets, stops timers. Idempotent. */
-  close(): void;
-}
-
-export interface SignalingConfig {
-  readonly log: LogFn;
-  readonly trustProxy: boolean;
-  /** Whether two ids may start a connection: the tracker has them in a common swarm. */
-  readonly mayPair: (a: string, b: string) => boolean;
-  readonly limits?: Partial<SignalingLimits>;
-  readonly nowMs?: () => number;
-}
-
-interface Queued {
-  readonly text: string;
-  readonly bytes: number;
-  readonly src: string;
-  readonly srcAddress: string;
-  readonly atMs: number;
-}
-
-interface Session {
-  readonly id: string;
-  readonly token: string;
-  ws: WebSocket | undefined;
-  address: string;
-  /** When the socket closed (reserved until + reconnectGraceMs); undefined while live. */
-  closedAtMs: number | undefined;
-  readonly partners: Set<string>;
-  readonly queue: Queued[];
-  queueBytes: number;
-}
-
-/** Per-socket state: `dead` once a cap is hit; from then on its messages are not read. */
-interface Conn {
-  dead: boolean;
-  bad: number;
-  lastSeenMs: number;
-  readonly rate: TokenBucket;
-  readonly address: string;
-  session: Session | undefined;
-}
-
-const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
-const RELAYED = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE']);
-const PEERJS_INFO = { name: 'PeerJS Server', description: 'A server side element to broker connections between PeerJS clients.', website: 'https://peerjs.com/' };
-const REST_CORS = { 'Access-Control-Allow-Origin': '*' };
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function refuseUpgrade(socket: Duplex, status: number, reason: string, extra = ''): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
-  socket.destroy();
-}
+import {
+  DEFAULT_SIGNALING_LIMITS, PEERJS_INFO, PEERJS_KEY, RELAYED, REST_CORS, refuseUpgrade, sameToken, SIGNAL_PATH, TOKEN, WS_PATH,
+  type Conn, type Queued, type Session, type Signaling, type SignalingConfig, type SignalingLimits,
+} from './signaling-types.js';
+export { SIGNAL_PATH, PEERJS_KEY, DEFAULT_SIGNALING_LIMITS } from './signaling-types.js';
+export type { Signaling, SignalingConfig, SignalingLimits, SignalingStats } from './signaling-types.js';
 
 export function createSignaling(server: Server, cfg: SignalingConfig): Signaling {
   const L: SignalingLimits = { ...DEFAULT_SIGNALING_LIMITS, ...cfg.limits };
