@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startAdapter, type Adapter, type AdapterOptions } from '../../origin-adapter/index.js';
+import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
 import { chromiumPath } from '../support/browser.js';
 import { viewerBrowsers, type ViewerBrowser } from '../lab/browsers.js';
 import { createLab, type Lab } from '../lab/netlab.js';
@@ -8,80 +8,14 @@ import { formatUplinks, type UplinkCap } from '../lab/uplink-spec.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
 import { untilLiveWindowSlides } from '../support/live-stream.js';
-import { PLAYER_PROTOCOLS, type PlayerName, type StreamProtocol } from '../../origin-adapter/player-page.js';
+import { PLAYER_PROTOCOLS, type PlayerName } from '../../origin-adapter/player-page.js';
 import { cpuMeter } from './cpu.js';
 import { computeResult, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 import { attackDuringLoad, type LoadAttack } from './attack.js';
 
-export interface LoadOptions {
-  readonly viewers: number;
-  readonly durationSec: number;
-  readonly p2p: boolean;
-  /** A player page to load instead of the embedded demo (its origin should run the relaycast adapter for origin counts). */
-  readonly url?: string;
-  readonly staggerMs: number;
-  readonly warmupSec: number;
-  readonly pollMs: number;
-  readonly progress: (line: string) => void;
-  /** Options for the embedded adapter (ignored with `url`). */
-  readonly adapter?: Partial<AdapterOptions>;
-  /** Viewers that upload corrupted, truncated or wrong-segment bytes. */
-  readonly malicious: number;
-  /** Share of viewers (percent) that leave and are replaced every `churnEverySec`. */
-  readonly churnPct: number;
-  readonly churnEverySec: number;
-  /** Signaling and tracker stopped for this long, mid-run (embedded adapter only). */
-  readonly signalOutageSec: number;
-  /** Viewers whose upload is throttled hard. */
-  readonly slowPeers: number;
-  /** Also run the same invocation without P2P and attach it as `baseline` (when: `baselineMode`). */
-  readonly baseline: boolean;
-  /**
-   * 'after' (default): the baseline runs once the P2P run is over. 'concurrent': at the same time,
-   * with its own adapter and browser, so both runs see the same machine load (a same-run control).
-   */
-  readonly baselineMode?: BaselineMode;
-  /** The concurrent baseline's adapter (otherwise it starts its own); it must not be `origin`. */
-  readonly baselineOrigin?: Adapter;
-  /**
-   * A running adapter with the embedded source to use instead of starting one (e.g. one whose live
-   * stream is past its first window, shared by several runs). Left running; origin bytes are counted
-   * from the run's start.
-   */
-  readonly origin?: Adapter;
-  /** The embedded page's player and protocol, and its VOD asset instead of the live stream (ignored with `url`). */
-  readonly player: PlayerName;
-  /** The embedded page's player by viewer slot, cycled (instead of `player` for all): several players in one swarm. */
-  readonly players?: readonly PlayerName[];
-  readonly protocol: StreamProtocol;
-  readonly vod: boolean;
-  /** window.relaycastOptions for every P2P viewer (tuning experiments; the baseline has no relaycast). */
-  readonly clientOptions?: Readonly<Record<string, unknown>>;
-  /**
-   * Upload caps (Mbit/s, null: none), one per viewer slot: runs every viewer in its own network
-   * namespace of the lab (`e2e/lab/`), the P2P run and the baseline alike. Embedded adapter only.
-   */
-  readonly uplinkMbps?: readonly UplinkCap[];
-  /** Run the attack suite (e2e/attack) against the embedded adapter while the viewers play (P2P run only). */
-  readonly attack?: boolean;
-}
+export { DEFAULT_LOAD_OPTIONS, type BaselineMode, type LoadOptions } from './options.js';
+import type { BaselineMode, LoadOptions } from './options.js';
 
-export const DEFAULT_LOAD_OPTIONS = {
-  staggerMs: 1500,
-  warmupSec: 10,
-  pollMs: 2000,
-  malicious: 0,
-  churnPct: 0,
-  churnEverySec: 20,
-  signalOutageSec: 0,
-  slowPeers: 0,
-  baseline: false,
-  player: 'hls.js',
-  protocol: 'hls',
-  vod: false,
-} as const satisfies Partial<LoadOptions>;
-
-export type BaselineMode = 'after' | 'concurrent';
 
 interface Entry {
   readonly id: number;
