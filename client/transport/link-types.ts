@@ -59,3 +59,18 @@ export interface LinkHandlerOf<L> {
   onPushed(link: L, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void;
   onClose(link: L, reason: string): void;
 }
+
+/** A piece this page asked a peer for and awaits. */
+export interface PendingPiece {
+  readonly id: string;
+  readonly piece: number;
+  readonly total: number;
+  readonly sentMs: number;
+  readonly finish: (r: PieceResult) => void;
+}
+
+/** Segments a peer's announcements are remembered for, per link. */
+export const MAX_REMOTE_HAVE = 256;
+/** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
+export const MSG_BURST = 300;
+export const MSG_PER_SEC = 100;

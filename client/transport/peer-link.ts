@@ -19,23 +19,10 @@ import { PushInbox } from './push-inbox.js';
 import { RateMeter } from './rate-meter.js';
 export { BUSY_BACKOFF_MS, KEEPALIVE_MS, SILENT_MS } from './link-health.js';
 
-import type { Channel, LinkConfig, LinkHandlerOf, PieceRequest, PieceResult, RemoteCopy } from './link-types.js';
+import { MAX_REMOTE_HAVE, MSG_BURST, MSG_PER_SEC, type Channel, type LinkConfig, type LinkHandlerOf, type PendingPiece as Pending, type PieceRequest, type PieceResult, type RemoteCopy } from './link-types.js';
 export type { Channel, LinkConfig, PieceRequest, PieceResult, RemoteCopy } from './link-types.js';
 
 export type LinkHandler = LinkHandlerOf<PeerLink>;
-
-interface Pending {
-  readonly id: string;
-  readonly piece: number;
-  readonly total: number;
-  readonly sentMs: number;
-  readonly finish: (r: PieceResult) => void;
-}
-
-const MAX_REMOTE_HAVE = 256;
-/** Control messages a peer may send: a burst, then a steady rate; more is a protocol violation. */
-const MSG_BURST = 300;
-const MSG_PER_SEC = 100;
 
 /**
  * The peer protocol over one channel: hello, announcements of whole segments and of pieces,
