@@ -12,6 +12,12 @@ export interface RelaycastConfig {
   /** ICE servers for WebRTC. Empty on loopback/LAN; add STUN/TURN for the internet. */
   readonly iceServers: readonly RTCIceServer[];
   /**
+   * Where the adapter hands out more ICE servers (GET, JSON `{iceServers, ttlSec}`): STUN, and
+   * TURN with credentials that expire (the adapter's --turn-url and --turn-secret). Added to
+   * `iceServers`; null: only `iceServers`. Absent (404) or unreachable: only `iceServers`.
+   */
+  readonly iceUrl: string | null;
+  /**
    * Privacy: use only TURN relays for WebRTC (iceTransportPolicy 'relay'), so viewers never see
    * each other's IP addresses. Needs a TURN server in `iceServers`.
    */
@@ -105,6 +111,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   signalUrl: '/relaycast/signal',
   trackerUrl: '/relaycast/tracker',
   iceServers: [],
+  iceUrl: '/relaycast/ice',
   relayOnly: false,
   maxPeers: 12,
   connectTimeoutMs: 8000,

@@ -3,7 +3,8 @@
 // data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false",
 // data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url, data-relay-only="true",
 // data-ignore-query="true" (or a list: "token,expires"), data-ignore-host="true", data-sw-url, data-sw-scope,
-// data-persist-vod-bytes="67108864" (VOD disk cache).
+// data-persist-vod-bytes="67108864" (VOD disk cache), data-ice-url (the adapter's STUN/TURN
+// credentials; "none" for only data-ice-servers).
 // A page may also set window.relaycastOptions = {...} (any RelaycastConfig field) before the tag;
 // data attributes win over it.
 import { DEFAULT_CONFIG, type RelaycastConfig } from './config.js';
@@ -29,6 +30,7 @@ function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig
   if (d['integrity'] === 'off') opts.integrity = 'off';
   if (d['relayOnly'] === 'true') opts.relayOnly = true;
   if (d['hashUrl']) opts.hashUrl = d['hashUrl'];
+  if (d['iceUrl']) opts.iceUrl = d['iceUrl'] === 'none' ? null : d['iceUrl'];
   const maxUp = parseUploadSetting(d['maxUploadBytesPerSec']);
   if (maxUp !== undefined) opts.maxUploadBytesPerSec = maxUp;
   if (d['p2p'] === 'false') opts.p2p = false;
@@ -60,7 +62,8 @@ function globalOptions(): Partial<RelaycastConfig> {
     if (k === 'maxUploadBytesPerSec') {
       const up = parseUploadSetting(v);
       if (up !== undefined) out[k] = up;
-    } else if (v !== undefined && (typeof v === want || listOk)) out[k] = v;
+    } else if (k === 'iceUrl' && v === null) out[k] = null;
+    else if (v !== undefined && (typeof v === want || listOk)) out[k] = v;
   }
   return out as Partial<RelaycastConfig>;
 }

@@ -23,6 +23,11 @@ const USAGE = `usage: relaycast-adapter [options]
   --vod-sec N        seconds of the embedded VOD asset at /vod/<stream>/ (default ${DEFAULT_ADAPTER_OPTIONS.vodSec}; 0 = none)
   --player P         player of the generated page: hls.js, dash.js, video.js or shaka (default ${DEFAULT_ADAPTER_OPTIONS.player});
                      /watch/<stream>?player=P&protocol=hls|dash&vod=1 picks per page
+  --stun-url URL     STUN server for pages, stun:HOST:PORT (repeatable)
+  --turn-url URL     TURN server for pages, turn:HOST:PORT?transport=udp (repeatable); needs --turn-secret
+  --turn-secret S    coturn's static-auth-secret (use-auth-secret): pages get credentials that expire,
+                     never this secret (or env RELAYCAST_TURN_SECRET)
+  --turn-ttl-sec N   lifetime of a page's TURN credential (default ${DEFAULT_ADAPTER_OPTIONS.turnTtlSec})
   --help             this text
 `;
 
@@ -57,6 +62,10 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         'bitrate-kbps': { type: 'string' },
         'vod-sec': { type: 'string' },
         player: { type: 'string' },
+        'stun-url': { type: 'string', multiple: true },
+        'turn-url': { type: 'string', multiple: true },
+        'turn-secret': { type: 'string' },
+        'turn-ttl-sec': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +92,10 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     bitrateKbps: int('bitrate-kbps', values['bitrate-kbps']),
     vodSec: int('vod-sec', values['vod-sec']),
     player: isPlayerName(values.player) ? values.player : undefined,
+    stunUrls: values['stun-url'],
+    turnUrls: values['turn-url'],
+    turnSecret: values['turn-secret'] ?? process.env['RELAYCAST_TURN_SECRET'],
+    turnTtlSec: int('turn-ttl-sec', values['turn-ttl-sec']),
   };
 }
 

@@ -3,11 +3,12 @@
  * Each module takes a `Pick<>` of the resolved options.
  */
 import type { P2PMode } from './control.js';
+import { iceOptionsError, type IceOptions } from './ice.js';
 import { isPlayerName, type PlayerName } from './player-page.js';
 
 export type LogFn = (line: string) => void;
 
-export interface AdapterOptions {
+export interface AdapterOptions extends IceOptions {
   /** Interface to bind. */
   readonly host: string;
   /** TCP port; 0 picks an ephemeral port. */
@@ -105,6 +106,11 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   distDir: undefined,
   log: (line: string) => console.log(`[relaycast] ${line}`),
   connections: DEFAULT_CONNECTION_LIMITS,
+  // GET /relaycast/ice: none by default (loopback and LAN need none); see docs/integration.md for coturn.
+  stunUrls: [],
+  turnUrls: [],
+  turnSecret: undefined,
+  turnTtlSec: 12 * 3600,
 } as const satisfies Omit<AdapterOptions, 'source'>;
 
 /** Hard caps of the adapter (not tuning knobs). */
@@ -156,6 +162,8 @@ function validate(o: AdapterOptions): void {
   if (!Number.isInteger(o.announceIntervalMs) || o.announceIntervalMs < 500 || o.announceIntervalMs > 600_000) {
     bad('announceIntervalMs must be an integer 500..600000');
   }
+  const ice = iceOptionsError(o);
+  if (ice !== null) bad(ice);
   for (const [k, v] of Object.entries(o.connections)) if (!Number.isInteger(v) || v < 1) bad(`connections.${k} must be a positive integer`);
   if (o.upstream !== undefined) {
     let u: URL | undefined;

@@ -13,6 +13,7 @@ import { createLiveSource, type LiveSource } from './live-source.js';
 import { createProxy } from './proxy.js';
 import { createRequestHandler } from './server.js';
 import { createSignaling, type Signaling } from './signaling.js';
+import type { SignalingStats } from './signaling-types.js';
 import { createCounters, type AdapterStats } from './stats.js';
 import { createTracker, trackerConfig } from './tracker.js';
 import type { P2PMode } from './control.js';
@@ -31,6 +32,8 @@ export interface Adapter {
   readonly playerUrl: string;
   readonly port: number;
   stats(): AdapterStats;
+  /** The signaling server's counters (relayed messages, candidates by type, refusals); undefined without signaling. */
+  signalingStats(): SignalingStats | undefined;
   /** Operator kill switch: carried on the next playlist every viewer fetches, and in tracker answers. */
   setP2P(mode: P2PMode): void;
   /** Signaling/tracker outage (operations drills and fault tests): false drops every signaling socket and answers 503. */
@@ -189,6 +192,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       playerUrl: source ? `${url}/watch/${o.streamName}` : `${url}/watch`,
       port,
       stats,
+      signalingStats: () => signaling?.stats(),
       setP2P,
       setSignaling(up) {
         signalingUp = up;

@@ -18,9 +18,10 @@ import { readBody } from './http-util.js';
 import { RateLimiter } from './rate-limit.js';
 import { clientAddress } from './client-address.js';
 import { timingSafeEqual } from 'node:crypto';
+import { iceAnswer } from './ice.js';
 
 export interface RouterParts {
-  readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream' | 'trustProxy' | 'player'>;
+  readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream' | 'trustProxy' | 'player' | 'stunUrls' | 'turnUrls' | 'turnSecret' | 'turnTtlSec'>;
   readonly assets: AssetRoutes;
   readonly stats: () => AdapterStats;
   /** Present only when signaling is on. */
@@ -171,6 +172,11 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   }
   if (path === '/relaycast/hash' && get) return limited(req, res, parts) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
+  // STUN/TURN for pages, with a TURN credential of its own for each request (ice.ts).
+  if (path === '/relaycast/ice' && get) {
+    if (limited(req, res, parts)) return;
+    return sendJson(res, 200, iceAnswer(parts.options, Date.now()), { ...OPEN_CORS, 'Cache-Control': 'no-store' });
+  }
   if (path === '/relaycast/stats' && get) return statsRoute(req, res, parts);
   if (path.startsWith('/relaycast/')) {
     if (get && (await parts.assets.handle(req, res, path))) return;

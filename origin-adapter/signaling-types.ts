@@ -2,6 +2,7 @@
  * The signaling server's contracts (limits, stats, config) and the per-session and per-socket
  * state it keeps (origin-adapter/signaling.ts).
  */
+import type { CandidateCounts } from './ice.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -84,6 +85,8 @@ export interface SignalingStats {
   /** Sockets refused at the handshake (caps, suspension) and sockets cut (rate, malformed). */
   readonly refusedSockets: number;
   readonly cutSockets: number;
+  /** ICE candidates passed on since start, by type (in CANDIDATE messages and in SDP): a relay-only site sees only `relay`. */
+  readonly candidates: CandidateCounts;
 }
 
 export interface Signaling {

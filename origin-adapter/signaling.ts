@@ -24,6 +24,7 @@
  *   reconnecting session with that token (`sessionMatches`), and a closed session's id stays
  *   reserved to its token for `reconnectGraceMs`, so nobody else can take it meanwhile.
  */
+import { countCandidates, noCandidates } from './ice.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -57,6 +58,7 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
   let suspended = false;
   let closed = false;
   const counts = { relayed: 0, refusedPairing: 0, refusedQueue: 0, refusedSockets: 0, cutSockets: 0 };
+  const candidates = noCandidates();
 
   /** One line per address and reason per minute at most: a flood must not become a log flood. */
   const logOnce = (address: string, what: string): void => {
@@ -143,6 +145,7 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
       return;
     }
     if (type === 'OFFER' && from.partners.size < L.partnersPerSession) from.partners.add(dst);
+    countCandidates(type, payload, candidates);
     const text = JSON.stringify({ type, src: from.id, dst, payload });
     if (to === undefined) {
       // Nobody by that id, not even reconnecting: tell the sender now rather than after a timeout.
@@ -338,7 +341,7 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
     stats() {
       let live = 0;
       for (const s of sessions.values()) if (s.ws !== undefined) live++;
-      return { clients: live, reserved: sessions.size - live, queuedMessages, queuedBytes, ...counts };
+      return { clients: live, reserved: sessions.size - live, queuedMessages, queuedBytes, ...counts, candidates: { ...candidates } };
     },
     close() {
       if (closed) return;

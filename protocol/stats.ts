@@ -32,6 +32,12 @@ export interface RelaycastStats {
   lastBanReason: string | null;
   /** Open, ready peer connections (all swarms). */
   peers: number;
+  /**
+   * Open connections to other pages by the route ICE chose: both on their own addresses
+   * (`host`), through a NAT's mapping found by STUN (`srflx`, also peer-reflexive), or through a
+   * TURN relay (`relay`). A connection is counted once its route is known (about a second after open).
+   */
+  candidates: { host: number; srflx: number; relay: number };
   swarms: number;
   /** The page is controlled by the relaycast worker. */
   controlled: boolean;

@@ -64,8 +64,38 @@ function loadCommand(r) {
   if (x.churnPct > 0) f.push(flag('churn', x.churnPct));
   if (x.signalOutageSec > 0) f.push(flag('signal-outage', x.signalOutageSec));
   if (x.slowPeers > 0) f.push(flag('slow-peers', x.slowPeers));
+  if (typeof r.bitrateKbps === 'number') f.push(flag('bitrate-kbps', r.bitrateKbps));
+  const caps = r.lab?.uplinkMbps ?? [];
+  if (caps.some((c) => c !== null)) f.push(flag('uplink-mbps', formatCaps(caps)));
+  const nat = r.lab?.nat ?? [];
+  if (nat.some((k) => k !== null)) f.push(flag('nat', formatNat(nat)));
+  else if (r.lab && !caps.some((c) => c !== null)) f.push(flag('uplink-mbps', 'off'));
+  const { relayOnly, ...otherOptions } = r.clientOptions ?? {};
+  if (relayOnly === true) f.push(flag('relay-only'));
+  if (Object.keys(otherOptions).length > 0) f.push(flag('client-options', `'${JSON.stringify(otherOptions)}'`));
   if (r.baseline !== undefined) f.push(flag('baseline'));
+  if (r.baselineMode === 'concurrent') f.push(flag('concurrent'));
   return `npm run load -- ${f.join(' ')}`;
+}
+
+/** --uplink-mbps of a lab's caps: runs of one cap as counts (e2e/lab/uplink-spec.ts formatUplinks). */
+function formatCaps(caps) {
+  const out = [];
+  for (let i = 0; i < caps.length; ) {
+    let j = i;
+    while (j < caps.length && caps[j] === caps[i]) j++;
+    const v = caps[i] === null ? 'off' : String(caps[i]);
+    out.push(j - i > 1 ? `${j - i}x${v}` : v);
+    i = j;
+  }
+  return out.join(',');
+}
+
+/** --nat of a lab's NATs: one kind, mixed (every third symmetric), or one per viewer. */
+function formatNat(nat) {
+  if (nat.every((k) => k === nat[0])) return nat[0];
+  if (nat.every((k, i) => k === (i % 3 === 2 ? 'symmetric' : 'cone'))) return 'mixed';
+  return nat.map((k) => k ?? 'off').join(',');
 }
 
 /** `npm run simulate` flags that give a simulator result's recorded model. */

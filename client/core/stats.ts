@@ -23,6 +23,7 @@ export function emptyStats(): RelaycastStats {
     bannedPeers: 0,
     lastBanReason: null,
     peers: 0,
+    candidates: { host: 0, srflx: 0, relay: 0 },
     swarms: 0,
     controlled: false,
     p2p: false,

@@ -109,6 +109,7 @@ export class Relaycast {
       ...this.statsData,
       slowRequests: this.statsData.slowRequests.slice(),
       peers: this.core.readyLinks(),
+      candidates: this.mesh.routes(),
       swarms: this.core.swarmCount,
       controlled: this.bridge.controlled,
       p2p: this.core.p2pOn,

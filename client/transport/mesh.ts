@@ -1,6 +1,8 @@
 import { Peer, type DataConnection } from 'peerjs';
 import { isRecord } from '../../protocol/guards.js';
 import type { RelaycastConfig } from '../config.js';
+import { IceConfig, type FetchFn } from './ice-config.js';
+import { linkRoute, noRoutes, type LinkRoute, type RouteCounts } from './link-route.js';
 import { MuxSession, type SubChannel } from './mux-session.js';
 import { guardSignaling } from './signal-guard.js';
 import type { Channel, PeerLink } from './peer-link.js';
@@ -15,7 +17,7 @@ export interface MeshHost {
   onError(message: string): void;
 }
 
-type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'relayOnly' | 'connectTimeoutMs'>;
+type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'iceUrl' | 'relayOnly' | 'connectTimeoutMs'>;
 
 const RESTART_DELAY_MS = 3000;
 const MAX_RESTART_DELAY_MS = 20_000;
@@ -29,8 +31,14 @@ function newToken(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** PeerJS options for our own signaling server; never the PeerJS cloud or public STUN defaults. */
-export function peerOptions(cfg: MeshConfig, pageUrl: string): ConstructorParameters<typeof Peer>[1] {
+/** When the route of a new connection is read (ICE may still switch pairs just after open). */
+const ROUTE_CHECKS_MS = [1000, 6000] as const;
+
+/**
+ * PeerJS options for our own signaling server; never the PeerJS cloud or public STUN defaults.
+ * `iceServers`: the configured ones and the adapter's (client/transport/ice-config.ts).
+ */
+export function peerOptions(cfg: MeshConfig, pageUrl: string, iceServers: readonly RTCIceServer[] = cfg.iceServers): ConstructorParameters<typeof Peer>[1] {
   const u = new URL(cfg.signalUrl, pageUrl);
   const secure = u.protocol === 'https:';
   return {
@@ -40,7 +48,7 @@ export function peerOptions(cfg: MeshConfig, pageUrl: string): ConstructorParame
     secure,
     key: 'peerjs',
     debug: 0,
-    config: { iceServers: [...cfg.iceServers], ...(cfg.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) },
+    config: { iceServers: [...iceServers], ...(cfg.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) },
   };
 }
 
@@ -53,6 +61,8 @@ interface Conn {
   readonly outgoing: boolean;
   session: MuxSession | undefined;
   readonly queued: Set<string>;
+  /** The route ICE chose, once read after open. */
+  route: LinkRoute | undefined;
 }
 
 /**
@@ -71,12 +81,28 @@ export class Mesh {
   private opened = false;
   private retryDelayMs = RESTART_DELAY_MS;
   private sessionToken: string | undefined;
+  private readonly ice: IceConfig;
 
   constructor(
     private readonly cfg: MeshConfig,
     private readonly host: MeshHost,
     private readonly pageUrl: string,
-  ) {}
+    fetchFn: FetchFn = (url, init) => fetch(url, init),
+  ) {
+    const iceUrl = cfg.iceUrl === null ? null : new URL(cfg.iceUrl, pageUrl).href;
+    this.ice = new IceConfig(cfg.iceServers, iceUrl, fetchFn, () => {
+      // New credentials for connections made from now on (PeerJS reads its config at each one).
+      const config = this.peer?.options.config;
+      if (config) config.iceServers = this.ice.servers;
+    });
+  }
+
+  /** Open connections by the route ICE chose (not counted until it is known). */
+  routes(): RouteCounts {
+    const out = noRoutes();
+    for (const list of this.conns.values()) for (const c of list) if (c.session && !c.session.isClosed && c.route) out[c.route]++;
+    return out;
+  }
 
   /**
    * Our id while the Peer lives: it stays valid through a signaling outage, since
@@ -97,12 +123,19 @@ export class Mesh {
     return this.peer?.open === true;
   }
 
+  /** Starts signaling once the adapter's ICE servers are known (or could not be fetched). */
   start(): void {
     if (this.destroyed) return;
+    void this.ice.ready().then(() => {
+      if (!this.destroyed && this.peer === undefined) this.startPeer();
+    });
+  }
+
+  private startPeer(): void {
     const id = newPeerId();
     const token = newToken();
     this.sessionToken = token;
-    const peer = new Peer(id, { ...peerOptions(this.cfg, this.pageUrl), token });
+    const peer = new Peer(id, { ...peerOptions(this.cfg, this.pageUrl, this.ice.servers), token });
     guardSignaling(peer, { banned: (remote) => this.host.isBanned(remote), pendingIncoming: () => this.pendingIncoming() });
     this.peer = peer;
     this.opened = false;
@@ -175,6 +208,7 @@ export class Mesh {
 
   destroy(): void {
     this.destroyed = true;
+    this.ice.stop();
     clearTimeout(this.restartTimer);
     this.peer?.destroy();
     this.peer = undefined;
@@ -220,7 +254,7 @@ export class Mesh {
 
   /** A connection that carries swarms on channels of its own; `first`: the swarm it was dialed for. */
   private wireMux(conn: DataConnection, outgoing: boolean, first?: string): void {
-    const c: Conn = { conn, outgoing, session: undefined, queued: new Set(first === undefined ? [] : [first]) };
+    const c: Conn = { conn, outgoing, session: undefined, queued: new Set(first === undefined ? [] : [first]), route: undefined };
     const remoteId = conn.peer;
     this.conns.set(remoteId, [...(this.conns.get(remoteId) ?? []), c]);
     const settle = (): void => {
@@ -254,6 +288,11 @@ export class Mesh {
         this.cfg.connectTimeoutMs,
       );
       c.session = session;
+      for (const ms of ROUTE_CHECKS_MS) {
+        setTimeout(() => {
+          if (!session.isClosed) void linkRoute(conn.peerConnection).then((r) => (c.route = r ?? c.route));
+        }, ms);
+      }
       const queued = [...c.queued];
       c.queued.clear();
       for (const swarm of queued) if (!session.open(swarm)) this.dialing.delete(`${remoteId}\n${swarm}`);

@@ -7,8 +7,10 @@
  * its end is `eth0` in the namespace, with the next address and a default route to the bridge
  * address, and a tbf qdisc on its egress (the viewer's uplink). Viewers reach each other
  * through the bridge (layer 2) and the host directly; nothing is routed: the host does not
- * forward, so the default route ends at the host.
+ * forward, so the default route ends at the host. A viewer behind a NAT has a home router
+ * namespace between it and the bridge instead (`nat-plan.ts`).
  */
+import { NAT_LAN, routerCommands, type NatKind } from './nat-plan.js';
 import type { UplinkCap } from './uplink-spec.js';
 
 export const LAB_DEFAULTS = {
@@ -39,6 +41,8 @@ export interface LabNames {
   readonly rand: string;
   readonly bridge: string;
   ns(slot: number): string;
+  /** The home router namespace of a viewer behind a NAT. */
+  router(slot: number): string;
   hostVeth(slot: number): string;
   /** The viewer's end of its veth, inside its namespace. */
   readonly viewerVeth: 'eth0';
@@ -48,7 +52,7 @@ const RAND = /^[a-z0-9]{5}$/;
 /** Link names: `rclb` + rand (bridge), `rclh` + rand + slot (host ends of the veths); at most 15 characters. */
 const LINK = /^rcl[bh]([a-z0-9]{5})\d*$/;
 const TAG = /^rclab-(\d+)-(\d+)-([a-z0-9]{5})$/;
-const NS = /^(rclab-\d+-\d+-[a-z0-9]{5})-v(\d+)$/;
+const NS = /^(rclab-\d+-\d+-[a-z0-9]{5})-[vr](\d+)$/;
 
 export function labNames(owner: LabOwner, rand: string): LabNames {
   if (!RAND.test(rand)) throw new Error(`lab rand must match ${String(RAND)}: ${rand}`);
@@ -58,6 +62,7 @@ export function labNames(owner: LabOwner, rand: string): LabNames {
     rand,
     bridge: `rclb${rand}`,
     ns: (slot) => `${tag}-v${slot}`,
+    router: (slot) => `${tag}-r${slot}`,
     hostVeth: (slot) => `rclh${rand}${slot}`,
     viewerVeth: 'eth0',
   };
@@ -79,7 +84,10 @@ export function randOfLink(name: string): string | undefined {
   return LINK.exec(name)?.[1];
 }
 
-/** Addresses of the lab's subnet 10.213.X.0/24: the host's (bridge) is .1, viewer `slot` is .(slot + 2). */
+/**
+ * Addresses of the lab's subnet 10.213.X.0/24: the host's (bridge) is .1, viewer `slot` (or its
+ * router, behind a NAT) is .(slot + 2).
+ */
 export function labAddresses(x: number): { subnet: string; host: string; viewer(slot: number): string } {
   if (!Number.isInteger(x) || x < 0 || x > 255) throw new Error(`lab subnet index must be 0..255: ${x}`);
   const base = `${LAB_DEFAULTS.netPrefix}.${x}`;
@@ -109,8 +117,8 @@ const sysctl = (key: string, value: string, ns?: string): Command => ({ sysctl: 
  * The namespaces first: their names carry the owner, so a stale-lab sweep that finds this lab's
  * links before their alias is set still sees the owner alive through them.
  */
-export function namespaceCommands(n: LabNames, slots: number): Command[] {
-  return Array.from({ length: slots }, (_, s) => ip('netns', 'add', n.ns(s)));
+export function namespaceCommands(n: LabNames, slots: number, nat: readonly (NatKind | null)[] = []): Command[] {
+  return Array.from({ length: slots }, (_, s) => [ip('netns', 'add', n.ns(s)), ...(nat[s] ? [ip('netns', 'add', n.router(s))] : [])]).flat();
 }
 
 export function bridgeCommands(n: LabNames, x: number): Command[] {
@@ -126,25 +134,36 @@ export function bridgeCommands(n: LabNames, x: number): Command[] {
   ];
 }
 
-/** One viewer: its veth pair into the bridge, address, default route to the host, and its uplink cap. */
-export function viewerCommands(n: LabNames, x: number, slot: number, cap: UplinkCap): Command[] {
+/**
+ * One viewer: its veth pair into the bridge (or, behind a NAT, into its router), address,
+ * default route (to the host, or to its router), and its uplink cap.
+ */
+export function viewerCommands(n: LabNames, x: number, slot: number, cap: UplinkCap, nat: NatKind | null = null): Command[] {
   const a = labAddresses(x);
   const ns = n.ns(slot);
   const hv = n.hostVeth(slot);
   const v = n.viewerVeth;
+  const link =
+    nat === null
+      ? [
+          ip('link', 'add', hv, 'type', 'veth', 'peer', 'name', v, 'netns', ns),
+          ip('link', 'set', 'dev', hv, 'alias', n.tag),
+          sysctl(`net/ipv6/conf/${hv}/disable_ipv6`, '1'),
+          ip('link', 'set', 'dev', hv, 'master', n.bridge),
+          ip('link', 'set', 'dev', hv, 'up'),
+          sysctl('net/ipv6/conf/all/disable_ipv6', '1', ns),
+          sysctl('net/ipv6/conf/default/disable_ipv6', '1', ns),
+        ]
+      : routerCommands({ bridge: n.bridge, tag: n.tag, hostVeth: hv, router: n.router(slot), viewer: ns }, a.viewer(slot), a.host);
+  const address = nat === null ? `${a.viewer(slot)}/24` : `${NAT_LAN.viewer}/${NAT_LAN.prefix}`;
+  const gateway = nat === null ? a.host : NAT_LAN.router;
   return [
-    ip('link', 'add', hv, 'type', 'veth', 'peer', 'name', v, 'netns', ns),
-    ip('link', 'set', 'dev', hv, 'alias', n.tag),
-    sysctl(`net/ipv6/conf/${hv}/disable_ipv6`, '1'),
-    ip('link', 'set', 'dev', hv, 'master', n.bridge),
-    ip('link', 'set', 'dev', hv, 'up'),
-    sysctl('net/ipv6/conf/all/disable_ipv6', '1', ns),
-    sysctl('net/ipv6/conf/default/disable_ipv6', '1', ns),
+    ...link,
     ip('-n', ns, 'link', 'set', 'dev', 'lo', 'up'),
-    ip('-n', ns, 'addr', 'add', `${a.viewer(slot)}/24`, 'dev', v),
+    ip('-n', ns, 'addr', 'add', address, 'dev', v),
     ip('-n', ns, 'link', 'set', 'dev', v, 'up'),
-    // Chromium gathers ICE candidates only with a default route; this one ends at the host.
-    ip('-n', ns, 'route', 'add', 'default', 'via', a.host, 'dev', v),
+    // Chromium gathers ICE candidates only with a default route; this one ends at the host (or the router).
+    ip('-n', ns, 'route', 'add', 'default', 'via', gateway, 'dev', v),
     ...(cap === null ? [] : [tc('-n', ns, 'qdisc', 'add', 'dev', v, 'root', ...tbfArgs(cap))]),
   ];
 }
@@ -152,13 +171,14 @@ export function viewerCommands(n: LabNames, x: number, slot: number, cap: Uplink
 /**
  * Removal, in an order that works from any partial state (each command may fail because its
  * object does not exist): a host veth takes its namespace end (and that end's qdisc) with it,
- * then the namespaces, then the bridge. Processes still inside a namespace are killed before
+ * then the namespaces (viewers' and routers'), then the bridge. Processes still inside a namespace are killed before
  * (by the runner), so the namespace goes away at once.
  */
 export function teardownCommands(n: LabNames, slots: number): Command[] {
   return [
     ...Array.from({ length: slots }, (_, s) => ip('link', 'del', 'dev', n.hostVeth(s))),
     ...Array.from({ length: slots }, (_, s) => ip('netns', 'del', n.ns(s))),
+    ...Array.from({ length: slots }, (_, s) => ip('netns', 'del', n.router(s))),
     ip('link', 'del', 'dev', n.bridge),
   ];
 }

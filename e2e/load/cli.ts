@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util';
 import { renderReport } from './report.js';
 import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS } from '../../origin-adapter/player-page.js';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
+import { coturnUnavailable } from '../lab/coturn.js';
+import { parseNatSpec, type NatKind } from '../lab/nat-plan.js';
 import { labUnavailable } from '../lab/netlab.js';
 import { parseUplinkSpec, type UplinkCap } from '../lab/uplink-spec.js';
 
@@ -16,7 +18,8 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --no-p2p            no service worker and no relaycast script on the page (a site without relaycast)
   --baseline          after the P2P run, the same run without P2P; its JSON goes under "baseline"
   --concurrent        with --baseline: run it at the same time instead (its own adapter and browser), so both
-                      runs see the same machine load; not with --uplink-mbps
+                      runs see the same machine load; in the network lab (--uplink-mbps, --nat) its viewers get
+                      namespaces of their own with the same caps and NATs
   --url PAGE          player page to load instead of the embedded demo
   --player P          the embedded page's player: hls.js (default), dash.js, video.js, shaka; a comma-separated
                       list gives the viewers those players in turn (several players in one swarm)
@@ -44,7 +47,14 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
                       "off" for a viewer in the lab without a cap (off, 2xoff,2x4.5). Each capped viewer's
                       upload is timed (1 MB to the host) before the run. Embedded adapter only (no --url).
                       The lab has no route off the machine, is removed at the end, on SIGINT/SIGTERM and on
-                      errors, and a crashed run's lab is removed at the next start`;
+                      errors, and a crashed run's lab is removed at the next start
+  --nat SPEC          network lab (Linux, root, nftables): every viewer behind a home router namespace that NATs it:
+                      cone (endpoint-independent mapping), symmetric (a random port per destination), mixed
+                      (every third viewer symmetric), or one kind per viewer (cone,symmetric,off). coturn runs on
+                      the lab's bridge for STUN and TURN; the adapter hands pages expiring TURN credentials.
+                      The JSON gets "candidates" (connections by route) and the lab's per-router UDP bytes.
+                      Combines with --uplink-mbps
+  --relay-only        P2P viewers use TURN relays only (relayOnly; needs --nat for coturn)`;
 
 function fail(msg: string): never {
   console.error(`${msg}\n${USAGE}`);
@@ -82,6 +92,8 @@ try {
       renditions: { type: 'string' },
       'client-options': { type: 'string' },
       'uplink-mbps': { type: 'string' },
+      nat: { type: 'string' },
+      'relay-only': { type: 'boolean', default: false },
       'bitrate-kbps': { type: 'string' },
       attack: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -110,7 +122,6 @@ const player = playerNames[0] ?? DEFAULT_LOAD_OPTIONS.player;
 const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
 for (const p of playerNames) if (!PLAYER_PROTOCOLS[p].some((x) => x === protocol)) fail(`${p} plays ${PLAYER_PROTOCOLS[p].join(' or ')}, not ${String(protocol)}`);
 if (args.concurrent && !args.baseline) fail('--concurrent needs --baseline');
-if (args.concurrent && args['uplink-mbps'] !== undefined) fail('--concurrent cannot run with --uplink-mbps: the baseline runs in the same lab, after the P2P run');
 const renditions = int('renditions', args.renditions, 1, 1);
 let clientOptions: Record<string, unknown> | undefined;
 if (args['client-options'] !== undefined) {
@@ -135,6 +146,20 @@ if (args['uplink-mbps'] !== undefined) {
   uplinkMbps = caps;
 }
 
+let nat: (NatKind | null)[] | undefined;
+if (args.nat !== undefined) {
+  if (args.url) fail('--nat needs the embedded adapter (no --url)');
+  const kinds = parseNatSpec(args.nat, viewers);
+  if ('error' in kinds) fail(`--nat: ${kinds.error}`);
+  const unavailable = labUnavailable() ?? coturnUnavailable();
+  if (unavailable !== null) fail(`--nat: ${unavailable}`);
+  nat = kinds;
+}
+if (args['relay-only']) {
+  if (!nat) fail('--relay-only needs a TURN server: run it with --nat (coturn in the lab)');
+  clientOptions = { ...clientOptions, relayOnly: true };
+}
+
 const result = await runLoad({
   ...DEFAULT_LOAD_OPTIONS,
   viewers,
@@ -156,6 +181,7 @@ const result = await runLoad({
   adapter: { renditions, ...(bitrateKbps !== undefined ? { bitrateKbps } : {}) },
   ...(clientOptions ? { clientOptions } : {}),
   ...(uplinkMbps ? { uplinkMbps } : {}),
+  ...(nat ? { nat } : {}),
   attack: args.attack,
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });

@@ -88,6 +88,8 @@ export interface ViewerResult {
   corruptedDelivered: number;
   /** The viewer's upload cap in the network lab, Mbit/s; null: none (or no lab). */
   uplinkMbps?: number | null;
+  /** The NAT in front of the viewer in the network lab; null: none (or no lab). */
+  nat?: 'cone' | 'symmetric' | null;
 }
 
 /** The network lab a run used (`--uplink-mbps`). */
@@ -100,6 +102,15 @@ export interface LabSummary {
   uplinkMbps: (number | null)[];
   /** Before the run: the time one upload took from each capped slot to the host, and its rate. */
   uplinkCheck: { slot: number; bytes: number; seconds: number; mbps: number }[];
+  /** Each slot's home router NAT (null: on the bridge itself). */
+  nat: ('cone' | 'symmetric' | null)[];
+  /** coturn ran on the bridge (STUN and TURN, credentials from the adapter). */
+  turn: boolean;
+  /**
+   * During the run, per NATed slot: UDP bytes its router forwarded to the public host (the TURN
+   * server; the adapter speaks TCP) and to other viewers' routers (direct links).
+   */
+  udpBytes: { slot: number; toPublic: number; toViewers: number; directTo: string[] }[];
 }
 
 export interface LoadResult {
@@ -152,9 +163,18 @@ export interface LoadResult {
   bitrateKbps?: number | null;
   /** The network lab (null: loopback, no caps). */
   lab?: LabSummary | null;
+  /**
+   * At the end of the run, the viewers' peer connections by the route ICE chose (pages'
+   * `candidates` stats summed: a link between two viewers counts at each of its two pages).
+   */
+  candidates?: { host: number; srflx: number; relay: number };
+  /** ICE candidates the adapter's signaling passed between viewers during the run, by type (embedded adapter). */
+  signaledCandidates?: { host: number; srflx: number; prflx: number; relay: number } | null;
   /** The same invocation without P2P: run after this one, or at the same time on its own adapter and browser. */
   baseline?: LoadResult;
   baselineMode?: 'after' | 'concurrent';
+  /** window.relaycastOptions of the P2P viewers (`--client-options`, `--relay-only`); absent: none. */
+  clientOptions?: Record<string, unknown>;
 }
 
 /** The q-quantile (nearest rank) of xs, or null when empty. */

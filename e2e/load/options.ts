@@ -1,6 +1,7 @@
 /** The load tool's options and their defaults (e2e/load/run.ts runs them). */
 import type { Adapter, AdapterOptions } from '../../origin-adapter/index.js';
 import type { PlayerName, StreamProtocol } from '../../origin-adapter/player-page.js';
+import type { NatKind } from '../lab/nat-plan.js';
 import type { UplinkCap } from '../lab/uplink-spec.js';
 
 export interface LoadOptions {
@@ -52,6 +53,11 @@ export interface LoadOptions {
    * namespace of the lab (`e2e/lab/`), the P2P run and the baseline alike. Embedded adapter only.
    */
   readonly uplinkMbps?: readonly UplinkCap[];
+  /**
+   * Per viewer slot: behind a home router's NAT (cone or symmetric; null: none) in the network
+   * lab, with coturn on the bridge for STUN and TURN. Embedded adapter only.
+   */
+  readonly nat?: readonly (NatKind | null)[];
   /** Run the attack suite (e2e/attack) against the embedded adapter while the viewers play (P2P run only). */
   readonly attack?: boolean;
 }

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
-import { chromiumPath } from '../support/browser.js';
 import { viewerBrowsers, type ViewerBrowser } from '../lab/browsers.js';
-import { createLab, type Lab } from '../lab/netlab.js';
-import { timeUploads } from '../lab/uplink-check.js';
-import { formatUplinks, type UplinkCap } from '../lab/uplink-spec.js';
+import type { UplinkCap } from '../lab/uplink-spec.js';
+import type { CandidateCounts } from '../../origin-adapter/ice.js';
+import { labAdapterOptions, openLab, readUdpBytes, udpBytesDuring, wantsLab, type OpenLab } from './lab-run.js';
 import type { ProbeSample } from '../support/page-probe.js';
 import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js';
 import { untilLiveWindowSlides } from '../support/live-stream.js';
@@ -80,8 +79,7 @@ function checkOptions(o: LoadOptions): void {
   const players = o.players !== undefined && o.players.length > 0 ? o.players : [o.player];
   for (const p of players) if (!PLAYER_PROTOCOLS[p].includes(o.protocol)) throw new Error(`${p} does not play ${o.protocol}`);
   if (o.origin !== undefined && o.url !== undefined) throw new Error('origin and url exclude each other');
-  if (o.origin !== undefined && o.uplinkMbps !== undefined) throw new Error('the network lab starts its own adapter on its bridge (no origin)');
-  if (o.baselineMode === 'concurrent' && o.uplinkMbps !== undefined) throw new Error('a concurrent baseline would need a second lab: run the lab baseline after (baselineMode "after")');
+  if (o.origin !== undefined && wantsLab(o)) throw new Error('the network lab starts its own adapter on its bridge (no origin)');
   if (o.baselineOrigin !== undefined && o.baselineOrigin === o.origin) throw new Error('the concurrent baseline needs an adapter of its own: one origin counter cannot tell the runs apart');
 }
 
@@ -101,13 +99,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: L
   if (withBaseline && o.baselineMode === 'concurrent') {
     o.progress('baseline: the same run without P2P, at the same time');
     const tag = (p: string) => (line: string) => o.progress(`${p} ${line}`);
-    const [main, baseline] = await Promise.all([
-      runOnce({ ...o, progress: tag('[p2p]') }),
-      runOnce(baselineOf({ ...o, progress: tag('[baseline]') }, o.baselineOrigin)),
-    ]);
-    return { ...main, baselineMode: 'concurrent', baseline };
+    // In the lab, the baseline's viewers take a second set of slots with the same caps and NATs.
+    const lab = wantsLab(o) ? await openLab(o, 2) : undefined;
+    try {
+      const [main, baseline] = await Promise.all([
+        runOnce({ ...o, progress: tag('[p2p]') }, lab),
+        runOnce(baselineOf({ ...o, progress: tag('[baseline]') }, o.baselineOrigin), lab, o.viewers),
+      ]);
+      return { ...main, baselineMode: 'concurrent', baseline };
+    } finally {
+      lab?.lab.destroy();
+    }
   }
-  const lab = o.uplinkMbps ? await openLab(o, o.uplinkMbps) : undefined;
+  const lab = wantsLab(o) ? await openLab(o) : undefined;
   try {
     const main = await runOnce(o, lab);
     if (!withBaseline) return main;
@@ -116,29 +120,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: L
     return { ...main, baselineMode: 'after', baseline };
   } finally {
     lab?.lab.destroy();
-  }
-}
-
-interface OpenLab {
-  readonly lab: Lab;
-  readonly summary: LabSummary;
-}
-
-/** The lab for a run, with its caps checked by timing an upload from each capped viewer. */
-async function openLab(o: LoadOptions, caps: readonly UplinkCap[]): Promise<OpenLab> {
-  if (o.url !== undefined) throw new Error('uplink caps need the embedded adapter (no url): viewers reach it on the lab bridge');
-  if (caps.length !== o.viewers) throw new Error(`${caps.length} uplink caps for ${o.viewers} viewers`);
-  // A bound on the lab's life: both runs, each with a generous margin for opening viewers and closing.
-  const maxLifetimeSec = (o.durationSec + 300) * (o.baseline ? 2 : 1);
-  const lab = createLab({ uplinkMbps: caps, chromiumPath: chromiumPath(), maxLifetimeSec, log: o.progress });
-  try {
-    o.progress(`network lab ${lab.id}: ${lab.subnet}, host ${lab.hostAddress}, uplinks ${formatUplinks(caps)} Mbit/s`);
-    const uplinkCheck = await timeUploads(lab);
-    if (uplinkCheck.length > 0) o.progress(`uplink check (1 MB each): ${uplinkCheck.map((u) => `v${u.slot} ${u.seconds} s = ${u.mbps} Mbit/s`).join(', ')}`);
-    return { lab, summary: { id: lab.id, subnet: lab.subnet, qdisc: 'tbf', uplinkMbps: [...caps], uplinkCheck } };
-  } catch (e) {
-    lab.destroy();
-    throw e;
   }
 }
 
@@ -155,8 +136,8 @@ async function adapterFor(o: LoadOptions, lab: OpenLab | undefined): Promise<{ a
   if (o.url !== undefined) return { adapter: undefined, own: false };
   if (o.origin !== undefined) return { adapter: o.origin, own: false };
   // In the lab the adapter listens on the bridge, the one address every viewer namespace reaches.
-  const host = lab ? { host: lab.lab.hostAddress } : {};
-  const adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter, ...host });
+  const inLab = lab ? labAdapterOptions(lab) : {};
+  const adapter = await startAdapter({ port: 0, log: () => undefined, ...o.adapter, ...inLab });
   try {
     // Viewers join a stream that is already running, not one whose window still fills (see untilLiveWindowSlides).
     if (!o.vod) await untilLiveWindowSlides(adapter);
@@ -167,7 +148,8 @@ async function adapterFor(o: LoadOptions, lab: OpenLab | undefined): Promise<{ a
   return { adapter, own: true };
 }
 
-async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { attack?: LoadAttack }> {
+/** `slotBase`: the first of this run's lab slots (a concurrent baseline takes the second set). */
+async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<LoadResult & { attack?: LoadAttack }> {
   const { adapter, own } = await adapterFor(o, lab);
   const pageOf = (slot: number): string => {
     if (o.url !== undefined) return o.url;
@@ -179,6 +161,9 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { at
   const hashOf = hashLookup(adapter, url);
   // Origin bytes are counted from here: a shared adapter (or a page's origin) may have served others before.
   const origin0 = await originBytes(statsUrl);
+  const labSlots = { from: slotBase, count: o.viewers };
+  const udp0 = readUdpBytes(lab, labSlots);
+  const signaled0 = adapter?.signalingStats()?.candidates;
   const browsers = await viewerBrowsers(lab?.lab, new URL(url).origin);
   const entries: Entry[] = [];
   const ticks: Tick[] = [];
@@ -197,7 +182,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { at
     const id = nextId++;
     let b: ViewerBrowser | undefined;
     try {
-      b = await browsers.open(slot);
+      b = await browsers.open(slotBase + slot);
       const viewer = await openViewer(b.browser, pageOf(slot), id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
       entries.push({ id, role, player: o.url === undefined ? playerOf(o, slot) : undefined, slot, browser: b, openedSec: now(), viewer, last: null, present: true });
     } catch (e) {
@@ -313,7 +298,14 @@ async function runOnce(o: LoadOptions, lab?: OpenLab): Promise<LoadResult & { at
     for (const e of entries) if (e.present) errors.push(...e.viewer.pageErrors.map((m) => `viewer ${e.id}: ${m}`));
     const faults: Faults = { malicious: o.malicious, churnPct: o.churnPct, signalOutageSec: o.signalOutageSec, slowPeers: o.slowPeers };
     const computed = computeResult(ticks, { viewers: o.viewers, durationSec: o.durationSec, p2p: o.p2p, warmupSec: o.warmupSec, lastOpenedSec, errors, integrity, integrityOf, faults, events, wholeRun: o.vod && o.url === undefined });
-    const result = withUplinks(computed, o, lab?.summary, new Map(entries.map((e) => [e.id, e.slot])));
+    const labSummary = lab ? { ...lab.summary, udpBytes: udpBytesDuring(udp0, readUdpBytes(lab, labSlots)) } : undefined;
+    const routed = withUplinks(computed, o, labSummary, new Map(entries.map((e) => [e.id, e.slot])));
+    const result = {
+      ...routed,
+      candidates: routesAtEnd(entries),
+      signaledCandidates: signaledSince(signaled0, adapter?.signalingStats()?.candidates),
+      ...(o.p2p && o.clientOptions ? { clientOptions: { ...o.clientOptions } } : {}),
+    };
     const withAttack = attack === undefined ? result : { ...result, attack };
     const players = [...new Set(Array.from({ length: o.viewers }, (_, i) => playerOf(o, i)))].join(',');
     return o.url === undefined ? { stream: { player: players, protocol: o.protocol, vod: o.vod }, ...withAttack } : withAttack;
@@ -334,8 +326,26 @@ function withUplinks(r: LoadResult, o: LoadOptions, lab: LabSummary | undefined,
     ...r,
     bitrateKbps: o.url === undefined ? (o.adapter?.bitrateKbps ?? null) : null,
     lab: lab ?? null,
-    perViewer: r.perViewer.map((v) => ({ ...v, uplinkMbps: capOf(v.id) })),
+    perViewer: r.perViewer.map((v) => {
+      const slot = slotOf.get(v.id);
+      return { ...v, uplinkMbps: capOf(v.id), nat: lab && slot !== undefined ? (lab.nat[slot] ?? null) : null };
+    }),
   };
+}
+
+/** The present viewers' connections by route, from their last stats. */
+function routesAtEnd(entries: readonly Entry[]): { host: number; srflx: number; relay: number } {
+  const out = { host: 0, srflx: 0, relay: 0 };
+  for (const e of entries) {
+    const c = e.present ? e.last?.relaycast?.candidates : undefined;
+    if (c) for (const k of ['host', 'srflx', 'relay'] as const) out[k] += c[k];
+  }
+  return out;
+}
+
+function signaledSince(before: CandidateCounts | undefined, after: CandidateCounts | undefined): CandidateCounts | null {
+  if (before === undefined || after === undefined) return null;
+  return { host: after.host - before.host, srflx: after.srflx - before.srflx, prflx: after.prflx - before.prflx, relay: after.relay - before.relay };
 }
 
 function mb(n: number | null): string {

@@ -77,6 +77,8 @@ test('lab commands: default route only to the bridge address, tbf only on a capp
     `ip link del dev ${n.hostVeth(1)}`,
     `ip netns del ${n.ns(0)}`,
     `ip netns del ${n.ns(1)}`,
+    `ip netns del ${n.router(0)}`,
+    `ip netns del ${n.router(1)}`,
     `ip link del dev ${n.bridge}`,
   ]);
 });

@@ -1,0 +1,80 @@
+// Browser tests behind real NATs: each viewer's Chromium in its own namespace behind a home
+// router namespace (nftables masquerade), coturn on the lab's bridge for STUN and TURN, the
+// adapter handing pages expiring TURN credentials. Each P2P run is compared with the same viewers
+// without relaycast behind the same NATs, played at the same time. Linux and root only.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { coturnUnavailable } from './lab/coturn.js';
+import { labLeftovers, labUnavailable } from './lab/netlab.js';
+import { DEFAULT_LOAD_OPTIONS, runLoad, type LoadOptions } from './load/run.js';
+import type { LoadResult } from './load/metrics.js';
+import { assertNoWorseThanControl } from './support/control.js';
+
+const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
+const unavailable = labUnavailable() ?? coturnUnavailable();
+const skip = unavailable === null ? false : `NAT lab unavailable: ${unavailable}`;
+
+function run(o: Partial<LoadOptions> & Pick<LoadOptions, 'viewers' | 'nat'>): Promise<LoadResult> {
+  return runLoad({ ...DEFAULT_LOAD_OPTIONS, durationSec: 45, p2p: true, baseline: true, baselineMode: 'concurrent', progress: log, ...o });
+}
+
+function summary(r: LoadResult): string {
+  const viewers = r.perViewer.map((v) => ({ id: v.id, nat: v.nat, stalls: v.stallLog, fromPeers: v.deliveredPeerBytes, uploaded: v.uploadedBytes }));
+  return JSON.stringify({ offload: r.offload, stalls: r.stalls, latency: r.latencySecMedian, candidates: r.candidates, signaled: r.signaledCandidates, udp: r.lab?.udpBytes, viewers, control: r.baseline && { stalls: r.baseline.stalls, latency: r.baseline.latencySecMedian } });
+}
+
+function common(r: LoadResult): void {
+  assert.ok(r.lab?.turn, 'coturn ran in the lab');
+  assert.equal(r.notPlaying, 0, 'every player plays');
+  assert.equal(r.errors, 0, `no page errors: ${r.errorSamples.join('; ')}`);
+  assert.equal(r.corruptedDelivered, 0);
+  assertNoWorseThanControl(r);
+  assert.deepEqual(labLeftovers(r.lab.id), [], 'no namespace, link or directory of the lab is left');
+}
+
+test('NAT lab: 4 viewers behind cone NATs link through STUN (srflx), directly router to router; offload >= 0.6, no stall beyond the control', { skip, timeout: 300_000 }, async () => {
+  const r = await run({ viewers: 4, nat: ['cone', 'cone', 'cone', 'cone'] });
+  log(summary(r));
+  common(r);
+  assert.ok(r.candidates, 'the run counts connections by route');
+  assert.ok(r.candidates.srflx >= 6, `the viewers linked through their NATs' mappings: ${JSON.stringify(r.candidates)}`);
+  assert.equal(r.candidates.relay, 0, 'cone NATs need no relay');
+  // Each router forwarded peer traffic straight to other viewers' routers, not through the TURN server.
+  for (const u of r.lab?.udpBytes ?? []) assert.ok(u.toViewers > 200_000, `slot ${u.slot}: ${u.toViewers} UDP bytes to other viewers`);
+  assert.ok(r.offload !== null && r.offload >= 0.6, `offload ${r.offload}`);
+});
+
+test('NAT lab: 2 of 6 viewers behind symmetric NATs link through TURN (relay) and still get segments from peers; nobody stalls beyond the control', { skip, timeout: 360_000 }, async () => {
+  const r = await run({ viewers: 6, nat: ['cone', 'cone', 'symmetric', 'cone', 'cone', 'symmetric'] });
+  log(summary(r));
+  common(r);
+  assert.ok(r.candidates && r.candidates.relay > 0, `links through the relay: ${JSON.stringify(r.candidates)}`);
+  assert.ok(r.candidates.srflx > 0, 'the cone viewers still link directly');
+  const controlWorst = Math.max(0, ...(r.baseline?.perViewer.map((v) => v.stalls) ?? []));
+  for (const v of r.perViewer) assert.ok(v.stalls <= controlWorst, `viewer ${v.id} (${v.nat}): ${v.stalls} stalls, the control's worst viewer ${controlWorst}`);
+  const symmetric = r.perViewer.filter((v) => v.nat === 'symmetric');
+  assert.equal(symmetric.length, 2);
+  for (const v of symmetric) {
+    assert.ok(v.deliveredPeerBytes > 0, `symmetric viewer ${v.id} got segments from peers`);
+    const u = r.lab?.udpBytes.find((x) => x.slot === v.id);
+    assert.ok(u && u.toPublic > 100_000, `symmetric viewer ${v.id}: its peer traffic went through the TURN server (${JSON.stringify(u)})`);
+  }
+});
+
+test('NAT lab, relayOnly: only relay candidates pass through signaling, every byte between viewers passes through coturn, offload >= 0.6', { skip, timeout: 300_000 }, async () => {
+  const r = await run({ viewers: 4, nat: ['cone', 'cone', 'cone', 'cone'], clientOptions: { relayOnly: true } });
+  log(summary(r));
+  common(r);
+  const s = r.signaledCandidates;
+  assert.ok(s, 'the adapter counted the candidates it passed on');
+  assert.equal(s.host, 0, 'no host candidate was sent through signaling');
+  assert.equal(s.srflx, 0, 'no server-reflexive candidate was sent through signaling');
+  assert.equal(s.prflx, 0);
+  assert.ok(s.relay > 0, 'relay candidates were');
+  assert.ok(r.candidates && r.candidates.relay >= 6 && r.candidates.host === 0 && r.candidates.srflx === 0, JSON.stringify(r.candidates));
+  for (const u of r.lab?.udpBytes ?? []) {
+    assert.equal(u.toViewers, 0, `slot ${u.slot}: no UDP straight to another viewer (${u.directTo.join(', ')})`);
+    assert.ok(u.toPublic > 200_000, `slot ${u.slot}: its peer traffic went to the TURN server`);
+  }
+  assert.ok(r.offload !== null && r.offload >= 0.6, `offload ${r.offload}`);
+});
