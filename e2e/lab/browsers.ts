@@ -14,6 +14,12 @@ export interface ViewerBrowser {
 }
 
 export interface ViewerBrowsers {
+  /**
+   * Launches the browsers of these lab slots now (nothing on loopback), so opening their viewers
+   * later costs a page load, not a browser start: on a busy machine a dozen starts would
+   * otherwise eat the run's time.
+   */
+  prepare(slots: readonly number[]): Promise<void>;
   /** A browser for the viewer in lab slot `slot` (ignored on loopback). */
   open(slot: number): Promise<ViewerBrowser>;
   close(): Promise<void>;
@@ -24,21 +30,32 @@ export async function viewerBrowsers(lab: Lab | undefined, pageOrigin: string): 
   if (!lab) {
     const shared = await launchBrowser();
     return {
+      prepare: async () => undefined,
       open: async () => ({ browser: shared, release: async () => undefined }),
       close: () => shared.close().catch(() => undefined),
     };
   }
   const own = new Set<Browser>();
+  const prepared = new Map<number, Browser>();
+  const launch = async (slot: number): Promise<Browser> => {
+    const v = lab.viewers[slot];
+    if (!v) throw new Error(`no lab slot ${slot}`);
+    const browser = await launchBrowser({
+      executablePath: v.chromium,
+      // A service worker needs a secure context; the lab's origin is plain http on a LAN address.
+      args: [`--unsafely-treat-insecure-origin-as-secure=${pageOrigin}`],
+    });
+    own.add(browser);
+    return browser;
+  };
   return {
+    async prepare(slots) {
+      for (const slot of slots) if (!prepared.has(slot)) prepared.set(slot, await launch(slot));
+    },
     async open(slot) {
-      const v = lab.viewers[slot];
-      if (!v) throw new Error(`no lab slot ${slot}`);
-      const browser = await launchBrowser({
-        executablePath: v.chromium,
-        // A service worker needs a secure context; the lab's origin is plain http on a LAN address.
-        args: [`--unsafely-treat-insecure-origin-as-secure=${pageOrigin}`],
-      });
-      own.add(browser);
+      const ready = prepared.get(slot);
+      prepared.delete(slot);
+      const browser = ready ?? (await launch(slot));
       return {
         browser,
         release: async () => {
@@ -50,6 +67,7 @@ export async function viewerBrowsers(lab: Lab | undefined, pageOrigin: string): 
     async close() {
       await Promise.all([...own].map((b) => b.close().catch(() => undefined)));
       own.clear();
+      prepared.clear();
     },
   };
 }

@@ -16,6 +16,9 @@ export { DEFAULT_LOAD_OPTIONS, type BaselineMode, type LoadOptions } from './opt
 import type { BaselineMode, LoadOptions } from './options.js';
 
 
+/** Seconds of steady window (after the last viewer opened and the warmup) a live run keeps at least. */
+const MIN_STEADY_SEC = 15;
+
 interface Entry {
   readonly id: number;
   readonly role: ViewerRole;
@@ -165,6 +168,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
   const udp0 = readUdpBytes(lab, labSlots);
   const signaled0 = adapter?.signalingStats()?.candidates;
   const browsers = await viewerBrowsers(lab?.lab, new URL(url).origin);
+  await browsers.prepare(Array.from({ length: o.viewers }, (_, i) => slotBase + i));
   const entries: Entry[] = [];
   const ticks: Tick[] = [];
   const errors: string[] = [];
@@ -255,7 +259,10 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     // The attack starts once every viewer has opened, and ends a few seconds before the run does.
     const attackAt = o.attack && o.p2p && adapter ? lastOpenedSec + 5 : Infinity;
     let attacking: Promise<LoadAttack> | undefined;
-    while (now() < o.durationSec) {
+    // A live run whose viewers took long to open (a busy machine) plays on until its steady window has MIN_STEADY_SEC.
+    const endSec = o.vod ? o.durationSec : Math.max(o.durationSec, lastOpenedSec + o.warmupSec + MIN_STEADY_SEC);
+    if (endSec > o.durationSec) o.progress(`viewers took ${lastOpenedSec.toFixed(0)} s to open: the run lasts ${endSec.toFixed(0)} s`);
+    while (now() < endSec) {
       await poll();
       const t = ticks[ticks.length - 1]!;
       if (outage === 'before' && t.tSec >= outageAt && adapter) {
@@ -289,7 +296,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
             (integrity.corrupted > 0 ? ` CORRUPTED ${integrity.corrupted}` : ''),
         );
       }
-      await sleep(Math.max(0, Math.min(o.pollMs, (o.durationSec - now()) * 1000)));
+      await sleep(Math.max(0, Math.min(o.pollMs, (endSec - now()) * 1000)));
     }
     await churning;
     const attack = await attacking;
