@@ -9,7 +9,8 @@ import { errorCode, serveFile } from './serve-file.js';
 import type { OriginCounters } from './stats.js';
 import { playlistControlHeaders, type P2PMode } from './control.js';
 import { hashEntry, hashFile, type HashRegistry } from './integrity.js';
-import { SEGMENT_PATTERN } from './ffmpeg-args.js';
+import { MANIFESTS, SEGMENT_PATTERN } from './ffmpeg-args.js';
+import { segmentStartTimes, withProgramDateTime } from './program-date-time.js';
 
 export interface LiveRoutesConfig {
   readonly streamName: string;
@@ -74,6 +75,16 @@ export async function hashNewestSegments(dir: string, urlDir: string, reg: HashR
   return parts.join(',');
 }
 
+/** Wall-clock starts of the live segments, from the MPD ffmpeg writes beside the HLS playlists. */
+async function liveStartTimes(dir: string): Promise<Map<string, number>> {
+  try {
+    const mpd = await readCompleteManifest(join(dir, MANIFESTS.dash), MANIFESTS.dash);
+    return mpd === undefined ? new Map() : segmentStartTimes(mpd);
+  } catch {
+    return new Map();
+  }
+}
+
 export function createLiveRoutes(cfg: LiveRoutesConfig) {
   const dirOf = (p: MediaPath): string | undefined => (p.stream !== cfg.streamName ? undefined : p.kind === 'live' ? cfg.liveDir : cfg.vodDir);
 
@@ -90,6 +101,7 @@ export function createLiveRoutes(cfg: LiveRoutesConfig) {
       sendText(res, 503, 'manifest is being rewritten; retry\n', { ...CORS, 'Retry-After': '1' });
       return;
     }
+    if (p.kind === 'live' && p.file.endsWith('.m3u8')) text = withProgramDateTime(text, await liveStartTimes(dir));
     if (p.file.endsWith('.mpd')) text = text.replace(/suggestedPresentationDelay="[^"]*"/, `suggestedPresentationDelay="PT${cfg.presentationDelaySec}S"`);
     // Live: hash the newest segments before the manifest goes out, so a listed segment has its hash.
     // VOD: byte ranges of one file; pages look each one up at /relaycast/hash?path=…&range=….

@@ -83,6 +83,18 @@ test('adapter with the embedded source serves the live stream over HTTP', async 
     assert.ok(names.length >= 3, media.body.toString());
     const mpd = await httpGet(`${a.url}/live/demo/stream.mpd`);
     assert.equal(mpd.headers['content-type'], 'application/dash+xml');
+    // Audio and video playlists carry the same clock: each segment's EXT-X-PROGRAM-DATE-TIME, from the MPD.
+    const audio = (await httpGet(`${a.url}/live/demo/media_1.m3u8`)).body.toString();
+    const dates = (text: string): Map<string, number> =>
+      new Map([...text.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXTINF:[^\n]*\nchunk-e\d+-\d+-(\d+)\.m4s/g)].map((m) => [m[2] ?? '', Date.parse(m[1] ?? '')]));
+    const v = dates(media.body.toString());
+    const au = dates(audio);
+    assert.ok(v.size >= 2 && au.size >= 2, `dated segments:\n${media.body.toString()}\n${audio}`);
+    for (const [num, at] of v) {
+      const other = au.get(num);
+      if (other !== undefined) assert.ok(Math.abs(other - at) < 100, `segment ${num}: video ${at}, audio ${other}`);
+      assert.ok(Math.abs(at - Date.now()) < 60_000, `a recent wall clock: ${new Date(at).toISOString()}`);
+    }
     for (const n of names) assert.match(String(mpd.headers['x-relaycast-hashes']), new RegExp(n.replace(/\./g, '\\.')));
     const seg = await httpGet(`${a.url}/live/demo/${names.at(-1) ?? ''}`);
     assert.equal(seg.status, 200);
@@ -91,7 +103,7 @@ test('adapter with the embedded source serves the live stream over HTTP', async 
     const stats = JSON.parse((await httpGet(`${a.url}/relaycast/stats`)).body.toString());
     assert.equal(stats.originSegmentBytes, seg.body.length);
     assert.equal(stats.originSegmentRequests, 1);
-    assert.equal(stats.originPlaylistRequests, 3);
+    assert.equal(stats.originPlaylistRequests, 4);
     for (const f of ['hls.min.js', 'dash.all.min.js', 'video.min.js', 'video-js.min.css', 'shaka-player.compiled.js']) {
       assert.equal((await httpGet(`${a.url}/relaycast/vendor/${f}`, { method: 'HEAD' })).status, 200, f);
     }
