@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { NftCommand } from './nat-plan.js';
-import { LAB_DEFAULTS, type Command } from './plan.js';
+import type { Command } from './command.js';
+import { LAB_DEFAULTS } from './plan.js';
 
 function findBinary(name: string): string | undefined {
   const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];

@@ -19,7 +19,7 @@
  * sends to the public host (the adapter and TURN server) and to anywhere else (another
  * viewer's router: a direct link).
  */
-import type { Command } from './plan.js';
+import { ip, sysctl, type Command } from './command.js';
 
 export type NatKind = 'cone' | 'symmetric';
 
@@ -145,8 +145,6 @@ interface RouterNames {
   readonly viewer: string;
 }
 
-const ip = (...args: string[]): Command => ({ program: 'ip', args });
-const sysctl = (key: string, value: string, ns: string): Command => ({ sysctl: key, value, ns });
 
 /**
  * One viewer behind a router: the router's WAN veth into the bridge at `wanAddress`, its LAN

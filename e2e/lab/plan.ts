@@ -10,6 +10,7 @@
  * forward, so the default route ends at the host. A viewer behind a NAT has a home router
  * namespace between it and the bridge instead (`nat-plan.ts`).
  */
+import { ip, sysctl, tc, type Command } from './command.js';
 import { NAT_LAN, routerCommands, type NatKind } from './nat-plan.js';
 import type { UplinkCap } from './uplink-spec.js';
 
@@ -101,17 +102,7 @@ export function tbfArgs(mbps: number): string[] {
   return ['tbf', 'rate', `${bitsPerSec}bit`, 'burst', String(burst), 'latency', `${LAB_DEFAULTS.tbfLatencyMs}ms`];
 }
 
-/**
- * One step: `ip` or `tc` with its arguments (the runner resolves the binary), or a sysctl written
- * on the host (`ns` undefined) or inside a namespace (`/proc/sys/net` is per namespace).
- */
-export type Command =
-  | { readonly program: 'ip' | 'tc'; readonly args: readonly string[] }
-  | { readonly sysctl: string; readonly value: string; readonly ns?: string };
-
-const ip = (...args: string[]): Command => ({ program: 'ip', args });
-const tc = (...args: string[]): Command => ({ program: 'tc', args });
-const sysctl = (key: string, value: string, ns?: string): Command => ({ sysctl: key, value, ...(ns !== undefined ? { ns } : {}) });
+export type { Command } from './command.js';
 
 /**
  * The namespaces first: their names carry the owner, so a stale-lab sweep that finds this lab's
