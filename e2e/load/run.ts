@@ -168,7 +168,13 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
   const udp0 = readUdpBytes(lab, labSlots);
   const signaled0 = adapter?.signalingStats()?.candidates;
   const browsers = await viewerBrowsers(lab?.lab, new URL(url).origin);
-  await browsers.prepare(Array.from({ length: o.viewers }, (_, i) => slotBase + i));
+  try {
+    await browsers.prepare(Array.from({ length: o.viewers }, (_, i) => slotBase + i));
+  } catch (e) {
+    await browsers.close();
+    if (own) await adapter?.close();
+    throw e;
+  }
   const entries: Entry[] = [];
   const ticks: Tick[] = [];
   const errors: string[] = [];
