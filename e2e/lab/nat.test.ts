@@ -7,11 +7,11 @@
 // Chromiums on 2 cores beside another test file lower it without anything being wrong.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coturnUnavailable } from './lab/coturn.js';
-import { labLeftovers, labUnavailable } from './lab/netlab.js';
-import { DEFAULT_LOAD_OPTIONS, runLoad, type LoadOptions } from './load/run.js';
-import type { LoadResult } from './load/metrics.js';
-import { assertNoWorseThanControl } from './support/control.js';
+import { coturnUnavailable } from './coturn.js';
+import { labLeftovers, labUnavailable } from './netlab.js';
+import { DEFAULT_LOAD_OPTIONS, runLoad, type LoadOptions } from '../load/run.js';
+import type { LoadResult } from '../load/metrics.js';
+import { assertNoWorseThanControl } from '../support/control.js';
 
 const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
 const unavailable = labUnavailable() ?? coturnUnavailable();

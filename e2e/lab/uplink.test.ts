@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { chromiumPath } from './support/browser.js';
-import { DEFAULT_LOAD_OPTIONS, runLoad } from './load/run.js';
-import { createLab, ipBinary, labLeftovers, labUnavailable } from './lab/netlab.js';
-import { timeUploads } from './lab/uplink-check.js';
+import { chromiumPath } from '../support/browser.js';
+import { DEFAULT_LOAD_OPTIONS, runLoad } from '../load/run.js';
+import { createLab, ipBinary, labLeftovers, labUnavailable } from './netlab.js';
+import { timeUploads } from './uplink-check.js';
 
 const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
 const unavailable = labUnavailable();
