@@ -4,17 +4,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseMpd, type DashRepresentation, type Mpd } from '../../sw/manifest/dash-mpd.js';
+import { AST, AST_MS, MPD_URL, parse } from './dash-mpd-helpers.js';
 import { parsePlaylist } from '../../sw/manifest/hls-playlist.js';
 
-const MPD_URL = 'http://example.test/live/demo/manifest.mpd';
-const AST = '2024-01-01T00:00:00Z';
-const AST_MS = Date.parse(AST);
-
-function parse(text: string, nowMs = AST_MS, url = MPD_URL): Mpd {
-  const r = parseMpd(text, url, nowMs);
-  assert.ok(r.ok, r.ok ? '' : r.reason);
-  return r.value;
-}
 
 const seqs = (r: DashRepresentation | undefined): number[] => (r?.segments ?? []).map((s) => s.seq);
 

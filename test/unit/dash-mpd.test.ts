@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseMpd, type DashRepresentation, type Mpd } from '../../sw/manifest/dash-mpd.js';
+import { AST, AST_MS, MPD_URL, parse } from './dash-mpd-helpers.js';
 import { expandTemplate } from '../../sw/manifest/dash-template.js';
 import { parseDateTimeMs, parseIsoDurationSec } from '../../sw/manifest/dash-time.js';
 
-const MPD_URL = 'http://example.test/live/demo/manifest.mpd';
-const AST = '2024-01-01T00:00:00Z';
-const AST_MS = Date.parse(AST);
-
-function parse(text: string, nowMs = AST_MS, url = MPD_URL): Mpd {
-  const r = parseMpd(text, url, nowMs);
-  assert.ok(r.ok, r.ok ? '' : r.reason);
-  return r.value;
-}
 const reason = (text: string, nowMs = AST_MS): string => {
   const r = parseMpd(text, MPD_URL, nowMs);
   assert.ok(!r.ok, 'expected a parse failure');
