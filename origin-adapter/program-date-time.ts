@@ -7,6 +7,8 @@
  * can add the offset again on every audio playlist refresh).
  */
 import { XMLParser } from 'fast-xml-parser';
+import { expandTemplate } from '../sw/manifest/dash-template.js';
+import { parseDateTimeMs, parseIsoDurationSec } from '../sw/manifest/dash-time.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['Period', 'AdaptationSet', 'Representation', 'S'].includes(name) });
 
@@ -18,18 +20,6 @@ const asNode = (v: unknown): Node | undefined => (typeof v === 'object' && v !==
 function nonNegInt(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** `$RepresentationID$` and `$Number$` / `$Number%0Nd$` in a media template (the only ones ffmpeg writes here). */
-function fileName(template: string, repId: string, num: number): string | undefined {
-  let ok = true;
-  const out = template.replace(/\$(RepresentationID|Number)(?:%0(\d+)d)?\$/g, (_m, key: string, width: string | undefined) => {
-    if (key === 'RepresentationID') return repId;
-    const w = width === undefined ? 0 : Number(width);
-    if (w > 12) ok = false;
-    return String(num).padStart(w, '0');
-  });
-  return ok && !out.includes('$') ? out : undefined;
 }
 
 /** Most segments read per representation (ffmpeg lists the window plus a few). */
@@ -49,12 +39,12 @@ export function segmentStartTimes(mpd: string): Map<string, number> {
   }
   const root = asNode(doc['MPD']);
   if (!root || root['type'] !== 'dynamic' || typeof root['availabilityStartTime'] !== 'string') return out;
-  const ast = Date.parse(root['availabilityStartTime']);
-  if (!Number.isFinite(ast)) return out;
+  const ast = parseDateTimeMs(root['availabilityStartTime']);
+  if (ast === undefined) return out;
   for (const period of asNodes(root['Period'])) {
-    const start = /^PT(\d+(?:\.\d+)?)S$/.exec(String(period['start'] ?? 'PT0S'));
-    if (!start) continue;
-    const periodMs = ast + Number(start[1]) * 1000;
+    const startSec = parseIsoDurationSec(String(period['start'] ?? 'PT0S'));
+    if (startSec === undefined) continue;
+    const periodMs = ast + startSec * 1000;
     for (const set of asNodes(period['AdaptationSet'])) {
       for (const rep of asNodes(set['Representation'])) {
         const tpl = asNode(rep['SegmentTemplate']) ?? asNode(set['SegmentTemplate']);
@@ -73,7 +63,7 @@ export function segmentStartTimes(mpd: string): Map<string, number> {
           const r = nonNegInt(s['r']) ?? 0;
           if (d === undefined || d === 0) break;
           for (let k = 0; k <= r && count < MAX_SEGMENTS; k++, count++) {
-            const name = fileName(media, repId, num);
+            const name = expandTemplate(media, { RepresentationID: repId, Number: num, Time: t });
             if (name !== undefined) out.set(name, periodMs + ((t - pto) / timescale) * 1000);
             num++;
             t += d;
