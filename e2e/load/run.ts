@@ -331,17 +331,15 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
 
 /** The embedded source's bitrate, the lab's caps and each viewer's cap (its slot's), recorded in the result. */
 function withUplinks(r: LoadResult, o: LoadOptions, lab: LabSummary | undefined, slotOf: ReadonlyMap<number, number>): LoadResult {
-  const capOf = (id: number): UplinkCap => {
-    const slot = slotOf.get(id);
-    return lab && slot !== undefined ? (lab.uplinkMbps[slot] ?? null) : null;
-  };
   return {
     ...r,
     bitrateKbps: o.url === undefined ? (o.adapter?.bitrateKbps ?? null) : null,
     lab: lab ?? null,
     perViewer: r.perViewer.map((v) => {
       const slot = slotOf.get(v.id);
-      return { ...v, uplinkMbps: capOf(v.id), nat: lab && slot !== undefined ? (lab.nat[slot] ?? null) : null };
+      const inLab = lab && slot !== undefined;
+      const uplinkMbps: UplinkCap = inLab ? (lab.uplinkMbps[slot] ?? null) : null;
+      return { ...v, uplinkMbps, nat: inLab ? (lab.nat[slot] ?? null) : null };
     }),
   };
 }
