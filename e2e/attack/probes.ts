@@ -287,6 +287,9 @@ export async function signalingProbes(ctx: Ctx, honest: readonly string[]): Prom
   ctx.check('signaling: no peer discovery', peers === undefined || peers.status === 401 || peers.status === 404, String(peers?.status));
 }
 
+/** Requests in flight at once while spoofing X-Forwarded-For. */
+const XFF_BATCH = 25;
+
 /** Slow and idle TCP connections; X-Forwarded-For spoofing. Runs alongside the others. */
 export async function connectionProbes(ctx: Ctx): Promise<void> {
   const slowSrc = ctx.src();
@@ -306,11 +309,15 @@ export async function connectionProbes(ctx: Ctx): Promise<void> {
   for (const r of idle) r?.s.destroy();
   // X-Forwarded-For: a client writing a new first entry each time (only matters with --trust-proxy).
   const xffSrc = ctx.src();
+  // In concurrent batches: the budget refills while requests are under way, and a busy machine must not refill it faster than they go.
   let limited = 0;
-  for (let i = 0; i < 260; i++) {
-    const a = await probe(ctx, 'xff-spoof', '/relaycast/hash?path=/attack.ts', { localAddress: xffSrc, headers: { 'x-forwarded-for': `10.${i & 255}.${(i >> 8) & 255}.1` } });
-    if (a === undefined) break;
-    if (a.status === 429) limited++;
+  for (let i = 0; i < 400 && limited === 0; i += XFF_BATCH) {
+    const batch = Array.from({ length: XFF_BATCH }, (_, k) =>
+      probe(ctx, 'xff-spoof', '/relaycast/hash?path=/attack.ts', { localAddress: xffSrc, headers: { 'x-forwarded-for': `10.${(i + k) & 255}.${((i + k) >> 8) & 255}.1` } }),
+    );
+    const answers = await Promise.all(batch);
+    if (answers.every((a) => a === undefined)) break;
+    limited += answers.filter((a) => a?.status === 429).length;
   }
   ctx.check('rate limits: a spoofed X-Forwarded-For does not buy a new budget', limited > 0, `${limited} answered 429`);
   const closedSlow = await Promise.all(slow.map((r) => r.closedAfterMs(waitMs)));
