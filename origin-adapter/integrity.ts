@@ -14,15 +14,31 @@ import { PIECE_BYTES } from '../protocol/pieces.js';
 import { createHash, type Hash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 
-/** What is published for one segment (or byte range): both base64url without padding, 43 characters. */
+/**
+ * What is published for one segment (or byte range): both base64url without padding, 43
+ * characters; its size and its hash list (the leaves the piece root covers) when the adapter
+ * hashed the bytes itself.
+ */
 export interface SegmentHash {
   readonly sha256: string;
   readonly pieceRoot: string;
+  readonly bytes?: number;
+  readonly leaves?: Buffer;
 }
+
+/** What the registry keeps and the hash route answers of a segment's hashes: all but the hash list, which is kept apart. */
+export function published(h: SegmentHash): SegmentHash {
+  const { leaves: _leaves, ...rest } = h;
+  return rest;
+}
+
+/** Hash lists kept, newest first: those of live windows, which stripe heads ask for (a few KB each). */
+const MAX_LISTS = 2048;
 
 /** Published hashes keyed by URL path (query ignored: the bytes do not depend on tokens). */
 export class HashRegistry {
   private readonly hashes = new Map<string, SegmentHash>();
+  private readonly lists = new Map<string, Buffer>();
 
   constructor(private readonly maxEntries = 20_000) {}
 
@@ -30,8 +46,14 @@ export class HashRegistry {
     return this.hashes.get(path);
   }
 
+  /** The hash list of `path`, while it is among the newest MAX_LISTS kept. */
+  list(path: string): Buffer | undefined {
+    return this.lists.get(path);
+  }
+
   set(path: string, h: SegmentHash): void {
-    putBounded(this.hashes, path, h, this.maxEntries);
+    putBounded(this.hashes, path, published(h), this.maxEntries);
+    if (h.leaves !== undefined) putBounded(this.lists, path, h.leaves, MAX_LISTS);
   }
 
   get size(): number {
@@ -74,7 +96,8 @@ export function streamHasher(pieceBytes: number = PIECE_BYTES): { update(chunk: 
     digest() {
       // The last, shorter piece; an empty segment is one empty piece (pieceCount is at least 1).
       if (inPiece > 0 || leaves.length === 0) leaves.push(piece.digest());
-      return { sha256: whole.digest('base64url'), pieceRoot: createHash('sha256').update(Buffer.concat(leaves)).digest('base64url') };
+      const list = Buffer.concat(leaves);
+      return { sha256: whole.digest('base64url'), pieceRoot: createHash('sha256').update(list).digest('base64url'), bytes: total, leaves: list };
     },
     get bytes() {
       return total;
@@ -99,9 +122,9 @@ export function segmentHash(bytes: Uint8Array, pieceBytes: number = PIECE_BYTES)
  * computed once and kept under its URL path (`path` or `path|start-end`).
  * Undefined when the file does not exist (deleted under the sliding window).
  */
-export async function hashFile(reg: HashRegistry, key: string, file: string, range?: { start: number; end: number }): Promise<SegmentHash | undefined> {
+export async function hashFile(reg: HashRegistry, key: string, file: string, range?: { start: number; end: number }, withList = false): Promise<SegmentHash | undefined> {
   const known = reg.get(key);
-  if (known !== undefined) return known;
+  if (known !== undefined && (!withList || reg.list(key) !== undefined)) return known;
   let bytes: Uint8Array;
   try {
     if (range === undefined) {
@@ -155,10 +178,11 @@ export function lookupHash(
   fileFor: (path: string) => string | undefined,
   path: string,
   range?: { start: number; end: number },
+  withList = false,
 ): Promise<SegmentHash | undefined> {
   const key = hashKey(path, range);
   const file = fileFor(path);
-  return file === undefined ? Promise.resolve(reg.get(key)) : hashFile(reg, key, file, range);
+  return file === undefined ? Promise.resolve(reg.get(key)) : hashFile(reg, key, file, range, withList);
 }
 
 /** One `X-Relaycast-Hashes` entry: `<uri>=<sha256>:<pieceRoot>` (protocol/control.ts). */

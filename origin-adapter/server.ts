@@ -11,7 +11,7 @@ import { adminStats, publicStats, type AdapterStats } from './stats.js';
 import { handleTracker, TRACKER_PATH } from './tracker-route.js';
 import type { Tracker } from './tracker.js';
 import { P2P_MODES, type P2PMode } from './control.js';
-import { lookupHash, parseHashRange, type HashRegistry } from './integrity.js';
+import { hashKey, lookupHash, parseHashRange, type HashRegistry } from './integrity.js';
 import type { MediaRoutes } from './live-routes.js';
 import type { UpstreamHasher } from './upstream-hasher.js';
 import { readBody } from './http-util.js';
@@ -60,10 +60,11 @@ function limited(req: IncomingMessage, res: ServerResponse, parts: RouterParts):
 const UPSTREAM_HASH_WAIT_MS = 2500;
 
 /**
- * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346]
- *   -> {"sha256": "<base64url>", "pieceRoot": "<base64url>"}
+ * GET /relaycast/hash?path=/live/demo/chunk-e0-0-000041.m4s[&range=800-52346][&list=1]
+ *   -> {"sha256": "<base64url>", "pieceRoot": "<base64url>", "bytes": 123456[, "list": "<base64url>"]}
  * Embedded sources' files (and byte ranges of them) are hashed on demand; proxied ones by the
- * adapter's own fetch of what a manifest listed (upstream-hasher.ts).
+ * adapter's own fetch of what a manifest listed (upstream-hasher.ts). `list=1` adds the hash
+ * list (the leaves the piece root covers), which a stripe head needs before any peer has it.
  */
 async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Promise<void> {
   const raw = url.searchParams.get('path') ?? '';
@@ -76,11 +77,14 @@ async function hashRoute(res: ServerResponse, url: URL, parts: RouterParts): Pro
   if (!raw.startsWith('/') || raw.length > 2048) return sendJson(res, 400, { error: 'path must start with /' }, OPEN_CORS);
   const range = parseHashRange(url.searchParams.get('range'));
   if (range === 'bad') return sendJson(res, 400, { error: 'range must be start-end' }, OPEN_CORS);
+  const withList = url.searchParams.get('list') === '1';
   const h =
-    (await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range)) ??
+    (await lookupHash(parts.hashes, (f) => parts.media?.fileFor(f), path, range, withList)) ??
     (range === undefined ? await parts.upstreamHasher?.ensure(path, UPSTREAM_HASH_WAIT_MS) : undefined);
   if (h === undefined) return sendJson(res, 404, { error: 'no hash for that segment' }, { ...OPEN_CORS, 'Cache-Control': 'no-store' });
-  sendJson(res, 200, { sha256: h.sha256, pieceRoot: h.pieceRoot }, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
+  const list = withList ? parts.hashes.list(hashKey(path, range)) : undefined;
+  const body = { sha256: h.sha256, pieceRoot: h.pieceRoot, ...(h.bytes === undefined ? {} : { bytes: h.bytes }), ...(list === undefined ? {} : { list: list.toString('base64url') }) };
+  sendJson(res, 200, body, { ...OPEN_CORS, 'Cache-Control': 'max-age=3600' });
 }
 
 /**

@@ -2,7 +2,8 @@
  * Pure swarm tracker: who is in which swarm, who uploads, who went silent.
  * No I/O and no timers; the clock is passed in so tests can move time.
  */
-import { MAX_FREE_LINKS, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
+import { homeStripe, STRIPES } from '../protocol/stripes.js';
+import { MAX_FREE_LINKS, PARENTS_PER_STRIPE, type TrackerAnnounce, type TrackerPeers, type TreeReport } from '../protocol/tracker.js';
 import { ADAPTER_LIMITS } from './config.js';
 import { chooseSeeders } from './seeders.js';
 
@@ -41,6 +42,8 @@ interface PeerEntry {
   received: ReadonlyMap<string, number>;
   /** The client address it announced from, when known: confirmations between peers of one address do not count. */
   address: string | undefined;
+  /** Where it can feed others in the stripe trees, as it last said, less the children handed to it since. */
+  tree: { depth: readonly number[]; room: number } | undefined;
 }
 
 /** A swarm's peers in join order (Map); all of them and the "open" ones (uploaders with free link slots) for O(1) uniform sampling. */
@@ -48,6 +51,13 @@ interface Swarm {
   readonly peers: Map<string, PeerEntry>;
   readonly all: IndexedSet;
   readonly open: IndexedSet;
+  /**
+   * Per stripe, uploaders that relay it with a feed: the parents handed to pages that lack one.
+   * `roomy`: those with room for a child besides; a full one still takes a page that relays
+   * the stripe too, in a leaf's place.
+   */
+  readonly relays: IndexedSet[];
+  readonly roomy: IndexedSet[];
   /** The origin fetchers, recomputed at most once per announce interval (seeders.ts). */
   seeders: string[];
   seedersAtMs: number;
@@ -155,13 +165,22 @@ export function createTracker(cfg: TrackerConfig): Tracker {
   function setOpen(swarm: Swarm, id: string, e: PeerEntry): void {
     if (e.uploads && e.free > 0) swarm.open.add(id);
     else swarm.open.delete(id);
+    for (let s = 0; s < STRIPES; s++) {
+      const relays = e.uploads && e.tree !== undefined && (e.tree.depth[s] ?? -1) >= 0;
+      if (relays) swarm.relays[s]!.add(id);
+      else swarm.relays[s]!.delete(id);
+      if (relays && e.tree!.room > 0) swarm.roomy[s]!.add(id);
+      else swarm.roomy[s]!.delete(id);
+    }
   }
+
+  const treeOf = (t: TreeReport | undefined): PeerEntry['tree'] => (t === undefined ? undefined : { depth: t.depth, room: t.room });
 
   function register(a: TrackerAnnounce, now: number, address: string | undefined): boolean {
     let swarm = swarms.get(a.swarm);
     if (swarm === undefined) {
       if (swarms.size >= cfg.maxSwarms) return false;
-      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet(), seeders: [], seedersAtMs: -Infinity };
+      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet(), relays: Array.from({ length: STRIPES }, () => new IndexedSet()), roomy: Array.from({ length: STRIPES }, () => new IndexedSet()), seeders: [], seedersAtMs: -Infinity };
       swarms.set(a.swarm, swarm);
     }
     const known = swarm.peers.get(a.peerId);
@@ -172,11 +191,12 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       known.uploadRate = smooth(known.uploadRate, a.uploadBytesPerSec);
       known.received = receivedOf(a);
       known.address = address;
+      known.tree = treeOf(a.tree);
       setOpen(swarm, a.peerId, known);
       return true;
     }
     if (swarm.peers.size >= cfg.maxPeersPerSwarm) return false;
-    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a), uploadRate: a.uploadBytesPerSec, received: receivedOf(a), address };
+    const e: PeerEntry = { uploads: a.uploads, lastSeenMs: now, free: reportedFree(a), uploadRate: a.uploadBytesPerSec, received: receivedOf(a), address, tree: treeOf(a.tree) };
     swarm.peers.set(a.peerId, e);
     swarm.all.add(a.peerId);
     const mine = peerSwarms.get(a.peerId) ?? new Set<string>();
@@ -193,6 +213,8 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     swarm.peers.delete(id);
     swarm.all.delete(id);
     swarm.open.delete(id);
+    for (const r of swarm.relays) r.delete(id);
+    for (const r of swarm.roomy) r.delete(id);
   }
 
   /** `id` was handed out: one of its free slots is probably taken by the dial that follows. */
@@ -305,6 +327,36 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     return [...out];
   }
 
+  /**
+   * For each stripe, up to PARENTS_PER_STRIPE pages that relay it with a feed and room for a
+   * child: the shallowest of a few drawn at random (random, so pages lacking a parent do not all
+   * crowd the same few). Each one handed out takes one of its reported child slots until it
+   * announces again. A page that relays the stripe itself (it uploads, and the stripe is its home
+   * stripe, protocol/stripes.ts) may also get full ones: it takes a leaf's place.
+   */
+  function parents(swarm: Swarm | undefined, self: string, uploads: boolean, now: number): string[][] | undefined {
+    if (swarm === undefined || !p2pOn || swarm.peers.size <= cfg.peersPerAnswer + 1) return undefined;
+    const out: string[][] = [];
+    const home = uploads ? homeStripe(self) : -1;
+    for (let s = 0; s < STRIPES; s++) {
+      const set = s === home ? swarm.relays[s]! : swarm.roomy[s]!;
+      const drawn = new Map<string, number>();
+      for (let tries = 0; tries < 4 * PARENTS_PER_STRIPE && set.size > 0; tries++) {
+        const id = set.items[Math.floor(random() * set.size)]!;
+        const e = swarm.peers.get(id);
+        if (id !== self && e?.tree !== undefined && isFresh(e, now)) drawn.set(id, e.tree.depth[s] ?? 0);
+      }
+      const picked = [...drawn].sort((x, y) => x[1] - y[1]).slice(0, PARENTS_PER_STRIPE).map(([id]) => id);
+      for (const id of picked) {
+        const e = swarm.peers.get(id)!;
+        if (e.tree) e.tree.room = Math.max(0, e.tree.room - 1);
+        setOpen(swarm, id, e);
+      }
+      out.push(picked);
+    }
+    return out;
+  }
+
   return {
     announce(a, address) {
       const now = cfg.nowMs();
@@ -312,6 +364,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       const swarm = swarms.get(a.swarm);
       const seeds = seeders(swarm, now);
       const peers = pick(swarm, a.peerId, reportedFree(a), seeds.seeders, now);
+      const candidates = parents(swarm, a.peerId, a.uploads, now);
       const answer: TrackerPeers = {
         type: 'peers',
         swarm: a.swarm,
@@ -321,6 +374,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
         fetchersPerSegment: seeds.fetchersPerSegment,
         announceIntervalMs: cfg.announceIntervalMs,
         p2p: p2pOn,
+        ...(candidates ? { parents: candidates } : {}),
       };
       return { answer, registered };
     },

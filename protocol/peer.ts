@@ -2,13 +2,14 @@ import { isRecord, isSafeId, readArray, readInt, readString } from './guards.js'
 import { LIMITS } from './limits.js';
 import { MAX_BITFIELD_CHARS, MAX_HASH_LIST_CHARS, MAX_PIECES } from './pieces.js';
 import { err, ok, type Result } from './result.js';
+import { ALL_STRIPES, MAX_FEED_DEPTH, STRIPES } from './stripes.js';
 
 /**
  * Page <-> peer control messages, sent as JSON text on a PeerJS `raw` data
  * channel. Segment bytes travel separately as binary frames (framing.ts), one
  * piece per frame (pieces.ts).
  */
-export const PEER_PROTOCOL_VERSION = 3;
+export const PEER_PROTOCOL_VERSION = 4;
 
 export interface SegmentInfo {
   readonly id: string;
@@ -55,7 +56,17 @@ export type PeerMessage =
    * announcements show it lacks the piece. Push ids have the top bit set (≥ 2³¹), request ids
    * do not, so the two never collide on one link.
    */
-  | { readonly type: 'push'; readonly reqId: number; readonly id: string; readonly piece: number }
+  | { readonly type: 'push'; readonly reqId: number; readonly id: string; readonly seq: number; readonly bytes: number; readonly piece: number }
+  /**
+   * Where this page stands in each stripe's tree (protocol/stripes.ts): `depth[s]` is its hops
+   * below the stripe's heads where it can feed others (it relays that stripe and has a feed of it),
+   * else -1; `need` the stripes it has no feed of (bit s); `up`: it uploads at all.
+   */
+  | { readonly type: 'tree'; readonly depth: readonly number[]; readonly need: number; readonly up: boolean }
+  /** "Feed me stripe `s`" (`on`), or "stop" (`on: false`); `interior`: the asker relays that stripe onward. */
+  | { readonly type: 'sub'; readonly s: number; readonly on: boolean; readonly interior?: true }
+  /** The answer to `sub`: this page feeds stripe `s` from now on (`ok`), or does not (refused, or no longer). */
+  | { readonly type: 'feed'; readonly s: number; readonly ok: boolean }
   | { readonly type: 'cancel'; readonly reqId: number }
   | { readonly type: 'miss'; readonly reqId: number; readonly reason: MissReason }
   /** Round-trip measurement: the receiver echoes `n` in a pong at once. */
@@ -129,8 +140,35 @@ export function parsePeerMessage(text: string): Result<PeerMessage> {
       const reqId = readInt(v, 'reqId', PUSH_ID_BASE, MAX_REQ_ID);
       const id = v['id'];
       const piece = readInt(v, 'piece', 0, MAX_PIECES - 1);
-      if (reqId === undefined || piece === undefined || !isSafeId(id, LIMITS.segmentIdChars)) return err('bad push');
-      return ok({ type: 'push', reqId, id, piece });
+      const seq = readInt(v, 'seq', 0, Number.MAX_SAFE_INTEGER);
+      const bytes = readInt(v, 'bytes', 1, LIMITS.segmentBytes);
+      if (reqId === undefined || piece === undefined || seq === undefined || bytes === undefined || !isSafeId(id, LIMITS.segmentIdChars)) return err('bad push');
+      return ok({ type: 'push', reqId, id, seq, bytes, piece });
+    }
+    case 'tree': {
+      const depth = v['depth'];
+      const need = readInt(v, 'need', 0, ALL_STRIPES);
+      const up = v['up'];
+      if (!Array.isArray(depth) || depth.length !== STRIPES || need === undefined || typeof up !== 'boolean') return err('bad tree');
+      const out: number[] = [];
+      for (const d of depth) {
+        if (!Number.isInteger(d) || d < -1 || d > MAX_FEED_DEPTH) return err('bad tree');
+        out.push(d);
+      }
+      return ok({ type: 'tree', depth: out, need, up });
+    }
+    case 'sub': {
+      const st = readInt(v, 's', 0, STRIPES - 1);
+      const on = v['on'];
+      const interior = v['interior'];
+      if (st === undefined || typeof on !== 'boolean' || (interior !== undefined && interior !== true)) return err('bad sub');
+      return ok({ type: 'sub', s: st, on, ...(interior === true ? { interior } : {}) });
+    }
+    case 'feed': {
+      const st = readInt(v, 's', 0, STRIPES - 1);
+      const okay = v['ok'];
+      if (st === undefined || typeof okay !== 'boolean') return err('bad feed');
+      return ok({ type: 'feed', s: st, ok: okay });
     }
     case 'hashes': {
       const id = v['id'];

@@ -1,6 +1,7 @@
 import { isRecord, isSafeId, readArray, readBool, readInt } from './guards.js';
 import { LIMITS } from './limits.js';
 import { err, ok, type Result } from './result.js';
+import { MAX_FEED_DEPTH, STRIPES } from './stripes.js';
 
 /** Page -> tracker: "I am in this swarm; who else is?" Sent periodically; it doubles as a keep-alive. */
 export interface TrackerAnnounce {
@@ -33,7 +34,23 @@ export interface TrackerAnnounce {
    * other pages confirm this way, not by what a page says of itself.
    */
   readonly received?: readonly ReceivedRate[];
+  /**
+   * Where this page can feed others in the stripe trees (protocol/stripes.ts): its depth in each
+   * stripe it relays (-1 elsewhere) and how many more child stripes its uplink takes. The tracker
+   * hands such pages out as parents to pages that lack a feed.
+   */
+  readonly tree?: TreeReport;
 }
+
+export interface TreeReport {
+  readonly depth: readonly number[];
+  readonly room: number;
+}
+
+/** Most child stripes a page may report room for. */
+export const MAX_TREE_ROOM = 64;
+/** Parent candidates per stripe in one answer. */
+export const PARENTS_PER_STRIPE = 2;
 
 export interface ReceivedRate {
   readonly peer: string;
@@ -71,6 +88,8 @@ export interface TrackerPeers {
   readonly announceIntervalMs: number;
   /** Operator kill switch: false means "do not use P2P now". */
   readonly p2p: boolean;
+  /** Per stripe, pages that relay it, have a feed of it and take children, shallowest first (large swarms). */
+  readonly parents?: readonly (readonly string[])[];
 }
 
 export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
@@ -90,6 +109,8 @@ export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
   if (token !== undefined && (typeof token !== 'string' || !SIGNAL_TOKEN.test(token))) return err('bad token');
   const received = v['received'] === undefined ? undefined : readArray(v, 'received', MAX_RECEIVED, parseReceived);
   if (v['received'] !== undefined && (received === undefined || new Set(received.map((r) => r.peer)).size !== received.length)) return err('bad received');
+  const tree = v['tree'] === undefined ? undefined : parseTreeReport(v['tree']);
+  if (v['tree'] !== undefined && tree === undefined) return err('bad tree');
   return ok({
     type: 'announce',
     swarm,
@@ -99,7 +120,15 @@ export function parseTrackerAnnounce(v: unknown): Result<TrackerAnnounce> {
     ...(rate === undefined ? {} : { uploadBytesPerSec: rate }),
     ...(token === undefined ? {} : { token }),
     ...(received === undefined ? {} : { received }),
+    ...(tree === undefined ? {} : { tree }),
   });
+}
+
+function parseTreeReport(v: unknown): TreeReport | undefined {
+  if (!isRecord(v)) return undefined;
+  const depth = readArray(v, 'depth', STRIPES, (d) => (Number.isInteger(d) && typeof d === 'number' && d >= -1 && d <= MAX_FEED_DEPTH ? d : undefined));
+  const room = readInt(v, 'room', 0, MAX_TREE_ROOM);
+  return depth !== undefined && depth.length === STRIPES && room !== undefined ? { depth, room } : undefined;
 }
 
 function parseReceived(v: unknown): ReceivedRate | undefined {
@@ -125,5 +154,17 @@ export function parseTrackerPeers(v: unknown): Result<TrackerPeers> {
   if (announceIntervalMs === undefined) return err('bad announceIntervalMs');
   const p2p = readBool(v, 'p2p');
   if (p2p === undefined) return err('bad p2p');
-  return ok({ type: 'peers', swarm, peers, swarmSize, seeders, fetchersPerSegment, announceIntervalMs, p2p });
+  const parents = v['parents'] === undefined ? undefined : readArray(v, 'parents', STRIPES, (l) => (Array.isArray(l) ? readIds(l) : undefined));
+  if (v['parents'] !== undefined && (parents === undefined || parents.length !== STRIPES)) return err('bad parents');
+  return ok({ type: 'peers', swarm, peers, swarmSize, seeders, fetchersPerSegment, announceIntervalMs, p2p, ...(parents === undefined ? {} : { parents }) });
+}
+
+function readIds(l: readonly unknown[]): string[] | undefined {
+  if (l.length > PARENTS_PER_STRIPE) return undefined;
+  const out: string[] = [];
+  for (const p of l) {
+    if (!isSafeId(p, LIMITS.peerIdChars)) return undefined;
+    out.push(p);
+  }
+  return out;
 }

@@ -26,16 +26,19 @@ export interface LiveConfig {
 export const SWARM_ID = 'http://origin.sim/live/index.m3u8';
 const FIRST_SEQ = 1000;
 
-/** Why a fetch was made: an owner's for the swarm, a player's at startup, a player's after a miss, a page's for the pieces no peer delivered. */
-export type OriginKind = 'owner' | 'startup' | 'miss' | 'fill';
+/**
+ * Why a fetch was made: a stripe head's stripes, an owner's whole segment for the swarm, a
+ * player's at startup, a player's after a miss, a page's for the pieces no peer delivered.
+ */
+export type OriginKind = 'head' | 'owner' | 'startup' | 'miss' | 'fill';
 
 export class Origin {
   private readonly bytesBySeq = new Map<number, Uint8Array>();
   /** Virtual segment bytes served, in total and of the counted segments (`counts`), by why they were fetched. */
   servedBytes = 0;
-  readonly windowBytes: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0, fill: 0 };
-  readonly windowRequests: Record<OriginKind, number> = { owner: 0, startup: 0, miss: 0, fill: 0 };
-  private readonly roots = new Map<number, Buffer>();
+  readonly windowBytes: Record<OriginKind, number> = { head: 0, owner: 0, startup: 0, miss: 0, fill: 0 };
+  readonly windowRequests: Record<OriginKind, number> = { head: 0, owner: 0, startup: 0, miss: 0, fill: 0 };
+  private readonly lists = new Map<number, { list: Buffer; root: Buffer }>();
   /** Reassembled peer copies that differed from the origin's bytes (must stay 0). */
   corruptCopies = 0;
   /** Miss fetches by the Swarm's miss reason. */
@@ -115,20 +118,37 @@ export class Origin {
 
   /** A hash list from a peer against the piece root the origin publishes for the segment (protocol/pieces.ts). */
   checkList(id: string, list: Uint8Array): Verdict {
+    return createHash('sha256').update(list).digest().equals(this.published(this.seqOf(id)).root) ? 'ok' : 'mismatch';
+  }
+
+  /**
+   * What the adapter publishes of a listed segment (its size in real bytes and its hash list), as
+   * a page's lookup gets it: one round trip to the origin. Undefined before the segment exists.
+   */
+  describe(id: string): Promise<{ bytes: number; list: Uint8Array } | undefined> {
     const seq = this.seqOf(id);
-    let root = this.roots.get(seq);
-    if (!root) {
+    return new Promise((resolve) => {
+      this.sched.after(2 * this.cfg.originLatencyMs, () => {
+        if (seq > this.newestSeq(this.sched.now() - this.cfg.originLatencyMs)) return resolve(undefined);
+        resolve({ bytes: this.cfg.realBytes, list: new Uint8Array(this.published(seq).list) });
+      });
+    });
+  }
+
+  private published(seq: number): { list: Buffer; root: Buffer } {
+    let p = this.lists.get(seq);
+    if (!p) {
       const b = this.content(seq);
-      const leaves = Buffer.alloc(pieceCount(b.length, this.cfg.pieceBytes) * LEAF_BYTES);
-      for (let i = 0; i * LEAF_BYTES < leaves.length; i++) {
+      const list = Buffer.alloc(pieceCount(b.length, this.cfg.pieceBytes) * LEAF_BYTES);
+      for (let i = 0; i * LEAF_BYTES < list.length; i++) {
         const { start, end } = pieceSpan(i, b.length, this.cfg.pieceBytes);
-        createHash('sha256').update(b.subarray(start, end)).digest().copy(leaves, i * LEAF_BYTES);
+        createHash('sha256').update(b.subarray(start, end)).digest().copy(list, i * LEAF_BYTES);
       }
-      root = createHash('sha256').update(leaves).digest();
-      this.roots.set(seq, root);
-      for (const k of this.roots.keys()) if (k < seq - 64) this.roots.delete(k);
+      p = { list, root: createHash('sha256').update(list).digest() };
+      this.lists.set(seq, p);
+      for (const k of this.lists.keys()) if (k < seq - 64) this.lists.delete(k);
     }
-    return createHash('sha256').update(list).digest().equals(root) ? 'ok' : 'mismatch';
+    return p;
   }
 
   /** The real bytes of a segment: one shared buffer per segment. */

@@ -151,7 +151,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     const heap = mem.heapUsed / 1e6;
     peakHeap = Math.max(peakHeap, heap);
     peakRss = Math.max(peakRss, mem.rss / 1e6);
-    const served = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss + origin.windowBytes.fill;
+    const served = origin.windowBytes.head + origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss + origin.windowBytes.fill;
     const off = metrics.bytesToPlayers > 0 ? 1 - served / metrics.bytesToPlayers : NaN;
     o.progress?.(
       `t=${(sched.now() / 1000).toFixed(0)}s wall=${((performance.now() - wallStart) / 1000).toFixed(1)}s events=${sched.events} heap=${heap.toFixed(0)}MB rss=${(mem.rss / 1e6).toFixed(0)}MB offload=${off.toFixed(4)} stalls=${metrics.stalls}/${metrics.plays}`,
@@ -185,7 +185,7 @@ async function runWorld(o: SimOptions, rng: Rng, wallStart: number): Promise<Sim
     ratios.push(r);
     if (v.spec.uploads) uploaderRatios.push(r);
   }
-  const originBytes = origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss + origin.windowBytes.fill;
+  const originBytes = origin.windowBytes.head + origin.windowBytes.owner + origin.windowBytes.startup + origin.windowBytes.miss + origin.windowBytes.fill;
   const hopDepth: Record<string, number> = {};
   for (const [h, n] of [...metrics.hops].sort((a, b) => a[0] - b[0])) hopDepth[h < 0 ? 'unknown' : String(h)] = n;
   const demand = o.viewers * mbps(o.bitrateMbps);

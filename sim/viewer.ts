@@ -119,10 +119,16 @@ export class Viewer {
           isDialing: (remote) => this.dialing.has(remote),
         },
         joinTracker: () => this.announce(),
-        originFetch: (url, _range, part) => this.originFetchForSwarm(url, part),
+        originFetch: (url, _range, part, why) => this.originFetchForSwarm(url, part, why),
         refreshManifest: () => this.refreshManifest(),
         // Whole copies are compared with the origin's bytes (onStored); hash lists are checked for real.
-        verifier: { remember: () => undefined, verify: () => Promise.resolve('ok'), verifyList: (id, list) => Promise.resolve(w.origin.checkList(id, list)) },
+        verifier: {
+          remember: () => undefined,
+          verify: () => Promise.resolve('ok'),
+          verifyList: (id, list) => Promise.resolve(w.origin.checkList(id, list)),
+          describe: (id) => w.origin.describe(id),
+        },
+        uploadRate: () => this.budget.rate(),
         uploadAllowed: () => spec.uploads,
         throttle: (n) => this.throttle(n),
         usable: () => this.present,
@@ -312,9 +318,9 @@ export class Viewer {
   }
 
   /** The Swarm asks the worker to fetch a segment it owns, or the pieces of one that no peer delivered in time (rc-origin-fetch). */
-  private async originFetchForSwarm(url: string, part: ByteRange | undefined): Promise<Uint8Array | undefined> {
+  private async originFetchForSwarm(url: string, part: ByteRange | undefined, why: string | undefined): Promise<Uint8Array | undefined> {
     const seq = this.w.origin.seqOf(url);
-    if (part) return this.w.origin.fetch(seq, this.spec.downlinkBytesPerSec, 'fill', undefined, part);
+    if (part) return this.w.origin.fetch(seq, this.spec.downlinkBytesPerSec, why === 'head' ? 'head' : 'fill', undefined, part);
     const bytes = await this.w.origin.fetch(seq, this.spec.downlinkBytesPerSec, 'owner');
     if (bytes) this.noteDelay('ownerCopy', seq);
     return bytes;

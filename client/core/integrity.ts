@@ -1,5 +1,7 @@
 import { putBounded } from '../../protocol/bounded.js';
 import { isRecord } from '../../protocol/guards.js';
+import { LIMITS } from '../../protocol/limits.js';
+import { fromBase64Url, LEAF_BYTES, MAX_HASH_LIST_CHARS, pieceCount } from '../../protocol/pieces.js';
 import { isSha256 } from '../../protocol/worker.js';
 
 export type Verdict = 'ok' | 'mismatch' | 'unknown';
@@ -59,6 +61,27 @@ export class Verifier {
     return (await this.digest(list)) === expected ? 'ok' : 'mismatch';
   }
 
+  /**
+   * A listed segment's size and hash list as the adapter publishes them (a stripe head's first
+   * step: client/swarm/heading.ts), the list checked against the piece root, or undefined.
+   */
+  async describe(segmentId: string): Promise<{ bytes: number; list: Uint8Array } | undefined> {
+    const j = await this.ask(segmentId, true);
+    if (!isRecord(j)) return undefined;
+    const sha = j['sha256'];
+    const root = j['pieceRoot'];
+    const bytes = j['bytes'];
+    const text = j['list'];
+    if (!isSha256(sha) || !isSha256(root) || typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 1 || bytes > LIMITS.segmentBytes) return undefined;
+    if (typeof text !== 'string' || text.length > MAX_HASH_LIST_CHARS) return undefined;
+    const list = fromBase64Url(text);
+    if (list === undefined || list.byteLength !== pieceCount(bytes) * LEAF_BYTES) return undefined;
+    const known = this.known.get(segmentId)?.pieceRoot;
+    if ((known !== undefined && known !== root) || (await this.digest(list)) !== root) return undefined;
+    this.remember(segmentId, sha, root);
+    return { bytes, list };
+  }
+
   private async published(segmentId: string, need: keyof Published): Promise<Published | undefined> {
     const k = this.known.get(segmentId);
     if (k?.[need] !== undefined) return k;
@@ -71,6 +94,16 @@ export class Verifier {
   }
 
   private async lookup(segmentId: string): Promise<Published | undefined> {
+    const j = await this.ask(segmentId, false);
+    const sha = isRecord(j) ? j['sha256'] : undefined;
+    const root = isRecord(j) ? j['pieceRoot'] : undefined;
+    if (!isSha256(sha)) return undefined;
+    this.remember(segmentId, sha, isSha256(root) ? root : undefined);
+    return this.known.get(segmentId);
+  }
+
+  /** The adapter's answer for a segment (`list`: with its hash list), parsed JSON, or undefined. */
+  private async ask(segmentId: string, list: boolean): Promise<unknown> {
     // A segment id is a URL, plus `|start-end` for a byte range of it (protocol/segment-id.ts).
     const [url, range] = segmentId.split('|');
     let path: string;
@@ -83,14 +116,11 @@ export class Verifier {
       const u = new URL(this.hashUrl);
       u.searchParams.set('path', path);
       if (range !== undefined) u.searchParams.set('range', range);
+      if (list) u.searchParams.set('list', '1');
       const r = await this.fetchFn(u.href, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
       if (!r.ok) return undefined;
       const j: unknown = await r.json();
-      const sha = isRecord(j) ? j['sha256'] : undefined;
-      const root = isRecord(j) ? j['pieceRoot'] : undefined;
-      if (!isSha256(sha)) return undefined;
-      this.remember(segmentId, sha, isSha256(root) ? root : undefined);
-      return this.known.get(segmentId);
+      return j;
     } catch {
       return undefined;
     }

@@ -6,9 +6,12 @@ import type { PlaylistUpdate } from '../../protocol/worker.js';
 import type { RelaycastConfig } from '../config.js';
 import { SegmentStore, type StoredSegment } from '../storage/store.js';
 import type { Digest } from '../storage/piece-copy.js';
+import type { OriginWhy, SegmentFacts } from '../swarm/heading.js';
 import { Swarm, type GetResult, type SwarmEnv } from '../swarm/swarm.js';
 import { Uploader } from '../swarm/uploader.js';
-import { admitLink, freeLinks, peersToDial } from '../transport/link-policy.js';
+import { admitLink, freeLinks, peersToDial, pickEviction } from '../transport/link-policy.js';
+import { MAX_TREE_ROOM, type TreeReport } from '../../protocol/tracker.js';
+import { STRIPES } from '../../protocol/stripes.js';
 import { PeerLink, type Channel } from '../transport/peer-link.js';
 import type { Clock } from './clock.js';
 import { peerDeadlineMs } from './deadline.js';
@@ -40,17 +43,20 @@ export interface CorePorts {
   /** Start announcing `swarm` to the tracker (answers arrive through `onTrackerAnswer`). */
   readonly joinTracker: (swarm: string) => void;
   /** The service worker: a known segment (or byte range; `part`: only those bytes of it) from the origin; a swarm's manifest read again now. */
-  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange) => Promise<Uint8Array | undefined>;
+  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange, why?: OriginWhy) => Promise<Uint8Array | undefined>;
   readonly refreshManifest: (swarm: string) => void;
   /** Published hashes: remembered from playlists; whole copies and hash lists from peers checked against them. */
   readonly verifier: {
     remember(id: string, sha256: string | undefined, pieceRoot: string | undefined): void;
     verify(id: string, bytes: Uint8Array): Promise<Verdict>;
     verifyList(id: string, list: Uint8Array): Promise<Verdict>;
+    /** A segment's size and hash list as the origin's publisher has them (a stripe head's first step). */
+    describe?(id: string): Promise<SegmentFacts | undefined>;
   };
-  /** Upload consent right now, and the upload budget. */
+  /** Upload consent right now, and the upload budget (`uploadRate`: its bytes/s now, 0 = no limit). */
   readonly uploadAllowed: () => boolean;
   readonly throttle: (bytes: number) => Promise<void>;
+  readonly uploadRate?: () => number;
   /** P2P is usable on this page besides the tracker's word (the worker controls it, not destroyed). */
   readonly usable: () => boolean;
   /** VOD disk cache: kept segments of a VOD swarm, restored when it is joined again. */
@@ -71,6 +77,10 @@ export type CoreScale = Pick<SwarmEnv, 'pieceBytes'> & { readonly digest?: Diges
 
 /** Piece requests waiting for an upload slot, all peers: about a second of a fast uplink. */
 const MAX_QUEUED_UPLOADS = 32;
+/** Share of the measured uplink promised to the peers this page feeds: the rest answers requests and carries control messages. */
+const FEED_SHARE = 0.9;
+/** Child stripes (all swarms) a page takes before its uplink is measured. */
+const FIRST_CHILDREN = 2;
 
 /**
  * The page's orchestration: one Swarm per rendition it plays, the links the tracker's answers
@@ -104,7 +114,7 @@ export class PageCore {
     this.originPace = new OriginPace(cfg.maxPeerWaitMs + cfg.safetyMarginMs);
     this.uploader = new Uploader(
       { slots: cfg.maxUploadsTotal, maxQueued: MAX_QUEUED_UPLOADS },
-      { throttle: ports.throttle, onUploaded: (_link, n) => (this.stats.uploadedBytes += n) },
+      { throttle: ports.throttle, onUploaded: (_link, n) => (this.stats.uploadedBytes += n), now: () => ports.clock.now() },
     );
   }
 
@@ -224,13 +234,52 @@ export class PageCore {
       banned: (id) => this.banned.has(id),
     });
     for (const remote of dial) mesh.connect(remote, a.swarm);
+    if (a.parents) this.dialParents(swarm, a.parents, self);
+  }
+
+  /**
+   * The tracker's parent candidates for the stripes this page has no parent of: one dialed per
+   * such stripe, making room by closing an idle link outside the trees when the page is full.
+   */
+  private dialParents(swarm: Swarm, parents: readonly (readonly string[])[], self: string): void {
+    const mesh = this.ports.mesh;
+    const orphans = swarm.trees.feeds.orphans();
+    for (let s = 0; s < STRIPES; s++) {
+      if ((orphans & (1 << s)) === 0) continue;
+      const id = parents[s]?.find((p) => p !== self && !swarm.links.has(p) && !this.banned.has(p) && !mesh.isDialing(p, swarm.id));
+      if (id === undefined) continue;
+      if (swarm.links.size + mesh.dialingCount(swarm.id) >= this.cfg.maxPeers) {
+        const victim = pickEviction(swarm.links.values(), this.ports.clock.now(), Math.random, (p) => swarm.inTree(p));
+        if (victim === undefined) return;
+        swarm.links.get(victim)?.close('evicted');
+      }
+      mesh.connect(id, swarm.id);
+    }
+  }
+
+  /** Where a swarm's page can feed others in the stripe trees, and how many more child stripes its uplink takes (all swarms). */
+  private treeReport(swarm: Swarm): TreeReport | undefined {
+    const depth = swarm.trees.depths();
+    if (depth.every((d) => d < 0)) return undefined;
+    const rate = swarm.trees.stripeBytesPerSec;
+    let load = 0;
+    let children = 0;
+    for (const x of this.swarms.values()) {
+      load += x.trees.feedBytesPerSec;
+      children += x.trees.children.count;
+    }
+    const measured = this.uploader.meter.bytesPerSec;
+    const budget = this.ports.uploadRate?.() ?? 0;
+    const cap = measured === undefined ? undefined : budget > 0 ? Math.min(measured, budget) : measured;
+    const room = cap === undefined || rate <= 0 ? FIRST_CHILDREN - children : Math.floor((FEED_SHARE * cap - load) / rate);
+    return { depth, room: Math.max(0, Math.min(MAX_TREE_ROOM, room)) };
   }
 
   /**
    * What an announce reports besides the swarm and id: link slots free in the swarm
    * (client/transport/link-policy.ts), and the upload rate since the previous announce of it.
    */
-  trackerReport(swarmId: string): Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec' | 'received'> {
+  trackerReport(swarmId: string): Pick<TrackerAnnounce, 'freeLinks' | 'uploadBytesPerSec' | 'received' | 'tree'> {
     const swarm = this.swarms.get(swarmId);
     if (!swarm) return {};
     const now = this.ports.clock.now();
@@ -251,7 +300,9 @@ export class PageCore {
       received.sort((a, b) => b.bytesPerSec - a.bytesPerSec);
       received.length = Math.min(received.length, MAX_RECEIVED);
     }
+    const tree = this.treeReport(swarm);
     return {
+      ...(tree ? { tree } : {}),
       freeLinks: freeLinks({ maxPeers: this.cfg.maxPeers, links: swarm.links.size, dialing: this.ports.mesh.dialingCount(swarmId) }),
       ...(rate === undefined ? {} : { uploadBytesPerSec: Math.min(MAX_UPLOAD_BYTES_PER_SEC, Math.max(0, rate)) }),
       ...(received.length > 0 ? { received } : {}),
@@ -275,6 +326,7 @@ export class PageCore {
       nowMs: this.ports.clock.now(),
       links: swarm.links,
       state,
+      keep: (p) => swarm.inTree(p),
     });
     if (!admit) return undefined;
     const link = this.ports.newLink?.(remoteId, swarm, ch, outgoing) ?? new PeerLink(remoteId, swarmId, ch, swarm, this.linkConfig(), this.ports.clock, outgoing);
@@ -283,12 +335,30 @@ export class PageCore {
   }
 
   /** An owner's fetch for the swarm, timed: it is the same path the player's fallback takes. */
-  private async timedOriginFetch(url: string, range?: ByteRange, part?: ByteRange): Promise<Uint8Array | undefined> {
+  private async timedOriginFetch(url: string, range?: ByteRange, part?: ByteRange, why?: OriginWhy): Promise<Uint8Array | undefined> {
     const t0 = this.ports.clock.now();
-    const bytes = await this.ports.originFetch(url, range, part);
+    const bytes = await this.ports.originFetch(url, range, part, why);
     // A whole segment's round trip is what a fallback costs; a few pieces' is not.
     if (bytes && !part) this.originPace.record(this.ports.clock.now() - t0, this.ports.clock.now());
     return bytes;
+  }
+
+  /**
+   * One more stripe of `bytesPerSec` fits what this page promised its children over all swarms,
+   * within its measured uplink (client/swarm/uplink-meter.ts) and its upload budget.
+   */
+  private feedFits(bytesPerSec: number): boolean {
+    let load = 0;
+    let children = 0;
+    for (const s of this.swarms.values()) {
+      load += s.trees.feedBytesPerSec;
+      children += s.trees.children.count;
+    }
+    const measured = this.uploader.meter.bytesPerSec;
+    if (measured === undefined || bytesPerSec <= 0) return children < FIRST_CHILDREN;
+    const budget = this.ports.uploadRate?.() ?? 0;
+    const cap = budget > 0 ? Math.min(measured, budget) : measured;
+    return load + bytesPerSec <= FEED_SHARE * cap;
   }
 
   /** Disconnect a peer from every swarm and never connect to it again this session. */
@@ -326,13 +396,15 @@ export class PageCore {
     const off = this.cfg.integrity === 'off';
     const env: SwarmEnv = {
       selfId: ports.selfId,
-      originFetch: (url, range, part) => (this.active ? this.timedOriginFetch(url, range, part) : Promise.resolve(undefined)),
+      originFetch: (url, range, part, why) => (this.active ? this.timedOriginFetch(url, range, part, why) : Promise.resolve(undefined)),
       stats: this.stats,
       uploader: this.uploader,
       verify: (id, bytes) => (off ? Promise.resolve('ok') : ports.verifier.verify(id, bytes)),
       verifyList: (id, list) => (off ? Promise.resolve('ok') : ports.verifier.verifyList(id, list)),
       onBadPeer: (peerId, reason) => this.ban(peerId, reason),
       uploadAllowed: ports.uploadAllowed,
+      feedFits: (bytesPerSec) => this.feedFits(bytesPerSec),
+      ...(ports.verifier.describe && !off ? { describe: (id: string) => ports.verifier.describe!(id) } : {}),
       refreshManifest: () => ports.refreshManifest(p.swarm),
       ...(ports.onStored ? { onStored: ports.onStored } : {}),
       ...(disk ? { onKept: (seg: StoredSegment) => void disk.put(p.swarm, seg) } : {}),

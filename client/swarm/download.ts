@@ -19,8 +19,10 @@ export interface Download {
   readonly listAsked: Set<PeerLink>;
   /** Peers that sent verified pieces (a share from several peers shows in `stats`). */
   readonly senders: Set<string>;
-  /** Bytes of it the origin filled in. */
+  /** Bytes of it from the origin: a head's stripes and the pieces filled at the deadline. */
   originBytes: number;
+  /** Pieces no peer delivered in time were filled from the origin at the player's deadline. */
+  filled: boolean;
   /** The whole-segment check has begun. */
   completing: boolean;
 }

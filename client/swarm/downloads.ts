@@ -23,6 +23,8 @@ export interface DownloadsEnv {
   /** Every piece is here: check the whole segment and keep it. */
   onComplete(d: Download): void;
   onBadPeer(peerId: string, reason: string): void;
+  /** Piece `piece` of `d` is not to be asked of `link` now (a parent pushes it: client/swarm/feeds.ts). */
+  skip?(link: PeerLink, d: Download, piece: number, nowMs: number): boolean;
 }
 
 /** Segments assembled at once (live: the few around the edge; VOD: the window ahead of the player). */
@@ -66,7 +68,7 @@ export class Downloads {
     if (running) return running;
     if (this.destroyed || this.unverifiable.has(id) || this.active.size >= MAX_ACTIVE) return undefined;
     const copy = new PieceCopy(id, seq, total, this.env.pieceBytes, this.env.digest);
-    const d: Download = { copy, asked: new Map(), expectedAtMs: new Map(), urgentUntil: undefined, hop: MAX_HOP, listAsked: new Set(), senders: new Set(), originBytes: 0, completing: false };
+    const d: Download = { copy, asked: new Map(), expectedAtMs: new Map(), urgentUntil: undefined, hop: MAX_HOP, listAsked: new Set(), senders: new Set(), originBytes: 0, filled: false, completing: false };
     this.active.set(id, d);
     this.schedule();
     return d;
@@ -111,19 +113,48 @@ export class Downloads {
   }
 
   /**
-   * `link` is pushing piece `piece` of `id`: it counts as asked of that link (no request for it
-   * goes out meanwhile). False when the piece is not wanted (here, arriving, or no such copy).
+   * `link` is pushing piece `piece` of `id`: it counts as asked of that link, and a request for it
+   * elsewhere is cancelled (the pushed frame follows at once). False when the piece is not wanted
+   * (here, arriving, or no such copy).
    */
   expectPush(link: PeerLink, id: string, piece: number): boolean {
     const d = this.active.get(id);
     if (!d || piece >= d.copy.pieces || d.copy.arrived(piece) || d.asked.get(piece)?.has(link)) return false;
     let byLink = d.asked.get(piece);
-    if (!byLink) {
+    if (byLink) for (const a of byLink.values()) a.abort();
+    if (!byLink || byLink.size === 0) {
       d.asked.set(piece, (byLink = new Map()));
       d.expectedAtMs.set(piece, this.env.clock.now());
     }
     byLink.set(link, new AbortController());
     return true;
+  }
+
+  /**
+   * A hash list the origin's publisher handed out (a head's, before any peer has one): checked
+   * against the published root like any other. False when it does not match or is unknown.
+   */
+  async originList(d: Download, list: Uint8Array): Promise<boolean> {
+    if (d.copy.hashList !== undefined) return true;
+    if ((await this.env.verifyList(d.copy.id, list)) !== 'ok') return false;
+    if (this.active.get(d.copy.id) !== d) return false;
+    if (d.copy.hashList === undefined) await this.applyList(d, list);
+    return true;
+  }
+
+  /** Origin bytes of pieces `first..last` of `d`: kept (no check needed), told to peers and children like any verified piece. */
+  addOrigin(d: Download, first: number, last: number, bytes: Uint8Array): void {
+    if (this.active.get(d.copy.id) !== d) return;
+    const had = new Set<number>();
+    for (let i = first; i <= last; i++) if (d.copy.have.has(i)) had.add(i);
+    if (d.copy.addOriginRange(first, last, bytes) === 0) return;
+    d.originBytes += bytes.byteLength;
+    this.env.stats.originBytes += bytes.byteLength;
+    d.hop = 0;
+    // The requests for these pieces elsewhere are not needed any more.
+    for (let i = first; i <= last; i++) for (const a of d.asked.get(i)?.values() ?? []) a.abort();
+    for (let i = first; i <= last; i++) if (!had.has(i)) this.verified(d, i);
+    this.schedule();
   }
 
   /** The piece `link` pushed arrived (or, `bytes` undefined, will not). */
@@ -157,6 +188,11 @@ export class Downloads {
       if (this.unverifiable.size > 256) this.unverifiable.delete(this.unverifiable.values().next().value!);
       return this.drop(id);
     }
+    await this.applyList(d, list);
+  }
+
+  /** A checked hash list: the pieces held for it are checked now, and the senders of bad ones banned. */
+  private async applyList(d: Download, list: Uint8Array): Promise<void> {
     const before = new Set(d.copy.missing());
     const bad = await d.copy.setList(list);
     for (const peer of bad) this.badPiece(peer);
@@ -178,7 +214,7 @@ export class Downloads {
       }
       let room = targetPending(link, this.env.pieceBytes) - link.activePulls;
       while (room > 0 && this.pendingTotal < MAX_PENDING_TOTAL) {
-        const pick = pickPiece(link, order, this.env.links(), now, this.env.pieceBytes);
+        const pick = pickPiece(link, order, this.env.links(), now, this.env.pieceBytes, Math.random, this.env.skip && ((d, i) => this.env.skip!(link, d, i, now)));
         if (!pick) break;
         this.request(link, pick.d, pick.piece);
         room--;

@@ -3,7 +3,7 @@ import type { SegmentInfo } from '../../protocol/peer.js';
 import { pieceSpan } from '../../protocol/pieces.js';
 import { hashList, type Digest } from '../storage/piece-copy.js';
 import type { SegmentStore } from '../storage/store.js';
-import type { Downloads } from './downloads.js';
+import type { Download, Downloads } from './downloads.js';
 import type { Holding } from './pusher.js';
 import type { SegmentBook } from './segment-book.js';
 
@@ -81,34 +81,48 @@ export class Holdings {
   }
 
   /**
-   * What this page can push (client/swarm/pusher.ts): live, the segments from one before the
-   * newest listed on, newest first, whole in the store or verified pieces of copies arriving.
+   * What this page can push (client/swarm/pusher.ts, client/swarm/feed-children.ts): live, the
+   * segments from one before the newest listed on, newest first, whole in the store or verified
+   * pieces of copies arriving.
    */
   pushable(): Holding[] {
-    const { book, store, downloads, pieceBytes } = this.d;
+    const { book, store, downloads } = this.d;
     if (book.vod || book.newestSeq < 0) return [];
     const from = book.newestSeq - 1;
     const out: Holding[] = [];
-    for (const seg of store.list()) {
-      if (seg.seq < from) continue;
-      const total = seg.bytes.byteLength;
-      out.push({
-        id: seg.id,
-        seq: seg.seq,
-        total,
-        pieces: Math.ceil(total / pieceBytes),
-        has: () => true,
-        bytes: (i) => this.pieceOf(seg.id, i)?.bytes,
-        hashList: () => this.listOf(seg.id),
-      });
-    }
+    for (const seg of store.list()) if (seg.seq >= from) out.push(this.whole(seg.id, seg.seq, seg.bytes.byteLength));
     if (this.d.relayWhileReceiving) {
       for (const dl of downloads.values()) {
-        const { copy } = dl;
-        if (copy.seq < from || copy.have.count === 0 || copy.complete || copy.hashList === undefined) continue;
-        out.push({ id: copy.id, seq: copy.seq, total: copy.total, pieces: copy.pieces, has: (i) => copy.have.has(i), bytes: (i) => copy.piece(i), hashList: () => Promise.resolve(copy.hashList) });
+        const h = dl.copy.seq >= from ? this.partial(dl) : undefined;
+        if (h && dl.copy.have.count > 0 && !store.has(dl.copy.id)) out.push(h);
       }
     }
     return out.sort((a, b) => b.seq - a.seq);
+  }
+
+  /** Segment `id` as a holding to push from, whole or arriving (its hash list known), or undefined. */
+  holdingOf(id: string): Holding | undefined {
+    const stored = this.d.store.get(id);
+    if (stored) return this.whole(id, stored.seq, stored.bytes.byteLength);
+    const dl = this.d.downloads.get(id);
+    return dl ? this.partial(dl) : undefined;
+  }
+
+  private whole(id: string, seq: number, total: number): Holding {
+    return {
+      id,
+      seq,
+      total,
+      pieces: Math.ceil(total / this.d.pieceBytes),
+      has: () => true,
+      bytes: (i) => this.pieceOf(id, i)?.bytes,
+      hashList: () => this.listOf(id),
+    };
+  }
+
+  private partial(dl: Download): Holding | undefined {
+    const { copy } = dl;
+    if (copy.hashList === undefined) return undefined;
+    return { id: copy.id, seq: copy.seq, total: copy.total, pieces: copy.pieces, has: (i) => copy.have.has(i), bytes: (i) => copy.piece(i), hashList: () => Promise.resolve(copy.hashList) };
   }
 }

@@ -3,10 +3,17 @@ import { DEFAULT_CONFIG, type RelaycastConfig } from '../config.js';
 import type { Clock } from '../core/clock.js';
 import { isFullMesh } from '../transport/link-policy.js';
 import { SILENT_MS, type PeerLink } from '../transport/peer-link.js';
-import { owners, ranking } from './rendezvous.js';
+import { owners, ranking, stripeHeads } from './rendezvous.js';
+import { STRIPES } from '../../protocol/stripes.js';
 
 /** Segments whose seeder ranking is remembered: those near the live edge, where owners are asked for (up to 64 ids each). */
 const SEEDER_RANKINGS_KEPT = 16;
+/**
+ * Heads per stripe in a large swarm, as a share of the tracker's whole-segment fetchers per
+ * segment: each head fetches an eighth of a segment, so half as many per stripe still keeps a
+ * spare head for every stripe while the origin's share stays small.
+ */
+const HEAD_SHARE = 0.5;
 
 export type OwnersConfig = Pick<RelaycastConfig, 'originFetchers'> & Partial<Pick<RelaycastConfig, 'ownerMinAgeMs' | 'maxPeers'>>;
 
@@ -74,7 +81,32 @@ export class Owners {
     return self === undefined ? ids : [self, ...ids];
   }
 
-  /** The origin fetchers of segment `id`. */
+  /**
+   * Who heads each stripe of a live segment (client/swarm/rendezvous.ts stripeHeads): the same
+   * peers for every segment, so the stripe trees below them stay put. Over the tracker's seeders
+   * in a large swarm (half as many per stripe as whole-segment fetchers, each fetching an eighth
+   * of a segment), else over the settled members of the full mesh, one per stripe.
+   */
+  heads(key: string): string[][] {
+    const eligible = this.usesSeeders ? this.seeders : this.settled();
+    const per = this.usesSeeders ? Math.max(1, Math.ceil(this.fetchersPerSegment * HEAD_SHARE)) : this.cfg.originFetchers;
+    const cacheKey = `${per}|${eligible.join(',')}`;
+    if (this.headsCache?.key !== cacheKey) this.headsCache = { key: cacheKey, heads: stripeHeads(eligible, key, per) };
+    return this.headsCache.heads;
+  }
+  private headsCache: { key: string; heads: string[][] } | undefined;
+
+  /** The stripes this page heads, as a bitmask (0 before it has an id). */
+  headStripes(key: string): number {
+    const self = this.selfId();
+    if (self === undefined) return 0;
+    const heads = this.heads(key);
+    let mask = 0;
+    for (let s = 0; s < STRIPES; s++) if (heads[s]!.includes(self)) mask |= 1 << s;
+    return mask;
+  }
+
+  /** The origin fetchers of segment `id` (VOD, and live segments whose size is not published). */
   of(id: string): string[] {
     const self = this.selfId();
     if (this.usesSeeders) {
@@ -88,13 +120,15 @@ export class Owners {
       }
       if (out.length > 0) return out;
     }
-    // A page that just joined is busy starting its player: it fetches for nobody yet, and nobody waits for it.
+    return owners(this.settled(), id, this.cfg.originFetchers);
+  }
+
+  /** Members old enough to fetch for the others: a page that just joined is busy starting its player, and nobody waits for it. */
+  private settled(): string[] {
+    const self = this.selfId();
     const now = this.clock.now();
     const minAge = this.cfg.ownerMinAgeMs ?? 0;
-    const settled = this.members().filter((m) =>
-      m === self ? now - this.joinedAtMs >= minAge : now - (this.links.get(m)?.openedAtMs ?? now) >= minAge,
-    );
-    return owners(settled, id, this.cfg.originFetchers);
+    return this.members().filter((m) => (m === self ? now - this.joinedAtMs >= minAge : now - (this.links.get(m)?.openedAtMs ?? now) >= minAge));
   }
 
   /** This page fetches `id` from the origin for the swarm. */

@@ -68,6 +68,8 @@ export function pickPiece(
   nowMs: number,
   pieceBytes: number,
   random: () => number = Math.random,
+  /** Pieces not to ask of anyone now (a parent pushes them). */
+  skip?: (d: Download, piece: number) => boolean,
 ): Pick | undefined {
   const mine = nowMs + expectedMs(link, pieceBytes);
   for (const d of order) {
@@ -75,7 +77,7 @@ export function pickPiece(
     if (!link.remoteHas.has(id) || link.remoteHas.get(id)!.bytes !== d.copy.total) continue;
     // A piece this peer would deliver after the waiting player's deadline is filled by the origin anyway: not asked.
     if (d.urgentUntil !== undefined && mine > d.urgentUntil) continue;
-    const fresh = rarest(link, d, links, random);
+    const fresh = rarest(link, d, links, random, skip);
     if (fresh !== undefined) return { d, piece: fresh };
     const dup = endgame(link, d, nowMs, pieceBytes);
     if (dup !== undefined) return { d, piece: dup };
@@ -84,14 +86,14 @@ export function pickPiece(
 }
 
 /** The rarest piece of `d` that `link` holds and nobody is asked for. */
-function rarest(link: PeerLink, d: Download, links: Iterable<PeerLink>, random: () => number): number | undefined {
+function rarest(link: PeerLink, d: Download, links: Iterable<PeerLink>, random: () => number, skip?: (d: Download, piece: number) => boolean): number | undefined {
   const id = d.copy.id;
   let best: number | undefined;
   let bestCount = Infinity;
   let ties = 0;
   let holders: PeerLink[] | undefined;
   for (let i = 0; i < d.copy.pieces; i++) {
-    if (d.copy.arrived(i) || d.asked.has(i) || !link.hasPiece(id, i)) continue;
+    if (d.copy.arrived(i) || d.asked.has(i) || !link.hasPiece(id, i) || skip?.(d, i)) continue;
     holders ??= [...links].filter((l) => l.isReady && l.remoteHas.has(id));
     let count = 0;
     for (const l of holders) if (l.hasPiece(id, i)) count++;

@@ -40,11 +40,13 @@ export interface PlayerRequestDeps {
   readonly originRate: OriginRate;
   readonly links: () => Iterable<PeerLink>;
   readonly selfId: () => string | undefined;
-  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange) => Promise<Uint8Array | undefined>;
+  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange, why?: 'fill') => Promise<Uint8Array | undefined>;
   /** Starts assembling `id` from peers' pieces if a ready peer announced it. */
   readonly startDownload: (id: string) => Download | undefined;
   /** Every piece is in: the whole copy is checked and kept (true) or dropped. */
   readonly completed: (d: Download) => Promise<boolean>;
+  /** Live stripe trees are in use (client/swarm/trees.ts): pieces come pushed by parents, no owner is waited for. */
+  readonly feedsOn: () => boolean;
 }
 
 /**
@@ -83,14 +85,22 @@ export class PlayerRequests {
         seen = d;
         // The origin must have sent what is missing by the deadline: the fill starts that long before it.
         const lead = originRate.predictMs(d.copy.total - d.copy.have.count * this.d.pieceBytes);
-        d.urgentUntil = Math.min(d.urgentUntil ?? Infinity, end - lead);
+        const until = Math.min(left(), this.graceLeft(id)) - lead;
+        d.urgentUntil = Math.min(d.urgentUntil ?? Infinity, clock.now() + until);
         // (Within a millisecond of it counts as there: a timer for less may fire at the same instant, over and over.)
-        if (left() - lead < 1) return this.fill(d, steps);
+        if (until < 1) return this.fill(d, steps);
         downloads.schedule();
-        await raceTimeout(clock, d.copy.next(), Math.min(left() - lead, CHECK_MS));
+        await raceTimeout(clock, d.copy.next(), Math.min(until, CHECK_MS));
         continue;
       }
       if (left() <= 0) return this.miss('no time', steps);
+      if (this.d.feedsOn()) {
+        // Nobody has it yet: a parent's first push or a peer's announcement starts its pieces, within the deadline.
+        if (!this.anyReady()) return this.miss('no peers', steps);
+        step('have?');
+        if (!(await this.d.announced.wait(clock, id, left()))) return this.miss('not announced in time', steps);
+        continue;
+      }
       // Nobody has it yet. Wait for its owner to fetch and announce it, if the owner is a peer.
       const self = this.d.selfId();
       const own = owners.of(id);
@@ -100,10 +110,8 @@ export class PlayerRequests {
       // In a full mesh the owner is a direct peer: it sees a new segment within one playlist refresh
       // of us. Past that grace it is gone or stuck: do not spend the player's buffer on it. In a
       // larger swarm the pieces come over several hops: wait for any peer's `have` until the deadline.
-      const firstSeen = book.get(id)?.firstSeenMs;
-      const grace = firstSeen === undefined || owners.usesSeeders ? left() : firstSeen + book.targetDurationMs + OWNER_GRACE_EXTRA_MS - clock.now();
       step(`have?${own.map((o) => o.slice(0, 4)).join('+')}`);
-      if (!(await this.d.announced.wait(clock, id, Math.min(left(), grace)))) return this.miss('not announced in time', steps);
+      if (!(await this.d.announced.wait(clock, id, Math.min(left(), this.graceLeft(id))))) return this.miss('not announced in time', steps);
     }
   }
 
@@ -124,12 +132,13 @@ export class PlayerRequests {
     const known = this.d.book.get(copy.id);
     if (!known) return this.miss('not listed', steps);
     if (steps.length < MAX_TRACE_STEPS) steps.push(`fill:${missing.length}`);
+    d.filled = true;
     const job = (async (): Promise<boolean> => {
       const got = await Promise.all(
         originRuns(missing).map(async ([first, last]) => {
           const part = { start: pieceSpan(first, copy.total, pieceBytes).start, end: pieceSpan(last, copy.total, pieceBytes).end - 1 };
           const t0 = clock.now();
-          const bytes = await this.d.originFetch(known.url, known.range, part);
+          const bytes = await this.d.originFetch(known.url, known.range, part, 'fill');
           if (!bytes || bytes.byteLength !== part.end - part.start + 1) return false;
           this.d.originRate.record(bytes.byteLength, clock.now() - t0);
           stats.originBytes += bytes.byteLength;
@@ -147,6 +156,23 @@ export class PlayerRequests {
     await this.d.jobs.track(copy.id, job);
     const local = this.d.store.get(copy.id);
     return local ? this.deliver(local, steps) : this.miss('fill failed', steps);
+  }
+
+  /**
+   * In a full mesh the owners and stripe heads are direct peers: they see a new segment within
+   * one playlist refresh of this page. Past that grace one is gone or stuck: the origin fills in
+   * rather than spend the player's buffer on it. In a larger swarm pieces come over several
+   * hops: the wait goes on until the deadline.
+   */
+  private graceLeft(id: string): number {
+    const { book, owners, clock } = this.d;
+    const firstSeen = book.get(id)?.firstSeenMs;
+    return firstSeen === undefined || owners.usesSeeders ? Infinity : firstSeen + book.targetDurationMs + OWNER_GRACE_EXTRA_MS - clock.now();
+  }
+
+  private anyReady(): boolean {
+    for (const l of this.d.links()) if (l.isReady) return true;
+    return false;
   }
 
   /** VOD: a ready peer announced one of the segments just before `seq`, so it plays here and will have `seq` soon. */

@@ -1,6 +1,7 @@
 import { putBounded } from '../../protocol/bounded.js';
 import type { PeerLink } from '../transport/peer-link.js';
 import type { PushJob } from './uploader.js';
+import { stripeOf } from '../../protocol/stripes.js';
 
 /** A segment this page can push pieces of: whole in the store, or verified pieces of a copy still arriving. */
 export interface Holding {
@@ -57,7 +58,7 @@ export class Pusher {
       this.mark(this.pushed, target, `${h.id}|${piece}`);
       const needsList = !this.listSent.get(target)?.has(h.id);
       if (needsList) this.mark(this.listSent, target, h.id);
-      return { link: target, segmentId: h.id, piece, bytes, total: h.total, ...(needsList ? { hashList: () => h.hashList() } : {}) };
+      return { link: target, segmentId: h.id, seq: h.seq, piece, bytes, total: h.total, ...(needsList ? { hashList: () => h.hashList() } : {}) };
     }
     return undefined;
   }
@@ -92,7 +93,7 @@ export class Pusher {
 
   private anyToPush(h: Holding, l: PeerLink): boolean {
     const sent = this.pushed.get(l);
-    for (let i = 0; i < h.pieces; i++) if (h.has(i) && !l.hasPiece(h.id, i) && !sent?.has(`${h.id}|${i}`)) return true;
+    for (let i = 0; i < h.pieces; i++) if (h.has(i) && !l.hasPiece(h.id, i) && !sent?.has(`${h.id}|${i}`) && !fedTo(l, i, h.pieces)) return true;
     return false;
   }
 
@@ -103,7 +104,7 @@ export class Pusher {
     let bestCount = Infinity;
     let ties = 0;
     for (let i = 0; i < h.pieces; i++) {
-      if (!h.has(i) || target.hasPiece(h.id, i) || sent?.has(`${h.id}|${i}`)) continue;
+      if (!h.has(i) || target.hasPiece(h.id, i) || sent?.has(`${h.id}|${i}`) || fedTo(target, i, h.pieces)) continue;
       let count = 0;
       for (const l of links) if (l.hasPiece(h.id, i)) count++;
       if (count < bestCount) [best, bestCount, ties] = [i, count, 1];
@@ -117,4 +118,10 @@ export class Pusher {
     if (!m) memo.set(link, (m = new Map()));
     putBounded(m, key, true, MAX_PUSHED_PER_LINK);
   }
+}
+
+/** A parent pushes the peer this piece's stripe (its `tree` says it needs no more of it): a push from here would be a duplicate. */
+function fedTo(l: PeerLink, piece: number, pieces: number): boolean {
+  const t = l.remoteTree;
+  return t !== undefined && (t.need & (1 << stripeOf(piece, pieces))) === 0;
 }

@@ -13,14 +13,18 @@ import { Announcer } from './announcer.js';
 import { Downloads, type Download } from './downloads.js';
 import { FreshNotices } from './fresh-notices.js';
 import { Holdings } from './holdings.js';
+import { Intake } from './intake.js';
 import { Jobs } from './jobs.js';
 import { OriginRate } from './origin-rate.js';
 import { Owners, type OwnersConfig } from './owners.js';
 import { PlayerRequests, type GetResult } from './player-requests.js';
 import { Pusher } from './pusher.js';
 import { SegmentBook } from './segment-book.js';
+import type { OriginWhy, SegmentFacts } from './heading.js';
+import { Trees } from './trees.js';
 import type { Uploader } from './uploader.js';
 import { Waiters } from './waiters.js';
+import type { IncomingPushInfo } from '../transport/peer-link.js';
 
 export type { GetResult } from './player-requests.js';
 
@@ -31,9 +35,14 @@ export interface SwarmEnv {
   readonly selfId: () => string | undefined;
   /**
    * Fetches a known segment (or byte range) from the origin through the worker (counted there);
-   * `part`: only these bytes of it (offsets within the segment), for the pieces no peer delivered.
+   * `part`: only these bytes of it (offsets within the segment): a head's stripes, or the pieces
+   * no peer delivered in time (`why`).
    */
-  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange) => Promise<Uint8Array | undefined>;
+  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange, why?: OriginWhy) => Promise<Uint8Array | undefined>;
+  /** A listed segment's size and hash list from the origin's publisher (a head needs them before any peer has them). */
+  readonly describe?: (id: string) => Promise<SegmentFacts | undefined>;
+  /** One more stripe of `bytesPerSec` fits the page's measured uplink besides what it feeds already (every swarm). */
+  readonly feedFits?: (bytesPerSec: number) => boolean;
   readonly stats: RelaycastStats;
   /** The page's uplink, shared by its swarms. */
   readonly uploader: Uploader;
@@ -80,6 +89,9 @@ export class Swarm implements LinkHandler {
   private readonly requests: PlayerRequests;
   private readonly pieceBytes: number;
   private readonly pusher: Pusher;
+  private readonly intake: Intake;
+  /** The stripe trees (live): what this page feeds and is fed, read by the page for its tracker report and link budget. */
+  readonly trees: Trees;
   private readonly stopPushing: () => void;
   private keepaliveTimer: unknown;
   private destroyed = false;
@@ -104,9 +116,11 @@ export class Swarm implements LinkHandler {
       verifyList: env.verifyList,
       onPiece: (d, piece) => {
         this.announcer.piece(d, piece);
+        this.trees.onPiece(d.copy.id, piece);
         env.uploader.kick();
       },
-      onComplete: (d) => void this.jobs.track(d.copy.id, this.completed(d)),
+      skip: (link, d, piece, now) => this.trees.skip(link, d, piece, now),
+      onComplete: (d) => void this.jobs.track(d.copy.id, this.intake.completed(d)),
       onBadPeer: env.onBadPeer,
     });
     this.announcer = new Announcer(clock, ready, (hop, partial) =>
@@ -120,7 +134,7 @@ export class Swarm implements LinkHandler {
       newestSeq: () => this.book.newestSeq,
       vod: () => this.book.vod,
       known: (id) => this.book.has(id) || store.has(id) || this.jobs.has(id),
-      isOwner: (id) => this.owners.isOwner(id),
+      isOwner: (id) => (this.book.vod ? this.owners.isOwner(id) : this.trees.headStripes() !== 0),
       ...(env.refreshManifest ? { refreshManifest: env.refreshManifest } : {}),
     });
     this.requests = new PlayerRequests({
@@ -138,9 +152,48 @@ export class Swarm implements LinkHandler {
       selfId: env.selfId,
       originFetch: env.originFetch,
       startDownload: (id) => this.startDownload(id),
-      completed: (d) => this.completed(d),
+      completed: (d) => this.intake.completed(d),
+      feedsOn: () => this.trees.enabled,
+    });
+    this.trees = new Trees({
+      swarmId: id,
+      clock,
+      selfId: env.selfId,
+      links: () => this.links.values(),
+      uploadAllowed: env.uploadAllowed,
+      uploader: env.uploader,
+      owners: this.owners,
+      book: this.book,
+      holdings: this.holdings,
+      downloads: this.downloads,
+      stats: env.stats,
+      originRate: this.originRate,
+      pieceBytes: this.pieceBytes,
+      ...(env.describe ? { describe: env.describe } : {}),
+      originFetch: (url, range, part, why) => env.originFetch(url, range, part, why),
+      fetchWhole: (sid, url, seq, range) => this.intake.fetchWhole(sid, url, seq, range),
+      fits: (bytesPerSec) => env.feedFits?.(bytesPerSec) ?? false,
+      unfit: (l) => this.owners.unfit(l),
     });
     this.pusher = new Pusher({ uploadAllowed: env.uploadAllowed, links: ready, holdings: () => (this.destroyed ? [] : this.holdings.pushable()) });
+    this.intake = new Intake({
+      clock,
+      stats: env.stats,
+      store,
+      book: this.book,
+      downloads: this.downloads,
+      announcer: this.announcer,
+      trees: this.trees,
+      jobs: this.jobs,
+      holdings: this.holdings,
+      originRate: this.originRate,
+      haveWaiters: this.haveWaiters,
+      originFetch: env.originFetch,
+      verify: env.verify,
+      ...(env.onStored ? { onStored: env.onStored } : {}),
+      ...(env.onKept ? { onKept: env.onKept } : {}),
+    });
+    // Live pieces travel down the stripe trees; an idle uplink also pushes what no parent feeds the peer (pusher.ts).
     this.stopPushing = env.uploader.addPushSource(() => this.pusher.next());
     this.keepaliveTimer = clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS);
   }
@@ -149,6 +202,7 @@ export class Swarm implements LinkHandler {
   private keepalive(): void {
     if (this.destroyed) return;
     for (const l of [...this.links.values()]) l.keepalive();
+    this.trees.tick();
     this.keepaliveTimer = this.clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS / 2);
   }
 
@@ -173,20 +227,12 @@ export class Swarm implements LinkHandler {
 
   /** The worker fetched this segment from the origin for the player (in `fetchMs`, when it said): keep it for peers. */
   onOriginCopy(id: string, seq: number, bytes: Uint8Array, fetchMs?: number): void {
-    if (fetchMs !== undefined) this.originRate.record(bytes.byteLength, fetchMs);
-    this.env.stats.originBytes += bytes.byteLength;
-    this.env.stats.deliveredOriginBytes += bytes.byteLength;
-    this.keep({ id, seq, bytes, source: 'origin', hop: 0 });
+    this.intake.onOriginCopy(id, seq, bytes, fetchMs);
   }
 
-  /**
-   * A segment kept from an earlier visit (VOD disk cache): stored and announced like any other
-   * once it matched the published hash again (the disk is the viewer's, not ours).
-   */
-  async restore(seg: StoredSegment): Promise<boolean> {
-    if (this.store.has(seg.id) || (await this.env.verify(seg.id, seg.bytes)) !== 'ok' || this.store.has(seg.id)) return false;
-    this.keep({ ...seg, source: 'cache' });
-    return true;
+  /** A segment kept from an earlier visit (VOD disk cache), once it matched the published hash again. */
+  restore(seg: StoredSegment): Promise<boolean> {
+    return this.intake.restore(seg);
   }
 
   /** The duration of segment `id` as its playlist said (ms), else the playlist's target duration. */
@@ -213,6 +259,7 @@ export class Swarm implements LinkHandler {
   }
 
   onReady(link: PeerLink): void {
+    this.trees.onReady(link);
     // A page that does not upload announces nothing: every request would be a wasted round trip.
     if (!this.env.uploadAllowed()) return;
     const have = this.holdings.announceable();
@@ -256,9 +303,24 @@ export class Swarm implements LinkHandler {
     void this.downloads.onHashes(link, id, list);
   }
 
-  onPush(link: PeerLink, id: string, piece: number): boolean {
-    if (!this.downloads.get(id)) this.startDownload(id);
-    return this.downloads.expectPush(link, id, piece);
+  onPush(link: PeerLink, p: IncomingPushInfo): boolean {
+    const { id, seq } = p;
+    if (!this.downloads.get(id) && !this.store.has(id) && !this.jobs.has(id) && (this.book.has(id) || this.book.plausible(id, seq))) {
+      if (this.downloads.start(id, seq, p.bytes)) this.haveWaiters.wake(id);
+    }
+    return this.downloads.expectPush(link, id, p.piece);
+  }
+
+  onTree(_link: PeerLink): void {
+    this.trees.feeds.tick();
+  }
+
+  onSub(link: PeerLink, s: number, on: boolean, interior: boolean): void {
+    this.trees.onSub(link, s, on, interior);
+  }
+
+  onFeed(link: PeerLink, s: number, ok: boolean): void {
+    this.trees.feeds.onFeed(link, s, ok);
   }
 
   onPushed(link: PeerLink, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void {
@@ -268,6 +330,7 @@ export class Swarm implements LinkHandler {
   onClose(link: PeerLink, reason: string): void {
     if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
     this.env.uploader.dropLink(link);
+    this.trees.onClose(link);
     this.announcer.forget(link);
     this.pusher.forget(link);
     this.downloads.schedule();
@@ -285,12 +348,17 @@ export class Swarm implements LinkHandler {
     this.owners.setView(seeders, fetchersPerSegment, swarmSize);
   }
 
-  /** Viewers in the swarm as the tracker last said (0 before its first answer). */
   /** The stream's bitrate in bytes/s as this page's copies show it (0 before anything is known). */
   get streamBytesPerSec(): number {
     return this.book.bytesPerSec;
   }
 
+  /** `peerId` is this page's parent or child in some stripe: its link is not evicted. */
+  inTree(peerId: string): boolean {
+    return this.trees.holds(this.links.get(peerId));
+  }
+
+  /** Viewers in the swarm as the tracker last said (0 before its first answer). */
   get trackerSwarmSize(): number {
     return this.owners.trackerSwarmSize;
   }
@@ -304,6 +372,7 @@ export class Swarm implements LinkHandler {
     this.destroyed = true;
     this.clock.clearTimeout(this.keepaliveTimer);
     this.stopPushing();
+    this.trees.destroy();
     this.announcer.destroy();
     this.downloads.destroy();
     for (const l of [...this.links.values()]) l.close('destroyed');
@@ -318,21 +387,16 @@ export class Swarm implements LinkHandler {
 
   // ---- internals ----
 
-  /** A new segment appeared in the playlist: fetch it for the swarm if we own it, else assemble it from peers. */
+  /**
+   * A new segment appeared in the playlist. Live: a head fetches its stripes from the origin
+   * (client/swarm/trees.ts), everyone else gets them pushed by its parents, or assembles the
+   * segment from pieces peers announced. VOD: its owner fetches it whole for the others.
+   */
   private prepare(id: string, url: string, seq: number, range?: ByteRange): void {
-    if (this.store.has(id) || this.jobs.has(id) || this.downloads.get(id)) return;
-    if (this.owners.isOwner(id)) {
-      const t0 = this.clock.now();
-      const job = this.env.originFetch(url, range).then((bytes) => {
-        if (!bytes) return false;
-        this.originRate.record(bytes.byteLength, this.clock.now() - t0);
-        this.env.stats.originBytes += bytes.byteLength;
-        this.keep({ id, seq, bytes, source: 'origin', hop: 0 });
-        return true;
-      });
-      void this.jobs.track(id, job);
-      return;
-    }
+    if (this.store.has(id) || this.jobs.has(id)) return;
+    if (!this.book.vod && this.trees.prepare(id, url, seq, range)) return;
+    if (this.downloads.get(id)) return;
+    if (this.book.vod && this.owners.isOwner(id)) return this.intake.fetchWhole(id, url, seq, range);
     this.startDownload(id);
   }
 
@@ -349,37 +413,5 @@ export class Swarm implements LinkHandler {
       if (r && (this.book.has(id) || this.book.plausible(id, r.seq))) return this.downloads.start(id, r.seq, r.bytes);
     }
     return undefined;
-  }
-
-  /** Every piece arrived: the whole segment is checked against the published hash before anyone sees it. */
-  private async completed(d: Download): Promise<boolean> {
-    const { copy } = d;
-    if (d.completing) return false;
-    d.completing = true;
-    const verdict = await this.env.verify(copy.id, copy.bytes);
-    this.downloads.drop(copy.id);
-    if (verdict !== 'ok') {
-      if (verdict === 'mismatch') this.env.stats.rejectedSegments++;
-      else this.env.stats.unverifiedSegments++;
-      return false;
-    }
-    const list = copy.hashList;
-    if (list) this.holdings.rememberList(copy.id, list);
-    if (d.senders.size >= 2) this.env.stats.segmentsFromSeveralPeers++;
-    if (d.originBytes > 0) this.env.stats.filledSegments++;
-    const originBytes = d.originBytes;
-    this.keep({ id: copy.id, seq: copy.seq, bytes: copy.bytes, source: originBytes >= copy.total ? 'origin' : 'peer', hop: d.hop, originBytes });
-    return true;
-  }
-
-  /** Store and tell every peer that lacks it. */
-  private keep(seg: StoredSegment): void {
-    this.downloads.drop(seg.id);
-    if (!this.store.put(seg)) return;
-    this.book.onStored(seg.id, seg.bytes.byteLength);
-    this.env.onStored?.(seg.id, seg.hop, seg.bytes);
-    this.env.onKept?.(seg);
-    this.announcer.whole({ id: seg.id, seq: seg.seq, bytes: seg.bytes.byteLength, hop: seg.hop });
-    this.haveWaiters.wake(seg.id);
   }
 }

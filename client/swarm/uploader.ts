@@ -1,5 +1,7 @@
 import type { MissReason } from '../../protocol/peer.js';
 import type { PeerLink } from '../transport/peer-link.js';
+import { FeedQueue, type FeedJob } from './feed-queue.js';
+import { UplinkMeter } from './uplink-meter.js';
 
 /** One piece a peer asked for, queued until an upload slot is free. */
 export interface UploadJob {
@@ -26,6 +28,7 @@ export interface UploaderConfig {
 export interface PushJob {
   readonly link: PeerLink;
   readonly segmentId: string;
+  readonly seq: number;
   readonly piece: number;
   readonly bytes: Uint8Array;
   readonly total: number;
@@ -37,6 +40,8 @@ export interface UploaderEnv {
   /** The viewer's upload budget: resolves when this many bytes may go. */
   throttle(bytes: number): Promise<void>;
   onUploaded(link: PeerLink, bytes: number): void;
+  /** Clock ms (uplink measurement, push ages). */
+  now(): number;
 }
 
 /** Where pushes come from: every swarm of the page, asked in turn. */
@@ -44,22 +49,30 @@ export type PushSource = () => PushJob | undefined;
 
 /**
  * The page's uplink, shared by every swarm and peer. Pieces go out a few at a time (`slots`),
- * each until it has left the channel's buffer, the one of the oldest segment first: with a dozen
- * requesters sharing the uplink evenly every piece would arrive a dozen piece-times late, while
- * in turn the first arrives after one and is relayed onward at once (processor sharing halves
- * nothing and delays everything). Requests beyond the queue are answered `busy`, so requesters
- * turn to other holders instead of waiting here.
+ * each until it has left the channel's buffer: with a dozen receivers sharing the uplink evenly
+ * every piece would arrive a dozen piece-times late, while in turn the first arrives after one
+ * and is relayed onward at once (processor sharing halves nothing and delays everything).
+ *
+ * What goes first: pieces owed to the peers this page feeds a stripe (feed-queue.ts: they were
+ * promised, and each one is relayed on down its tree), then pieces peers asked for, then, with
+ * the uplink otherwise idle, pieces pushed to peers that lack them. Requests beyond the queue
+ * are answered `busy`, so requesters turn to other holders instead of waiting here.
  */
 export class Uploader {
   private readonly queue: UploadJob[] = [];
+  private readonly feeds = new FeedQueue();
   private sending = 0;
   private destroyed = false;
   private readonly sources = new Set<PushSource>();
+  /** What the uplink carries while busy: its capacity (the peers this page can feed follow it). */
+  readonly meter: UplinkMeter;
 
   constructor(
     private readonly cfg: UploaderConfig,
     private readonly env: UploaderEnv,
-  ) {}
+  ) {
+    this.meter = new UplinkMeter(() => env.now());
+  }
 
   /** Pieces being sent plus waiting: the page's upload work. */
   get inFlight(): number {
@@ -82,14 +95,33 @@ export class Uploader {
     if (i >= 0) this.queue.splice(i, 1);
   }
 
-  /** Every request of a closed link leaves the queue. */
+  /** Every request and push of a closed link leaves the queue. */
   dropLink(link: PeerLink): void {
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.link === link) this.queue.splice(i, 1);
+    this.feeds.dropLink(link);
+  }
+
+  /** A piece owed to a peer this page feeds its stripe. */
+  feed(job: FeedJob): void {
+    if (this.destroyed) return;
+    this.feeds.add(job);
+    this.pump();
+  }
+
+  /** The pushes owed to `link` that `keep` rejects leave the queue (it is no longer fed those stripes). */
+  unfeed(link: PeerLink, keep: (job: FeedJob) => boolean): void {
+    this.feeds.dropLink(link, keep);
+  }
+
+  /** How long the oldest owed push has waited: above a second or so, this page feeds more than its uplink carries. */
+  feedBacklogMs(): number {
+    return this.feeds.backlogMs(this.env.now());
   }
 
   destroy(): void {
     this.destroyed = true;
     this.queue.length = 0;
+    this.feeds.clear();
     this.sources.clear();
   }
 
@@ -111,6 +143,11 @@ export class Uploader {
    */
   private pump(): void {
     while (!this.destroyed && this.sending < this.cfg.slots) {
+      const owed = this.feeds.size > 0 ? this.feeds.take(this.env.now()) : undefined;
+      if (owed) {
+        this.run(this.sendFeed(owed));
+        continue;
+      }
       if (this.queue.length > 0) {
         const job = this.take();
         if (!job.link.isServing(job.reqId)) continue;
@@ -147,9 +184,34 @@ export class Uploader {
       link.sendHashes(job.segmentId, list);
     }
     await this.env.throttle(job.bytes.byteLength);
-    if (!link.sendPush(job.segmentId, job.total, job.piece, job.bytes)) return;
-    this.env.onUploaded(link, job.bytes.byteLength);
-    await link.drained(0);
+    if (!link.sendPush(job.segmentId, job.seq, job.total, job.piece, job.bytes)) return;
+    await this.onWire(link, job.bytes.byteLength);
+  }
+
+  private async sendFeed(job: FeedJob): Promise<void> {
+    const { link } = job;
+    const src = job.source();
+    if (!src) return;
+    const listing = job.list();
+    if (listing) {
+      const list = await listing;
+      if (list === undefined || link.isClosed) return;
+      link.sendHashes(job.segmentId, list);
+    }
+    await this.env.throttle(src.bytes.byteLength);
+    if (!link.sendPush(job.segmentId, job.seq, src.total, job.piece, src.bytes)) return;
+    await this.onWire(link, src.bytes.byteLength);
+  }
+
+  /** A piece is on `link`'s channel: counted, and the slot held until it has left (measured meanwhile). */
+  private async onWire(link: PeerLink, bytes: number): Promise<void> {
+    this.env.onUploaded(link, bytes);
+    this.meter.begin();
+    try {
+      await link.drained(0);
+    } finally {
+      this.meter.end(bytes);
+    }
   }
 
   /**
@@ -181,8 +243,7 @@ export class Uploader {
     if (!src) return link.refuse(job.reqId, 'not-found');
     await this.env.throttle(src.bytes.byteLength);
     if (!link.sendPiece(job.reqId, src.total, job.piece, src.bytes)) return;
-    this.env.onUploaded(link, src.bytes.byteLength);
     // The slot is held until the piece has left: the next one then goes at the full uplink rate.
-    await link.drained(0);
+    await this.onWire(link, src.bytes.byteLength);
   }
 }

@@ -113,11 +113,14 @@ export interface LinkView {
   readonly openedAtMs: number;
 }
 
-/** A uniformly random idle link (no transfer either way) older than EVICT_MIN_AGE_MS, or undefined. */
-export function pickEviction(links: Iterable<LinkView>, nowMs: number, random: () => number = Math.random): string | undefined {
+/**
+ * A uniformly random idle link (no transfer either way, and not one `keep` names: a parent or
+ * child in the stripe trees) older than EVICT_MIN_AGE_MS, or undefined.
+ */
+export function pickEviction(links: Iterable<LinkView>, nowMs: number, random: () => number = Math.random, keep: (peerId: string) => boolean = () => false): string | undefined {
   const idle: string[] = [];
   for (const l of links) {
-    if (l.isReady && l.activeUploads === 0 && l.activePulls === 0 && nowMs - l.openedAtMs >= EVICT_MIN_AGE_MS) idle.push(l.peerId);
+    if (l.isReady && l.activeUploads === 0 && l.activePulls === 0 && nowMs - l.openedAtMs >= EVICT_MIN_AGE_MS && !keep(l.peerId)) idle.push(l.peerId);
   }
   return idle.length > 0 ? idle[Math.floor(random() * idle.length)] : undefined;
 }
@@ -135,6 +138,8 @@ export interface AdmitArgs {
   /** Per swarm, kept by the caller. */
   readonly state: { lastEvictionMs: number };
   readonly random?: () => number;
+  /** Links never evicted (parents and children in the stripe trees). */
+  readonly keep?: (peerId: string) => boolean;
 }
 
 /** onIncoming, with the eviction carried out. True: attach the new connection. */
@@ -153,7 +158,7 @@ export function admitLink(a: AdmitArgs): boolean {
   });
   if (decision === 'refuse') return false;
   if (decision !== 'evict') return true;
-  const victim = pickEviction(a.links.values(), a.nowMs, a.random);
+  const victim = pickEviction(a.links.values(), a.nowMs, a.random, a.keep);
   if (victim === undefined) return false;
   a.state.lastEvictionMs = a.nowMs;
   a.links.get(victim)?.close('evicted');

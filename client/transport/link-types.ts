@@ -53,11 +53,34 @@ export interface LinkHandlerOf<L> {
   onCancel(link: L, reqId: number): void;
   /** A hash list for `id` arrived (not yet checked against the published root). */
   onHashes(link: L, id: string, list: Uint8Array): void;
-  /** The peer is pushing piece `piece` of `id` (its frame follows): true if this page wants it. */
-  onPush(link: L, id: string, piece: number): boolean;
+  /** The peer is pushing a piece (its frame follows): true if this page wants it. */
+  onPush(link: L, push: IncomingPushInfo): boolean;
+  /** The peer's place in the stripes' trees changed (`remoteTree`). */
+  onTree(link: L): void;
+  /** The peer asks to be fed stripe `s` (`on`) or no longer; `interior`: it relays that stripe onward. */
+  onSub(link: L, s: number, on: boolean, interior: boolean): void;
+  /** The peer feeds this page stripe `s` from now on (`ok`), or refused or stopped. */
+  onFeed(link: L, s: number, ok: boolean): void;
   /** A pushed piece arrived (`bytes`), or will not (undefined: not wanted, or the link closed). */
   onPushed(link: L, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void;
   onClose(link: L, reason: string): void;
+}
+
+/** A piece a peer says it is pushing: segment `id` (`seq`, `bytes` long), piece `piece`. */
+export interface IncomingPushInfo {
+  readonly id: string;
+  readonly seq: number;
+  readonly bytes: number;
+  readonly piece: number;
+}
+
+/** A peer's place in the stripes' trees (protocol/peer.ts `tree`). */
+export interface TreeAdvert {
+  /** Per stripe: hops below the heads where it can feed others, -1 where it cannot. */
+  readonly depth: readonly number[];
+  /** Stripes it has no feed of (bit s). */
+  readonly need: number;
+  readonly up: boolean;
 }
 
 /** A piece this page asked a peer for and awaits. */

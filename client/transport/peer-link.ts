@@ -19,8 +19,8 @@ import { PushInbox } from './push-inbox.js';
 import { RateMeter } from './rate-meter.js';
 export { BUSY_BACKOFF_MS, KEEPALIVE_MS, SILENT_MS } from './link-health.js';
 
-import { MAX_REMOTE_HAVE, MSG_BURST, MSG_PER_SEC, type Channel, type LinkConfig, type LinkHandlerOf, type PendingPiece as Pending, type PieceRequest, type PieceResult, type RemoteCopy } from './link-types.js';
-export type { Channel, LinkConfig, PieceRequest, PieceResult, RemoteCopy } from './link-types.js';
+import { MAX_REMOTE_HAVE, MSG_BURST, MSG_PER_SEC, type Channel, type LinkConfig, type LinkHandlerOf, type PendingPiece as Pending, type PieceRequest, type PieceResult, type RemoteCopy, type TreeAdvert } from './link-types.js';
+export type { Channel, IncomingPushInfo, LinkConfig, PieceRequest, PieceResult, RemoteCopy, TreeAdvert } from './link-types.js';
 
 export type LinkHandler = LinkHandlerOf<PeerLink>;
 
@@ -31,6 +31,8 @@ export type LinkHandler = LinkHandlerOf<PeerLink>;
  */
 export class PeerLink {
   readonly remoteHas = new Map<string, RemoteCopy>();
+  /** The peer's place in the stripes' trees, as it last said (undefined before its first `tree`). */
+  remoteTree: TreeAdvert | undefined;
   private ready = false;
   private closed = false;
   private nextReqId = 1;
@@ -69,12 +71,10 @@ export class PeerLink {
     this.sendMsg({ type: 'hello', v: PEER_PROTOCOL_VERSION, swarm: this.swarm });
   }
 
-  /** Milliseconds since anything arrived from this peer. */
+  /** Milliseconds since anything arrived from this peer; smoothed round-trip time in ms (undefined before the first pong). */
   get silentMs(): number {
     return this.health.silentMs;
   }
-
-  /** Smoothed round-trip time to this peer in ms, undefined before the first pong. */
   get rttMs(): number | undefined {
     return this.health.rttMs;
   }
@@ -105,7 +105,6 @@ export class PeerLink {
   get isClosed(): boolean {
     return this.closed;
   }
-
   get isReady(): boolean {
     return this.ready && !this.closed;
   }
@@ -201,12 +200,23 @@ export class PeerLink {
     return this.sendFrame(reqId, total, piece, bytes);
   }
 
-  /** Upload, unasked: piece `piece` of `id` (a segment of `total` bytes) to a peer that lacks it. False if the link is closed. */
-  sendPush(id: string, total: number, piece: number, bytes: Uint8Array): boolean {
+  /** Upload, unasked: piece `piece` of `id` (segment `seq` of `total` bytes) to a peer that lacks it. False if the link is closed. */
+  sendPush(id: string, seq: number, total: number, piece: number, bytes: Uint8Array): boolean {
     if (this.closed) return false;
     const reqId = this.pushes.nextPushId();
-    this.sendMsg({ type: 'push', reqId, id, piece });
+    this.sendMsg({ type: 'push', reqId, id, seq, bytes: total, piece });
     return this.sendFrame(reqId, total, piece, bytes);
+  }
+
+  /** Stripe-tree control (client/swarm/feeds.ts): where this page stands; ask the peer to feed stripe `s` or stop; grant or refuse. */
+  sendTree(t: TreeAdvert): void {
+    this.sendMsg({ type: 'tree', depth: t.depth, need: t.need, up: t.up });
+  }
+  sendSub(s: number, on: boolean, interior: boolean): void {
+    this.sendMsg({ type: 'sub', s, on, ...(interior ? { interior: true as const } : {}) });
+  }
+  sendFeed(s: number, ok: boolean): void {
+    this.sendMsg({ type: 'feed', s, ok });
   }
 
   /** Upload: request `reqId` will not be served. */
@@ -302,9 +312,17 @@ export class PeerLink {
         if (this.serving.delete(m.reqId)) this.h.onCancel(this, m.reqId);
         return;
       case 'push': {
-        if (!this.pushes.expect(m.reqId, { id: m.id, piece: m.piece, wanted: this.h.onPush(this, m.id, m.piece) })) return this.close('protocol: too many pushes');
+        const wanted = this.h.onPush(this, { id: m.id, seq: m.seq, bytes: m.bytes, piece: m.piece });
+        if (!this.pushes.expect(m.reqId, { id: m.id, piece: m.piece, wanted })) return this.close('protocol: too many pushes');
         return;
       }
+      case 'tree':
+        this.remoteTree = { depth: m.depth, need: m.need, up: m.up };
+        return this.h.onTree(this);
+      case 'sub':
+        return this.h.onSub(this, m.s, m.on, m.interior === true);
+      case 'feed':
+        return this.h.onFeed(this, m.s, m.ok);
       case 'hashes': {
         const list = fromBase64Url(m.list);
         if (list === undefined || list.byteLength === 0 || list.byteLength % LEAF_BYTES !== 0) return this.close('protocol: bad hash list');

@@ -55,7 +55,7 @@ export function makeViewer(id: string, opts: { cfg?: SwarmConfig; env?: Partial<
   const stats = emptyStats();
   const origin = opts.origin ?? [];
   const bans: string[] = [];
-  const uploader = new Uploader({ slots: opts.slots ?? 2, maxQueued: 32 }, { throttle: async () => undefined, onUploaded: (_l, n) => (stats.uploadedBytes += n) });
+  const uploader = new Uploader({ slots: opts.slots ?? 2, maxQueued: 32 }, { throttle: async () => undefined, onUploaded: (_l, n) => (stats.uploadedBytes += n), now: () => performance.now() });
   const check = (id: string, got: Uint8Array, kind: 'sha256' | 'pieceRoot'): Verdict => {
     const p = published(segBytes(seqOf(id)));
     return sha(got).toString('base64url') === p[kind] ? 'ok' : 'mismatch';
@@ -66,6 +66,10 @@ export function makeViewer(id: string, opts: { cfg?: SwarmConfig; env?: Partial<
       origin.push(part ? `${id} ${u} ${part.start}-${part.end}` : `${id} ${u}`);
       const b = segBytes(seqOf(u));
       return part ? b.slice(part.start, part.end + 1) : b;
+    },
+    describe: async (sid) => {
+      const b = segBytes(seqOf(sid));
+      return { bytes: b.byteLength, list: published(b).list };
     },
     stats,
     uploader,

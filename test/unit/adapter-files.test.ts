@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLiveRoutes, type MediaRoutes } from '../../origin-adapter/live-routes.js';
 import { serveFile } from '../../origin-adapter/serve-file.js';
-import { HashRegistry, segmentHash } from '../../origin-adapter/integrity.js';
+import { HashRegistry, published, segmentHash } from '../../origin-adapter/integrity.js';
 import { createCounters } from '../../origin-adapter/stats.js';
 import { closeServer, httpGet, listen } from './adapter-helpers.js';
 
@@ -70,7 +70,7 @@ test('a media playlist carries the hashes of every segment it lists, and the kil
   assert.equal(pl.headers['x-relaycast-p2p'], 'on');
   const h = segmentHash(Buffer.alloc(1000, 7));
   assert.equal(pl.headers['x-relaycast-hashes'], `chunk-e0-0-000001.m4s=${h.sha256}:${h.pieceRoot}`);
-  assert.deepEqual(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), h);
+  assert.deepEqual(hashes.get('/live/demo/chunk-e0-0-000001.m4s'), published(h));
   assert.match(String(pl.headers['access-control-expose-headers']), /X-Relaycast-Hashes/);
 });
 

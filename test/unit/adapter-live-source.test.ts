@@ -7,7 +7,7 @@ import { listedSegments } from '../../origin-adapter/ffmpeg-args.js';
 import { startAdapter } from '../../origin-adapter/index.js';
 import { createLiveSource } from '../../origin-adapter/live-source.js';
 import { httpGet, silent } from './adapter-helpers.js';
-import { segmentHash } from '../../origin-adapter/integrity.js';
+import { published, segmentHash } from '../../origin-adapter/integrity.js';
 
 /** Pids of processes whose command line mentions `needle` (Linux /proc). */
 async function pidsWith(needle: string): Promise<number[]> {
@@ -115,7 +115,7 @@ test('adapter with the embedded source serves the live stream over HTTP', async 
     const part = await httpGet(`${a.url}/vod/demo/vod-0.mp4`, { headers: { range: `bytes=${off}-${off + len - 1}` } });
     assert.equal(part.status, 206);
     const h = await httpGet(`${a.url}/relaycast/hash?path=/vod/demo/vod-0.mp4&range=${off}-${off + len - 1}`);
-    assert.deepEqual(JSON.parse(h.body.toString()), segmentHash(part.body), 'the range\'s SHA-256 and piece root');
+    assert.deepEqual(JSON.parse(h.body.toString()), published(segmentHash(part.body)), 'the range\'s SHA-256 and piece root');
     assert.equal((await httpGet(`${a.url}/relaycast/hash?path=/vod/demo/vod-0.mp4&range=9-1`)).status, 400);
     for (const q of ['player=dash.js&protocol=dash', 'player=shaka&protocol=hls&vod=1', 'player=video.js&protocol=dash']) {
       assert.equal((await httpGet(`${a.playerUrl}?${q}`)).status, 200, q);

@@ -4,7 +4,7 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from 'no
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
-import { segmentHash } from '../../origin-adapter/integrity.js';
+import { published, segmentHash } from '../../origin-adapter/integrity.js';
 import { closeServer, httpGet, listen, silent } from './adapter-helpers.js';
 
 const SEGMENT = randomBytes(3 * 1024 * 1024 + 17);
@@ -120,7 +120,7 @@ test('upstream hashes come from the adapter\'s own canonical fetch, not from whi
   assert.notEqual(pl.headers['x-relaycast-hashes'], `p.ts=${'A'.repeat(43)}`, 'an upstream\'s own X-Relaycast-* headers are dropped');
   const h = await httpGet(`${adapter.url}/relaycast/hash?path=${encodeURIComponent('/live/p.ts?token=zzz')}`);
   assert.equal(h.status, 200);
-  assert.deepEqual(JSON.parse(h.body.toString()), segmentHash(P_BYTES), 'SHA-256 and piece root of the canonical bytes');
+  assert.deepEqual(JSON.parse(h.body.toString()), published(segmentHash(P_BYTES)), 'SHA-256 and piece root of the canonical bytes');
   const canonical = seen.filter((r) => r.url === '/base/live/p.ts');
   assert.equal(canonical.length, 1, 'fetched once, exactly as listed');
   assert.equal(canonical[0]?.headers['accept-encoding'], 'identity');
@@ -144,7 +144,7 @@ test('upstream DASH: the segments a SegmentTemplate lists are hashed by the adap
   assert.equal(mpd.body.toString(), MPD);
   const h = await httpGet(`${adapter.url}/relaycast/hash?path=/dash/d-2.m4s`);
   assert.equal(h.status, 200);
-  assert.deepEqual(JSON.parse(h.body.toString()), segmentHash(Buffer.from('/base/dash/d-2.m4s')));
+  assert.deepEqual(JSON.parse(h.body.toString()), published(segmentHash(Buffer.from('/base/dash/d-2.m4s'))));
   assert.equal((await httpGet(`${adapter.url}/relaycast/hash?path=/dash/d-3.m4s`)).status, 404, 'not listed: no fetch');
 });
 
