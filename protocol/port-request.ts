@@ -69,3 +69,73 @@ export function requestOverPort<T>(r: PortRequest<T>): Promise<Result<T, PortFai
     }
   });
 }
+
+/** What is used of a MessagePort that carries many requests: it posts as well. */
+export interface SharedPort extends ReplyPort {
+  postMessage(msg: unknown, transfer: unknown[]): void;
+}
+
+/**
+ * Many requests and their replies over one long-lived port, told apart by `reqId`: the worker
+ * asks its page for every segment this way instead of over a new MessageChannel each time, so
+ * a request costs one message each way, no port to create and entangle, and no trip through
+ * the browser process (a Client.postMessage goes through it). Same promise as
+ * requestOverPort: an id, a deadline, a cancel, a parsed reply, the pending entry removed
+ * whatever happens. At most `maxPending` at once; more fail at once ('post failed').
+ */
+export class PortCalls<T> {
+  private readonly pending = new Map<number, (v: Result<T, PortFailure | 'closed'>) => void>();
+  private closed = false;
+  private readonly onMessage = (e: { readonly data: unknown }): void => {
+    const p = this.parse(e.data);
+    // Not a reply (or a malformed one): no pending request can be told which it was for.
+    if (!p.ok) return;
+    const done = this.pending.get(p.value.reqId);
+    done?.({ ok: true, value: p.value });
+  };
+
+  constructor(
+    private readonly port: SharedPort,
+    private readonly parse: (data: unknown) => Result<T & { readonly reqId: number }>,
+    private readonly timers: PortRequest<T>['timers'],
+    private readonly maxPending = 256,
+  ) {
+    port.addEventListener('message', this.onMessage);
+    port.start();
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  request(reqId: number, msg: unknown, transfer: unknown[], timeoutMs: number, signal?: AbortLike): Promise<Result<T, PortFailure | 'closed'>> {
+    if (this.closed || this.pending.size >= this.maxPending || this.pending.has(reqId)) return Promise.resolve(err('post failed'));
+    return new Promise((resolve) => {
+      const finish = (v: Result<T, PortFailure | 'closed'>): void => {
+        if (this.pending.get(reqId) !== finish) return;
+        this.pending.delete(reqId);
+        this.timers.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      const onAbort = (): void => finish(err('aborted'));
+      const timer = this.timers.setTimeout(() => finish(err('timeout')), timeoutMs);
+      this.pending.set(reqId, finish);
+      signal?.addEventListener('abort', onAbort);
+      try {
+        this.port.postMessage(msg, transfer);
+      } catch {
+        finish(err('post failed'));
+      }
+    });
+  }
+
+  /** The port is done with: every pending request fails now. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.removeEventListener('message', this.onMessage);
+    this.port.close();
+    for (const done of [...this.pending.values()]) done(err('closed'));
+  }
+}
