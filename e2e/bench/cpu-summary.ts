@@ -11,6 +11,8 @@ export interface PairInput {
 export interface Pair {
   /** P2P's CPU per viewer-minute over plain playback's; null when either was not measured. */
   cpuRatio: number | null;
+  /** P2P's CPU per viewer-minute less plain playback's: what relaying costs, in CPU seconds. */
+  extraCpuSecPerViewerMin: number | null;
   p2p: CpuProfile | null;
   plain: CpuProfile | null;
   offload: number | null;
@@ -27,6 +29,7 @@ export function pairOf(i: PairInput): Pair {
   const b = i.plain.cpu ?? null;
   return {
     cpuRatio: a && b && b.cpuSecPerViewerMin > 0 ? r3(a.cpuSecPerViewerMin / b.cpuSecPerViewerMin) : null,
+    extraCpuSecPerViewerMin: a && b ? r3(a.cpuSecPerViewerMin - b.cpuSecPerViewerMin) : null,
     p2p: a,
     plain: b,
     offload: i.p2p.offload,
@@ -78,10 +81,11 @@ function sumOf(r: Readonly<Record<string, number>>): number {
 }
 
 /** The printed result: the ratio's median first, then the medians of each side, then every pair. */
-export function summarize(pairs: readonly Pair[]): { cpuRatio: number | null; cpuRatios: (number | null)[]; p2p: Record<string, unknown> | null; plain: Record<string, unknown> | null; pairs: readonly Pair[] } {
+export function summarize(pairs: readonly Pair[]): { cpuRatio: number | null; cpuRatios: (number | null)[]; extraCpuSecPerViewerMin: number | null; p2p: Record<string, unknown> | null; plain: Record<string, unknown> | null; pairs: readonly Pair[] } {
   return {
     cpuRatio: med(pairs.map((p) => p.cpuRatio)),
     cpuRatios: pairs.map((p) => p.cpuRatio),
+    extraCpuSecPerViewerMin: med(pairs.map((p) => p.extraCpuSecPerViewerMin)),
     p2p: medianProfile(pairs.map((p) => p.p2p)),
     plain: medianProfile(pairs.map((p) => p.plain)),
     pairs,
