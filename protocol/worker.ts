@@ -58,18 +58,7 @@ export interface SegmentFetched {
 /** A fetch time past this is not a number we trust (the worker's own cap is seconds). */
 const MAX_FETCH_MS = 600_000;
 
-/**
- * Worker -> page, with a MessagePort (`ports[0]`): from now on the worker sends this page its
- * `rc-get`, `rc-playlist` and `rc-fetched` on that port, and the page answers `rc-get` there.
- * A port carries them without a trip through the browser process each time.
- */
-export interface PortOffer {
-  readonly type: 'rc-port';
-  /** The port's number: the page's hellos name it once the page listens on it. */
-  readonly n: number;
-}
-
-export type WorkerToPage = PlaylistUpdate | SegmentGet | SegmentFetched | PortOffer;
+export type WorkerToPage = PlaylistUpdate | SegmentGet | SegmentFetched;
 
 /** Page -> worker (reply on the port of `rc-get`). */
 export type SegmentReply =
@@ -79,8 +68,6 @@ export type SegmentReply =
 /** Page -> worker: "this page runs a mesh" (sent periodically; workers lose globals when stopped). */
 export interface MeshHello {
   readonly type: 'rc-mesh';
-  /** The number of the port (`rc-port`) this page listens on, once it has one. */
-  readonly port?: number;
 }
 
 /** Page -> worker (with a reply port): fetch this known segment from the origin for me. */
@@ -196,10 +183,6 @@ export function parseWorkerToPage(v: unknown): Result<WorkerToPage> {
       if (v['fetchMs'] !== undefined && fetchMs === undefined) return err('bad rc-fetched');
       return ok({ type: 'rc-fetched', swarm, id, seq, bytes, ...(fetchMs === undefined ? {} : { fetchMs }) });
     }
-    case 'rc-port': {
-      const n = readInt(v, 'n', 0, REQ_MAX);
-      return n === undefined ? err('bad rc-port') : ok({ type: 'rc-port', n });
-    }
     default:
       return err('unknown type');
   }
@@ -221,11 +204,7 @@ export function parseSegmentReply(v: unknown): Result<SegmentReply> {
 
 export function parsePageToWorker(v: unknown): Result<PageToWorker> {
   if (!isRecord(v)) return err('not an object');
-  if (v['type'] === 'rc-mesh') {
-    if (v['port'] === undefined) return ok({ type: 'rc-mesh' });
-    const port = readInt(v, 'port', 0, REQ_MAX);
-    return port === undefined ? err('bad rc-mesh') : ok({ type: 'rc-mesh', port });
-  }
+  if (v['type'] === 'rc-mesh') return ok({ type: 'rc-mesh' });
   if (v['type'] === 'rc-learn') {
     const urls = readArray(v, 'urls', MAX_LEARN_URLS, (u) => (typeof u === 'string' && u.length <= LIMITS.segmentIdChars ? u : undefined));
     return urls === undefined ? err('bad rc-learn') : ok({ type: 'rc-learn', urls });

@@ -9,7 +9,6 @@ import type { WorkerDeps } from './deps.js';
 import { learn, playlistUpdate, VOD_WINDOW } from './learn.js';
 import { contentRange, parseContentRangeTotal } from './ranges.js';
 import type { KnownSegment } from './registry.js';
-import type { PageTarget } from './page-link.js';
 
 export type { WorkerDeps } from './deps.js';
 
@@ -136,7 +135,7 @@ function applyKillSwitch(deps: WorkerDeps, mode: P2PMode): void {
  * player; a live swarm coming into use (a DASH rendition) gets its newest
  * segments, so the page can prepare the next ones.
  */
-function describe(deps: WorkerDeps, client: PageTarget, clientId: string, seg: KnownSegment): void {
+function describe(deps: WorkerDeps, client: Client, clientId: string, seg: KnownSegment): void {
   const fresh = deps.activity.touch(clientId, seg.swarm);
   const meta = deps.registry.meta(seg.swarm);
   if (!meta || (seg.live && !fresh)) return;
@@ -164,7 +163,7 @@ function noteTotal(deps: WorkerDeps, seg: KnownSegment, resp: Response): void {
 
 /** Peer copy if the page finds one in time, the origin otherwise. Never rejects because of relaycast. */
 export async function handleSegment(deps: WorkerDeps, event: FetchEvent, seg: KnownSegment): Promise<Response> {
-  let client: PageTarget | undefined;
+  let client: Client | undefined;
   try {
     client = await deps.link.pick(event.clientId);
     if (client) {

@@ -68,7 +68,7 @@ self.addEventListener('message', (e: ExtendableMessageEvent) => {
   if (!m.ok) return;
   const source = e.source;
   if (m.value.type === 'rc-mesh') {
-    if (source && 'id' in source) deps.link.hello(source, m.value.port);
+    if (source && 'id' in source) deps.link.hello(source.id);
     return;
   }
   if (m.value.type === 'rc-learn') {

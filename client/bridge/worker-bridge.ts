@@ -27,19 +27,8 @@ const ORIGIN_FETCH_TIMEOUT_MS = 15_000;
 export class WorkerBridge {
   private helloTimer: ReturnType<typeof setInterval> | undefined;
   private nextReqId = 1;
-  private readonly onMessage = (e: MessageEvent): void => this.handle(e, undefined);
+  private readonly onMessage = (e: MessageEvent): void => this.handle(e);
   private readonly manifests = new ManifestWatch();
-  /** The port the worker gave this page (`rc-port`) and its number, once adopted. */
-  private port: { readonly port: MessagePort; readonly n: number; readonly listener: (e: MessageEvent) => void } | undefined;
-  private readonly hello = (): void => {
-    const ctl = this.sw.controller;
-    if (!ctl) return;
-    const mesh: MeshHello = this.port ? { type: 'rc-mesh', port: this.port.n } : { type: 'rc-mesh' };
-    ctl.postMessage(mesh);
-    const urls = this.manifests.list();
-    const learn: ManifestsSeen = { type: 'rc-learn', urls };
-    if (urls.length > 0) ctl.postMessage(learn);
-  };
 
   constructor(
     private readonly sw: ServiceWorkerContainer,
@@ -54,9 +43,18 @@ export class WorkerBridge {
     // Workers are stopped when idle and lose their globals: say "I run a mesh" again and again,
     // with the manifests this page loaded (the worker re-learns any it does not know).
     this.manifests.start();
-    this.hello();
-    this.helloTimer = setInterval(this.hello, this.helloIntervalMs);
-    this.sw.addEventListener('controllerchange', this.hello);
+    const hello = (): void => {
+      const ctl = this.sw.controller;
+      if (!ctl) return;
+      const mesh: MeshHello = { type: 'rc-mesh' };
+      ctl.postMessage(mesh);
+      const urls = this.manifests.list();
+      const learn: ManifestsSeen = { type: 'rc-learn', urls };
+      if (urls.length > 0) ctl.postMessage(learn);
+    };
+    hello();
+    this.helloTimer = setInterval(hello, this.helloIntervalMs);
+    this.sw.addEventListener('controllerchange', hello);
   }
 
   get controlled(): boolean {
@@ -90,50 +88,20 @@ export class WorkerBridge {
 
   destroy(): void {
     clearInterval(this.helloTimer);
-    this.sw.removeEventListener('controllerchange', this.hello);
-    this.dropPort();
     this.manifests.stop();
     this.sw.removeEventListener('message', this.onMessage);
   }
 
-  /**
-   * The worker's own port for this page: it sends segment requests, playlists and origin copies
-   * there from the next hello on, which names the port (protocol/worker.ts `rc-port`).
-   */
-  private adopt(port: MessagePort, n: number): void {
-    this.dropPort();
-    const listener = (e: MessageEvent): void => this.handle(e, port);
-    port.addEventListener('message', listener);
-    port.start();
-    this.port = { port, n, listener };
-    this.hello();
-  }
-
-  private dropPort(): void {
-    if (!this.port) return;
-    this.port.port.removeEventListener('message', this.port.listener);
-    this.port.port.close();
-    this.port = undefined;
-  }
-
-  /** `shared`: the message came on the worker's port for this page (else from navigator.serviceWorker). */
-  private handle(e: MessageEvent, shared: MessagePort | undefined): void {
+  private handle(e: MessageEvent): void {
     const m = parseWorkerToPage(e.data);
     if (!m.ok) return; // Not ours (a site's own worker messages) or malformed.
     const msg = m.value;
-    if (msg.type === 'rc-port') {
-      const p = e.ports[0];
-      if (!shared && p) this.adopt(p, msg.n);
-      return;
-    }
     if (msg.type === 'rc-playlist') return this.h.onPlaylist(msg);
     if (msg.type === 'rc-fetched') {
       this.bytes.fromWorkerBytes += msg.bytes.byteLength;
       return this.h.onFetched(msg.swarm, msg.id, msg.seq, new Uint8Array(msg.bytes), msg.fetchMs);
     }
-    // A request on the shared port is answered there; one with a port of its own, on that port.
-    const own = e.ports[0];
-    const port = own ?? shared;
+    const port = e.ports[0];
     if (!port) return;
     const reply = (r: SegmentReply, transfer: Transferable[] = []): void => {
       try {
@@ -141,7 +109,7 @@ export class WorkerBridge {
       } catch {
         // Worker gone.
       }
-      if (own) own.close();
+      port.close();
     };
     this.h.onGet(msg.swarm, msg.id, msg.seq, msg.maxWaitMs).then(
       (r) => {

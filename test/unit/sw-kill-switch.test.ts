@@ -13,7 +13,7 @@ function deps(scriptUrl: string, global?: unknown): WorkerDeps {
     cfg: readWorkerConfig(scriptUrl, global),
     registry: new Registry(1000),
     activity: new Activity(() => 0),
-    link: new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => 0, null),
+    link: new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => 0),
     fetch: async () => new Response('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg_1.ts\n', { status: 200, headers: { 'X-Relaycast-P2P': 'off' } }),
     now: () => 0,
     state: { p2p: 'on' },

@@ -21,8 +21,8 @@ test('rc-refresh reads the swarm manifest again (same URL, past the HTTP cache),
   const fetched: { url: string; cache: string | undefined }[] = [];
   const told: unknown[] = [];
   const client = { id: 'page', postMessage: (m: unknown) => told.push(m) } as unknown as Client;
-  const link = new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => now, null);
-  link.hello(client);
+  const link = new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => now);
+  link.hello('page');
   const deps: WorkerDeps = {
     cfg: readWorkerConfig('https://o.test/relaycast/sw.js'),
     registry: new Registry(1000),
@@ -63,8 +63,8 @@ test('a segment the page misses is fetched from the origin, and the page gets th
   let now = 1000;
   const told: unknown[] = [];
   const client = { id: 'page', postMessage: (m: unknown) => told.push(m) } as unknown as Client;
-  const link = new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => now, null);
-  link.hello(client);
+  const link = new PageLink({ get: async () => client, matchAll: async () => [client] } as never, 60_000, () => now);
+  link.hello('page');
   const seg = new Uint8Array([1, 2, 3, 4]);
   const deps: WorkerDeps = {
     cfg: readWorkerConfig('https://o.test/relaycast/sw.js'),
@@ -114,11 +114,10 @@ test('pick: with no page running a mesh the origin answers at once, without aski
     } as never,
     5_000,
     () => now,
-    null,
   );
   assert.equal(await link.pick('new-page'), undefined);
   assert.equal(matchAllCalls, 0, 'no hello yet: the windows are not listed');
-  link.hello(mesh);
+  link.hello('mesh-page');
   assert.equal(await link.pick('worker-client'), mesh, 'a request from a client without a mesh goes to a window that runs one');
   assert.equal(matchAllCalls, 1);
   now = 6_000;
