@@ -20,7 +20,15 @@ export interface Pair {
   latencySecMedian: { p2p: number | null; plain: number | null };
   /** The machine's CPU use (0..1 over all cores) during the P2P run and its control. */
   cpuBusyP50: { p2p: number | null; plain: number | null };
+  /**
+   * The machine was saturated during the pair (CPU use p50 at or above SATURATED on either side):
+   * starved players drop frames and plain playback then does less work while relaying does not,
+   * so the ratio is an upper bound.
+   */
+  saturated: boolean;
 }
+
+export const SATURATED = 0.95;
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -36,6 +44,7 @@ export function pairOf(i: PairInput): Pair {
     stalls: { p2p: i.p2p.stalls, plain: i.plain.stalls },
     latencySecMedian: { p2p: i.p2p.latencySecMedian, plain: i.plain.latencySecMedian },
     cpuBusyP50: { p2p: i.p2p.cpuBusy.p50, plain: i.plain.cpuBusy.p50 },
+    saturated: (i.p2p.cpuBusy.p50 ?? 0) >= SATURATED || (i.plain.cpuBusy.p50 ?? 0) >= SATURATED,
   };
 }
 
@@ -81,11 +90,12 @@ function sumOf(r: Readonly<Record<string, number>>): number {
 }
 
 /** The printed result: the ratio's median first, then the medians of each side, then every pair. */
-export function summarize(pairs: readonly Pair[]): { cpuRatio: number | null; cpuRatios: (number | null)[]; extraCpuSecPerViewerMin: number | null; p2p: Record<string, unknown> | null; plain: Record<string, unknown> | null; pairs: readonly Pair[] } {
+export function summarize(pairs: readonly Pair[]): { cpuRatio: number | null; cpuRatios: (number | null)[]; extraCpuSecPerViewerMin: number | null; saturatedPairs: number; p2p: Record<string, unknown> | null; plain: Record<string, unknown> | null; pairs: readonly Pair[] } {
   return {
     cpuRatio: med(pairs.map((p) => p.cpuRatio)),
     cpuRatios: pairs.map((p) => p.cpuRatio),
     extraCpuSecPerViewerMin: med(pairs.map((p) => p.extraCpuSecPerViewerMin)),
+    saturatedPairs: pairs.filter((p) => p.saturated).length,
     p2p: medianProfile(pairs.map((p) => p.p2p)),
     plain: medianProfile(pairs.map((p) => p.plain)),
     pairs,

@@ -86,6 +86,8 @@ test('the summary gives each pair its ratio and the medians over the pairs', () 
   const s = summarize(pairs);
   assert.equal(s.cpuRatio, 1.2);
   assert.equal(s.extraCpuSecPerViewerMin, 2);
+  assert.equal(s.saturatedPairs, 0);
+  assert.equal(pairOf({ p2p: { ...side(12, 0), cpuBusy: { p50: 0.97 } }, plain: side(10, 0) }).saturated, true, 'a busy machine is flagged');
   assert.equal(s.p2p?.['cpuSecPerViewerMin'], 12);
   assert.deepEqual(medianRecord([{ a: 1 }, { a: 3, b: 2 }, { a: 2 }]), { a: 2, b: 0 }, 'a key missing from a record counts 0 there');
   assert.equal(pairOf({ p2p: { ...side(12, 0), cpu: null }, plain: side(10, 0) }).cpuRatio, null);
