@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from '../load/run.js';
+import { intArg, jsonObjectArg, readArgs } from '../support/cli-args.js';
 import { otherCpu, ownCpuMark } from './machine-cpu.js';
 import { pairOf, summarize, type Pair } from './cpu-summary.js';
 
@@ -17,20 +18,10 @@ const USAGE = `usage: npm run bench:cpu -- [--viewers N] [--duration S] [--bitra
   --client-options J  JSON object set as window.relaycastOptions in the P2P viewers
   --json FILE         also write the JSON to FILE`;
 
-function fail(msg: string): never {
-  console.error(`${msg}\n${USAGE}`);
-  process.exit(2);
-}
+const int = (name: string, v: string | undefined, dflt: number, min: number): number => intArg(USAGE, name, v, dflt, min);
 
-function int(name: string, v: string | undefined, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min) fail(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-let args;
-try {
-  args = parseArgs({
+const args = readArgs(USAGE, () =>
+  parseArgs({
     options: {
       viewers: { type: 'string' },
       duration: { type: 'string' },
@@ -42,30 +33,13 @@ try {
       help: { type: 'boolean', default: false },
     },
     strict: true,
-  }).values;
-} catch (e) {
-  fail(e instanceof Error ? e.message : String(e));
-}
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  }).values,
+);
 const viewers = int('viewers', args.viewers, 4, 1);
 const durationSec = int('duration', args.duration, 60, 20);
 const repeat = int('repeat', args.repeat, 3, 1);
 const bitrateKbps = args['bitrate-kbps'] === undefined ? undefined : int('bitrate-kbps', args['bitrate-kbps'], 0, 50);
-let clientOptions: Record<string, unknown> | undefined;
-if (args['client-options'] !== undefined) {
-  const v: unknown = (() => {
-    try {
-      return JSON.parse(args['client-options']);
-    } catch {
-      return undefined;
-    }
-  })();
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('--client-options must be a JSON object');
-  clientOptions = Object.fromEntries(Object.entries(v));
-}
+const clientOptions = jsonObjectArg(USAGE, 'client-options', args['client-options']);
 // Concurrent by default: on a machine shared with other work, both sides of a pair see the same
 // background load at the same time, so the ratio does not depend on what ran during which half.
 const mode = args.after ? 'after' : 'concurrent';
