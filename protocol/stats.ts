@@ -54,6 +54,32 @@ export interface RelaycastStats {
    * miss reason) and what the wait went to (client/swarm/swarm.ts GetResult.steps). For operators.
    */
   slowRequests: SlowRequest[];
+  /**
+   * Data-channel messages this page sent and received, all peers and swarms, by kind: a peer
+   * message's `type` (`have`, `request`, …; `keepalive` for an empty `have`), `frame` for a
+   * binary piece frame, `mux` for the connection's own channel (client/transport/mux-session.ts).
+   * Each kind counts messages and their bytes (characters for text). What the viewer's CPU pays
+   * per message is mostly fixed, whatever its size: the numbers say where it goes.
+   */
+  channel: { sent: Record<string, MessageCount>; received: Record<string, MessageCount> };
+  /**
+   * Segment bytes that crossed between this page and its service worker: to the worker (peer
+   * copies for the player, `rc-hit`) and from it (origin copies, `rc-fetched` and
+   * `rc-origin-bytes`), and bytes the page copied before sending. A crossing moves the bytes
+   * through an IPC message between the two threads, transferred or not.
+   */
+  worker: WorkerBoundaryBytes;
+}
+
+export interface MessageCount {
+  messages: number;
+  bytes: number;
+}
+
+export interface WorkerBoundaryBytes {
+  toWorkerBytes: number;
+  fromWorkerBytes: number;
+  copiedBytes: number;
 }
 
 export interface SlowRequest {

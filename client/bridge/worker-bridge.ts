@@ -10,6 +10,7 @@ import {
   type SegmentReply,
 } from '../../protocol/worker.js';
 import type { ByteRange } from '../../protocol/segment-id.js';
+import type { WorkerBoundaryBytes } from '../../protocol/stats.js';
 import { ManifestWatch } from './manifest-watch.js';
 
 export interface BridgeHandler {
@@ -33,6 +34,8 @@ export class WorkerBridge {
     private readonly sw: ServiceWorkerContainer,
     private readonly h: BridgeHandler,
     private readonly helloIntervalMs: number,
+    /** Where the segment bytes crossing to and from the worker are counted (the page's stats). */
+    private readonly bytes: WorkerBoundaryBytes = { toWorkerBytes: 0, fromWorkerBytes: 0, copiedBytes: 0 },
   ) {}
 
   start(): void {
@@ -78,7 +81,9 @@ export class WorkerBridge {
       timeoutMs: ORIGIN_FETCH_TIMEOUT_MS,
       timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t as ReturnType<typeof setTimeout>) },
     });
-    return r.ok && r.value.type === 'rc-origin-bytes' ? new Uint8Array(r.value.bytes) : undefined;
+    if (!r.ok || r.value.type !== 'rc-origin-bytes') return undefined;
+    this.bytes.fromWorkerBytes += r.value.bytes.byteLength;
+    return new Uint8Array(r.value.bytes);
   }
 
   destroy(): void {
@@ -92,7 +97,10 @@ export class WorkerBridge {
     if (!m.ok) return; // Not ours (a site's own worker messages) or malformed.
     const msg = m.value;
     if (msg.type === 'rc-playlist') return this.h.onPlaylist(msg);
-    if (msg.type === 'rc-fetched') return this.h.onFetched(msg.swarm, msg.id, msg.seq, new Uint8Array(msg.bytes), msg.fetchMs);
+    if (msg.type === 'rc-fetched') {
+      this.bytes.fromWorkerBytes += msg.bytes.byteLength;
+      return this.h.onFetched(msg.swarm, msg.id, msg.seq, new Uint8Array(msg.bytes), msg.fetchMs);
+    }
     const port = e.ports[0];
     if (!port) return;
     const reply = (r: SegmentReply, transfer: Transferable[] = []): void => {
@@ -108,6 +116,8 @@ export class WorkerBridge {
         if (typeof r === 'string') return reply({ type: 'rc-miss', reqId: msg.reqId, reason: r });
         // Copy: the store keeps its bytes to serve peers; the copy is transferred to the worker.
         const copy = r.slice().buffer;
+        this.bytes.copiedBytes += copy.byteLength;
+        this.bytes.toWorkerBytes += copy.byteLength;
         reply({ type: 'rc-hit', reqId: msg.reqId, bytes: copy }, [copy]);
       },
       (err: unknown) => reply({ type: 'rc-miss', reqId: msg.reqId, reason: `error: ${String(err)}` }),

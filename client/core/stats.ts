@@ -1,6 +1,6 @@
 import type { RelaycastStats } from '../../protocol/stats.js';
 
-export type { RelaycastStats, SlowRequest } from '../../protocol/stats.js';
+export type { MessageCount, RelaycastStats, SlowRequest, WorkerBoundaryBytes } from '../../protocol/stats.js';
 
 export const SLOW_REQUESTS_KEPT = 32;
 /** A request held this long is logged in slowRequests. */
@@ -30,5 +30,7 @@ export function emptyStats(): RelaycastStats {
     peerId: null,
     lastError: null,
     slowRequests: [],
+    channel: { sent: {}, received: {} },
+    worker: { toWorkerBytes: 0, fromWorkerBytes: 0, copiedBytes: 0 },
   };
 }

@@ -2,7 +2,7 @@ import type { RelaycastConfig } from '../config.js';
 import { realClock } from '../core/clock.js';
 import { Verifier } from '../core/integrity.js';
 import { PageCore } from '../core/page-core.js';
-import { emptyStats, type RelaycastStats } from '../core/stats.js';
+import { emptyStats, type MessageCount, type RelaycastStats } from '../core/stats.js';
 import { UploadBudget } from '../core/upload-budget.js';
 import { parseUploadSetting, UploadAllowance, type UploadSetting } from '../core/upload-allowance.js';
 import { WorkerBridge } from '../bridge/worker-bridge.js';
@@ -56,6 +56,7 @@ export class Relaycast {
         onFetched: (swarm, id, seq, bytes, fetchMs) => this.core.onOriginCopy(swarm, id, seq, bytes, fetchMs),
       },
       cfg.meshHelloIntervalMs,
+      this.statsData.worker,
     );
     this.mesh = new Mesh(
       cfg,
@@ -68,6 +69,7 @@ export class Relaycast {
           this.tracker.setPeerId(id, token);
         },
         onError: (m) => (this.statsData.lastError = m),
+        counts: this.statsData.channel,
       },
       env.pageUrl,
     );
@@ -108,6 +110,8 @@ export class Relaycast {
     return {
       ...this.statsData,
       slowRequests: this.statsData.slowRequests.slice(),
+      channel: { sent: copyCounts(this.statsData.channel.sent), received: copyCounts(this.statsData.channel.received) },
+      worker: { ...this.statsData.worker },
       peers: this.core.readyLinks(),
       candidates: this.mesh.routes(),
       swarms: this.core.swarmCount,
@@ -147,4 +151,10 @@ export class Relaycast {
     if (!r) return 'p2p inactive';
     return r.hit ? r.bytes : r.reason;
   }
+}
+
+function copyCounts(t: Readonly<Record<string, MessageCount>>): Record<string, MessageCount> {
+  const out: Record<string, MessageCount> = {};
+  for (const [k, c] of Object.entries(t)) out[k] = { ...c };
+  return out;
 }

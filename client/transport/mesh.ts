@@ -3,6 +3,7 @@ import { isRecord } from '../../protocol/guards.js';
 import type { RelaycastConfig } from '../config.js';
 import { IceConfig, type FetchFn } from './ice-config.js';
 import { linkRoute, noRoutes, type LinkRoute, type RouteCounts } from './link-route.js';
+import type { ChannelCounts } from './channel-counts.js';
 import { MuxSession, type SubChannel } from './mux-session.js';
 import { guardSignaling } from './signal-guard.js';
 import type { Channel, PeerLink } from './peer-link.js';
@@ -15,6 +16,8 @@ export interface MeshHost {
   /** Signaling opened with `id` and the session's `token`, or closed for good (undefined). */
   onId(id: string | undefined, token: string | undefined): void;
   onError(message: string): void;
+  /** Where every data channel's messages are counted by kind (the page's stats). */
+  readonly counts?: ChannelCounts;
 }
 
 type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'iceUrl' | 'relayOnly' | 'connectTimeoutMs'>;
@@ -284,6 +287,7 @@ export class Mesh {
           attach: (remote, swarm, ch, out) => this.host.attach(remote, swarm, ch, out),
           settled: (remote, swarm) => this.dialing.delete(`${remote}\n${swarm}`),
           onIdle: () => conn.close(),
+          ...(this.host.counts ? { counts: this.host.counts } : {}),
         },
         this.cfg.connectTimeoutMs,
       );

@@ -1,5 +1,6 @@
 import { isRecord, isSafeId } from '../../protocol/guards.js';
 import { LIMITS } from '../../protocol/limits.js';
+import { countReceived, countSent, type ChannelCounts } from './channel-counts.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 /**
@@ -41,6 +42,8 @@ export interface SessionHost {
   settled(remoteId: string, swarm: string): void;
   /** No channel is left or pending: the connection may close. */
   onIdle(session: MuxSession): void;
+  /** Where the messages of every channel are counted by kind (the page's stats), if anywhere. */
+  readonly counts?: ChannelCounts;
 }
 
 export interface SessionTimers {
@@ -185,6 +188,7 @@ export class MuxSession {
    * else is a protocol violation and closes the connection.
    */
   onControl(data: unknown): void {
+    countReceived(this.host.counts, data, 'mux');
     const m = parseControl(data);
     if (!m) return this.close();
     const sub = this.subs.get(m.ch);
@@ -241,6 +245,7 @@ export class MuxSession {
     const sub: Sub = { id, swarm, dc, outgoing, link: undefined, early: [], timer: undefined, closed: false };
     this.subs.set(id, sub);
     dc.addEventListener('message', (e) => {
+      countReceived(this.host.counts, e.data);
       if (sub.link) sub.link.receive(e.data);
       else if (sub.early.length < 64) sub.early.push(e.data);
     });
@@ -263,7 +268,10 @@ export class MuxSession {
   private link(sub: Sub): boolean {
     if (sub.closed) return false;
     const ch: Channel = {
-      send: (d) => sub.dc.send(d),
+      send: (d) => {
+        sub.dc.send(d);
+        countSent(this.host.counts, d);
+      },
       bufferedAmount: () => sub.dc.bufferedAmount,
       drained: (below) => drained(sub.dc, this.timers, below),
       close: () => this.closeSub(sub, true),
@@ -313,7 +321,9 @@ export class MuxSession {
   private control(m: Record<string, unknown>): void {
     if (this.closed) return;
     try {
-      this.sendControl(JSON.stringify(m));
+      const s = JSON.stringify(m);
+      this.sendControl(s);
+      countSent(this.host.counts, s, 'mux');
     } catch {
       this.close();
     }

@@ -20,6 +20,8 @@ export interface ViewerBrowsers {
    * otherwise eat the run's time.
    */
   prepare(slots: readonly number[]): Promise<void>;
+  /** The one browser of every viewer on loopback; undefined in the lab (a browser per viewer). */
+  readonly shared: Browser | undefined;
   /** A browser for the viewer in lab slot `slot` (ignored on loopback). */
   open(slot: number): Promise<ViewerBrowser>;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export async function viewerBrowsers(lab: Lab | undefined, pageOrigin: string): 
   if (!lab) {
     const shared = await launchBrowser();
     return {
+      shared,
       prepare: async () => undefined,
       open: async () => ({ browser: shared, release: async () => undefined }),
       close: () => shared.close().catch(() => undefined),
@@ -49,6 +52,7 @@ export async function viewerBrowsers(lab: Lab | undefined, pageOrigin: string): 
     return browser;
   };
   return {
+    shared: undefined,
     async prepare(slots) {
       for (const slot of slots) if (!prepared.has(slot)) prepared.set(slot, await launch(slot));
     },

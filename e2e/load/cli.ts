@@ -4,6 +4,7 @@
 //                 [--uplink-mbps SPEC] [--bitrate-kbps K]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { failWith, intArg, jsonObjectArg, readArgs } from '../support/cli-args.js';
 import { renderReport } from './report.js';
 import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS } from '../../origin-adapter/player-page.js';
 import { DEFAULT_LOAD_OPTIONS, runLoad } from './run.js';
@@ -57,20 +58,12 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --relay-only        P2P viewers use TURN relays only (relayOnly; needs --nat for coturn)`;
 
 function fail(msg: string): never {
-  console.error(`${msg}\n${USAGE}`);
-  process.exit(2);
+  return failWith(USAGE, msg);
 }
+const int = (name: string, v: string | undefined, dflt: number, min = 0): number => intArg(USAGE, name, v, dflt, min);
 
-function int(name: string, v: string | undefined, dflt: number, min = 0): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min) fail(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-let args;
-try {
-  args = parseArgs({
+const args = readArgs(USAGE, () =>
+  parseArgs({
     options: {
       viewers: { type: 'string' },
       duration: { type: 'string' },
@@ -99,14 +92,8 @@ try {
       help: { type: 'boolean', default: false },
     },
     strict: true,
-  }).values;
-} catch (e) {
-  fail(e instanceof Error ? e.message : String(e));
-}
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+  }).values,
+);
 const viewers = int('viewers', args.viewers, 4, 1);
 const malicious = int('malicious', args.malicious, 0);
 const slowPeers = int('slow-peers', args['slow-peers'], 0);
@@ -123,16 +110,7 @@ const protocol = args.protocol ?? PLAYER_PROTOCOLS[player][0];
 for (const p of playerNames) if (!PLAYER_PROTOCOLS[p].some((x) => x === protocol)) fail(`${p} plays ${PLAYER_PROTOCOLS[p].join(' or ')}, not ${String(protocol)}`);
 if (args.concurrent && !args.baseline) fail('--concurrent needs --baseline');
 const renditions = int('renditions', args.renditions, 1, 1);
-let clientOptions: Record<string, unknown> | undefined;
-if (args['client-options'] !== undefined) {
-  try {
-    const v: unknown = JSON.parse(args['client-options']);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    clientOptions = v as Record<string, unknown>;
-  } catch (e) {
-    fail(`--client-options must be a JSON object: ${String(e)}`);
-  }
-}
+let clientOptions = jsonObjectArg(USAGE, 'client-options', args['client-options']);
 if (renditions > 3) fail('--renditions must be 1, 2 or 3');
 const bitrateKbps = args['bitrate-kbps'] === undefined ? undefined : int('bitrate-kbps', args['bitrate-kbps'], 0, 50);
 if (bitrateKbps !== undefined && (args.url || renditions !== 1)) fail('--bitrate-kbps needs the embedded source with one rendition (no --url, --renditions 1)');

@@ -60,6 +60,11 @@ export interface LoadOptions {
   readonly nat?: readonly (NatKind | null)[];
   /** Run the attack suite (e2e/attack) against the embedded adapter while the viewers play (P2P run only). */
   readonly attack?: boolean;
+  /**
+   * Sample the viewers' browser's CPU by process and thread at every poll and report it over the
+   * steady window (`cpu`, e2e/load/cpu-profile.ts); loopback only (one browser for all viewers).
+   */
+  readonly profileCpu?: boolean;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {

@@ -9,6 +9,8 @@ import { openViewer, type Viewer, type ViewerRole } from '../support/viewers.js'
 import { untilLiveWindowSlides } from '../support/live-stream.js';
 import { PLAYER_PROTOCOLS, type PlayerName } from '../../origin-adapter/player-page.js';
 import { cpuMeter } from './cpu.js';
+import { BrowserCpu, type CpuSnapshot } from './browser-cpu.js';
+import { cpuProfile, type CpuProfile } from './cpu-profile.js';
 import { computeResult, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 import { attackDuringLoad, type LoadAttack } from './attack.js';
 
@@ -96,7 +98,7 @@ function baselineOf(o: LoadOptions, origin: Adapter | undefined): LoadOptions {
  * Runs the load and (with `baseline`) the same load without P2P, after it or at the same time
  * (`baselineMode`); with `uplinkMbps`, both in one network lab.
  */
-export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: LoadAttack }> {
+export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null }> {
   checkOptions(o);
   const withBaseline = o.baseline && o.p2p;
   if (withBaseline && o.baselineMode === 'concurrent') {
@@ -152,7 +154,7 @@ async function adapterFor(o: LoadOptions, lab: OpenLab | undefined): Promise<{ a
 }
 
 /** `slotBase`: the first of this run's lab slots (a concurrent baseline takes the second set). */
-async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<LoadResult & { attack?: LoadAttack }> {
+async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null }> {
   const { adapter, own } = await adapterFor(o, lab);
   const pageOf = (slot: number): string => {
     if (o.url !== undefined) return o.url;
@@ -175,6 +177,9 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     if (own) await adapter?.close();
     throw e;
   }
+  // The viewers' browser's CPU at each poll (one shared browser: loopback only).
+  const browserCpu = o.profileCpu && browsers.shared ? await BrowserCpu.attach(browsers.shared) : undefined;
+  const cpuSnaps: CpuSnapshot[] = [];
   const entries: Entry[] = [];
   const ticks: Tick[] = [];
   const errors: string[] = [];
@@ -232,6 +237,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
       originSegmentBytes: origin === null || origin0 === null ? origin : origin - origin0,
       viewers: entries.map((e) => ({ id: e.id, role: e.role, ...(e.player ? { player: e.player } : {}), openedSec: e.openedSec, present: e.present, sample: e.last })),
     });
+    if (browserCpu) cpuSnaps.push(await browserCpu.sample(now()));
   };
   const churn = async (): Promise<void> => {
     const present = entries.filter((e) => e.present);
@@ -318,11 +324,14 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
       candidates: routesAtEnd(entries),
       signaledCandidates: signaledSince(signaled0, adapter?.signalingStats()?.candidates),
       ...(o.p2p && o.clientOptions ? { clientOptions: { ...o.clientOptions } } : {}),
+      // The window's start is rounded to 0.1 s: its tick is the first at or after it, less that.
+      ...(browserCpu ? { cpu: cpuProfile(ticks, cpuSnaps, computed.window.startSec - 0.05) ?? null } : {}),
     };
     const withAttack = attack === undefined ? result : { ...result, attack };
     const players = [...new Set(Array.from({ length: o.viewers }, (_, i) => playerOf(o, i)))].join(',');
     return o.url === undefined ? { stream: { player: players, protocol: o.protocol, vod: o.vod }, ...withAttack } : withAttack;
   } finally {
+    await browserCpu?.detach();
     await Promise.all(entries.map((e) => e.viewer.close()));
     await browsers.close();
     if (own) await adapter?.close();
