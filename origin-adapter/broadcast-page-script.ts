@@ -23,6 +23,9 @@ function fmtBytes(n) {
 }
 const $ = (id) => document.getElementById(id);
 let started = false;
+let onAir = false;
+let liveSinceMs = 0, lastTime = -1, movedAtMs = Date.now(), reloadedAtMs = 0;
+window.relaycastPage = { reloads: 0 };
 function showState(s) {
   const el = $('rc-state');
   const live = s.state === 'live';
@@ -33,8 +36,23 @@ function showState(s) {
   $('rc-note').textContent = live ? '' : s.state === 'offline'
     ? 'The broadcast is offline: waiting for the streamer. The video resumes by itself when it is back.'
     : s.state === 'starting' ? 'The streamer is connecting…' : 'Not live yet: waiting for the streamer. The video starts by itself.';
+  if (live && !onAir) liveSinceMs = Date.now();
+  onAir = live;
   if (live && !started) { started = true; startPlayer(); }
 }
+// The player should play while the stream is on air; one that has not moved for a while after it
+// came back is given the stream again (reloadPlayer), at most once every STUCK_MS.
+const STUCK_MS = 12000;
+setInterval(() => {
+  const now = Date.now();
+  if (video.currentTime !== lastTime) { lastTime = video.currentTime; movedAtMs = now; return; }
+  if (!onAir || !started || video.paused && video.readyState > 2) return;
+  if (now - movedAtMs > STUCK_MS && now - liveSinceMs > STUCK_MS && now - reloadedAtMs > STUCK_MS) {
+    reloadedAtMs = now;
+    window.relaycastPage.reloads++;
+    reloadPlayer();
+  }
+}, 2000);
 async function pollState() {
   try {
     const r = await fetch('/relaycast/broadcast', { cache: 'no-store' });

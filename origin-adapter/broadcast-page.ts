@@ -19,6 +19,19 @@ export interface BroadcastPageOptions {
   readonly status: BroadcastAnswer;
 }
 
+/**
+ * Loading the stream again in a player that is stuck after the source came back (the page is not
+ * reloaded). hls.js, dash.js and video.js resume by themselves; Shaka on HLS moves its seek range
+ * by the wall clock while the playlist stands still, jumps past the old segments and sometimes
+ * stays there with an empty buffer.
+ */
+const RELOAD_SCRIPTS: Readonly<Record<PlayerName, string>> = {
+  'hls.js': 'p.loadSource(SRC);',
+  'dash.js': 'p.attachSource(SRC);',
+  'video.js': "p.src({ src: SRC, type: PROTOCOL === 'dash' ? 'application/dash+xml' : 'application/x-mpegURL' }); p.play();",
+  shaka: 'p.load(SRC).then(() => video.play().catch(() => {}), () => {});',
+};
+
 const STYLE = `
 body { margin: 0; background: #111; color: #ddd; font: 14px system-ui, sans-serif; }
 main { max-width: 960px; margin: 0 auto; padding: 8px; }
@@ -82,6 +95,10 @@ const INITIAL = ${jsonForScript(o.status)};
 const video = document.getElementById('video');
 function startPlayer() {${PLAYER_SCRIPTS[o.player]}
 window.relaycastPlayer = { video, player, name: ${jsonForScript(o.player)} };
+}
+function reloadPlayer() {
+  const p = window.relaycastPlayer && window.relaycastPlayer.player;
+  if (p) { try { ${RELOAD_SCRIPTS[o.player]} } catch (e) {} }
 }
 ${BROADCAST_SCRIPT}
 </script>

@@ -1,7 +1,8 @@
 /**
  * The broadcast's DASH MPD (ISO/IEC 23009-1), from its timeline: dynamic, one Period per run of
  * the source (a reconnect starts new timestamps and a new init segment, which only a new Period
- * may carry), each placed at the wall clock its run started, with the segments of the window.
+ * may carry), each starting where the one before ends (timeline.ts), with the segments of the
+ * window.
  */
 import { escapeHtml } from '../player-page.js';
 import { bandwidthOf, type RepInfo, type Segment } from './epoch-mpd.js';
@@ -32,13 +33,13 @@ function timeline(segments: readonly Segment[]): string {
   return out.join('');
 }
 
-function representation(rep: RepInfo, segments: readonly Segment[]): string {
+function representation(rep: RepInfo, ptoTicks: number, segments: readonly Segment[]): string {
   const first = segments[0];
   const channels = rep.channels === undefined ? '' : `<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${escapeHtml(rep.channels)}"/>`;
   return (
     `<Representation${attr('id', rep.id)}${attr('mimeType', rep.mimeType)}${attr('codecs', rep.codecs)}${attr('bandwidth', bandwidthOf(rep))}` +
     `${attr('width', rep.width)}${attr('height', rep.height)}${attr('frameRate', rep.frameRate)}${attr('audioSamplingRate', rep.sampleRate)}>${channels}` +
-    `<SegmentTemplate${attr('timescale', rep.timescale)}${attr('initialization', rep.init)}${attr('media', rep.mediaTemplate)}${attr('startNumber', first?.number)}>` +
+    `<SegmentTemplate${attr('timescale', rep.timescale)}${attr('initialization', rep.init)}${attr('media', rep.mediaTemplate)}${attr('startNumber', first?.number)}${attr('presentationTimeOffset', ptoTicks)}>` +
     `<SegmentTimeline>${timeline(segments)}</SegmentTimeline></SegmentTemplate></Representation>`
   );
 }
@@ -52,7 +53,7 @@ export function renderMpd(tl: Timeline, o: DashRenderOptions, nowMs: number): st
     .map((p) => {
       const sets = (['video', 'audio'] as const).flatMap((kind, id) => {
         const reps = p.reps.filter((r) => r.rep.contentType === kind && r.segments.length > 0);
-        return reps.length === 0 ? [] : [`<AdaptationSet id="${id}" contentType="${kind}" segmentAlignment="true">${reps.map((r) => representation(r.rep, r.segments)).join('')}</AdaptationSet>`];
+        return reps.length === 0 ? [] : [`<AdaptationSet id="${id}" contentType="${kind}" segmentAlignment="true">${reps.map((r) => representation(r.rep, r.ptoTicks, r.segments)).join('')}</AdaptationSet>`];
       });
       return `<Period id="e${p.epoch}" start="${seconds(p.startMs)}">${sets.join('')}</Period>`;
     })

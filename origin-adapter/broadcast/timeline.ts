@@ -29,10 +29,8 @@ interface RepState {
 interface EpochState {
   readonly epoch: number;
   astMs: number;
-  /** Where media time 0 of this epoch sits, ms after the broadcast's first availabilityStartTime. */
-  rawMs: number | undefined;
-  /** How far the whole epoch was moved later so it does not overlap the one before (ms; ffmpeg's start time has whole seconds). */
-  shiftMs: number;
+  /** Once it has segments: its DASH Period's start (ms after the broadcast's availabilityStartTime) and the media time it starts at (ms). */
+  placed: { readonly startMs: number; readonly ptoMs: number } | undefined;
   readonly reps: Map<string, RepState>;
   ended: boolean;
 }
@@ -58,7 +56,7 @@ export interface PeriodView {
   readonly epoch: number;
   /** Period@start, ms after availabilityStartTime. */
   readonly startMs: number;
-  readonly reps: readonly { readonly rep: RepInfo; readonly segments: readonly Segment[] }[];
+  readonly reps: readonly { readonly rep: RepInfo; readonly ptoTicks: number; readonly segments: readonly Segment[] }[];
 }
 
 const endTicks = (s: Segment): number => s.t + s.d;
@@ -81,9 +79,9 @@ export class Timeline {
     let e = this.epochs.find((x) => x.epoch === epoch);
     if (e === undefined) {
       for (const old of this.epochs) old.ended = true; // one run at a time: a new one seals the others
-      e = { epoch, astMs: m.astMs ?? nowMs, rawMs: undefined, shiftMs: 0, reps: new Map(), ended: false };
+      e = { epoch, astMs: m.astMs ?? nowMs, placed: undefined, reps: new Map(), ended: false };
       this.epochs.push(e);
-    } else if (m.astMs !== undefined && e.rawMs === undefined) {
+    } else if (m.astMs !== undefined && e.placed === undefined) {
       e.astMs = m.astMs;
     }
     const keep = this.o.windowSegments + this.o.graceSegments;
@@ -116,23 +114,28 @@ export class Timeline {
     if (e) e.ended = true;
   }
 
-  /** Places an epoch on the broadcast's clock once it has segments, after the epoch before it. */
+  /**
+   * Places an epoch's Period once it has segments: right where the Period before it ends, so
+   * the DASH presentation has no gap while the source was away. dash.js 5 waits at the end of a
+   * Period whose media stops short of the next one's start, and never plays on. The Period's
+   * presentationTimeOffset is the epoch's earliest media time, the same for every
+   * representation, so audio and video keep their offset. HLS dates segments by the wall clock.
+   */
   private place(e: EpochState): void {
-    if (e.rawMs !== undefined || e.reps.size === 0) return;
+    if (e.placed !== undefined || e.reps.size === 0) return;
     this.astMs ??= e.astMs;
-    e.rawMs = e.astMs - this.astMs;
-    const mediaStart = e.rawMs + Math.min(...[...e.reps.values()].map((r) => ((r.segs[0]?.t ?? 0) / r.info.timescale) * 1000));
-    const prev = this.epochs.filter((x) => x !== e && x.rawMs !== undefined).pop();
-    const prevEnd = prev === undefined ? -Infinity : this.endMs(prev);
-    e.shiftMs = Math.max(0, prevEnd - mediaStart);
+    const ptoMs = Math.min(...[...e.reps.values()].map((r) => ((r.segs[0]?.t ?? 0) / r.info.timescale) * 1000));
+    const prev = this.epochs.filter((x) => x !== e && x.placed !== undefined).pop();
+    const startMs = prev?.placed === undefined ? e.astMs - this.astMs + ptoMs : prev.placed.startMs + this.mediaMs(prev) - prev.placed.ptoMs;
+    e.placed = { startMs, ptoMs };
   }
 
-  /** Where an epoch's newest media ends, ms after availabilityStartTime. */
-  private endMs(e: EpochState): number {
-    let end = -Infinity;
+  /** Where an epoch's newest media ends, in its media time (ms). */
+  private mediaMs(e: EpochState): number {
+    let end = 0;
     for (const r of e.reps.values()) {
       const last = r.segs[r.segs.length - 1];
-      if (last !== undefined) end = Math.max(end, (e.rawMs ?? 0) + e.shiftMs + (endTicks(last) / r.info.timescale) * 1000);
+      if (last !== undefined) end = Math.max(end, (endTicks(last) / r.info.timescale) * 1000);
     }
     return end;
   }
@@ -169,7 +172,7 @@ export class Timeline {
       epoch: e.epoch,
       rep: rs.info,
       ordinal: rs.ordinal,
-      segments: segs.map((seg) => ({ seg, seq: rs.firstSeq + seg.number - rs.firstNumber, wallMs: e.astMs + e.shiftMs + (seg.t / rs.info.timescale) * 1000 })),
+      segments: segs.map((seg) => ({ seg, seq: rs.firstSeq + seg.number - rs.firstNumber, wallMs: e.astMs + (seg.t / rs.info.timescale) * 1000 })),
     }));
   }
 
@@ -186,12 +189,13 @@ export class Timeline {
     const out: PeriodView[] = [];
     for (const e of this.epochs) {
       const byRep = listed.get(e.epoch);
-      if (byRep === undefined || e.rawMs === undefined) continue;
+      const placed = e.placed;
+      if (byRep === undefined || placed === undefined) continue;
       const reps = [...byRep.entries()].flatMap(([id, segments]) => {
         const rs = e.reps.get(id);
-        return rs ? [{ rep: rs.info, segments }] : [];
+        return rs ? [{ rep: rs.info, ptoTicks: Math.round((placed.ptoMs / 1000) * rs.info.timescale), segments }] : [];
       });
-      out.push({ epoch: e.epoch, startMs: e.rawMs + e.shiftMs, reps });
+      out.push({ epoch: e.epoch, startMs: placed.startMs, reps });
     }
     return out;
   }
