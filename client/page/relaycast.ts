@@ -108,7 +108,7 @@ export class Relaycast {
     return {
       ...this.statsData,
       slowRequests: this.statsData.slowRequests.slice(),
-      peers: this.core.readyLinks(),
+      peers: this.core.readyPeers(),
       candidates: this.mesh.routes(),
       swarms: this.core.swarmCount,
       controlled: this.bridge.controlled,
