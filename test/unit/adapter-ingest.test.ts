@@ -28,12 +28,14 @@ const get = async (a: Adapter, path: string) => {
 };
 const pushUrl = (a: Adapter, name: string) => `rtmp://127.0.0.1:${a.ingestPort ?? 0}/live/${name}`;
 
+/** This process's children whose command line mentions `needle` (other work on the machine may run its own). */
 async function ffmpegPids(needle: string): Promise<number[]> {
   const out: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(needle)) out.push(Number(name));
+    const ppid = Number((await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ')[1]);
+    if (cmd.includes(needle) && ppid === process.pid) out.push(Number(name));
   }
   return out;
 }
