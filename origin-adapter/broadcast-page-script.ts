@@ -24,7 +24,9 @@ function fmtBytes(n) {
 const $ = (id) => document.getElementById(id);
 let started = false;
 let onAir = false;
-let liveSinceMs = 0, lastTime = -1, movedAtMs = Date.now(), reloadedAtMs = 0;
+// Armed when the stream comes back after the page saw it away, once the video had played.
+let played = false, armed = false, armedAtMs = 0, reloadedAtMs = 0, prevTime = 0, moving = 0;
+video.addEventListener('playing', () => { played = true; });
 window.relaycastPage = { reloads: 0 };
 function showState(s) {
   const el = $('rc-state');
@@ -36,18 +38,22 @@ function showState(s) {
   $('rc-note').textContent = live ? '' : s.state === 'offline'
     ? 'The broadcast is offline: waiting for the streamer. The video resumes by itself when it is back.'
     : s.state === 'starting' ? 'The streamer is connecting…' : 'Not live yet: waiting for the streamer. The video starts by itself.';
-  if (live && !onAir) liveSinceMs = Date.now();
+  if (live && !onAir && started && played) { armed = true; armedAtMs = Date.now(); moving = 0; }
   onAir = live;
   if (live && !started) { started = true; startPlayer(); }
 }
-// The player should play while the stream is on air; one that has not moved for a while after it
-// came back is given the stream again (reloadPlayer), at most once every STUCK_MS.
+// A player should play on once the stream is back; one that has not moved STUCK_MS after that is
+// given the stream again (reloadPlayer), at most once every STUCK_MS, until it plays.
 const STUCK_MS = 12000;
 setInterval(() => {
+  // Playing means moving steadily (a seek that jumps ahead is not playing).
+  const step = video.currentTime - prevTime;
+  prevTime = video.currentTime;
+  moving = step > 0.5 && step < 5 ? moving + 1 : 0;
+  if (!armed || !onAir) return;
+  if (moving >= 3) { armed = false; return; }
   const now = Date.now();
-  if (video.currentTime !== lastTime) { lastTime = video.currentTime; movedAtMs = now; return; }
-  if (!onAir || !started || video.paused && video.readyState > 2) return;
-  if (now - movedAtMs > STUCK_MS && now - liveSinceMs > STUCK_MS && now - reloadedAtMs > STUCK_MS) {
+  if (now - armedAtMs > STUCK_MS && now - reloadedAtMs > STUCK_MS) {
     reloadedAtMs = now;
     window.relaycastPage.reloads++;
     reloadPlayer();
@@ -63,7 +69,7 @@ showState(INITIAL);
 setInterval(pollState, 2000);
 
 const SERIES = ${JSON.stringify(CHART_SERIES)};
-const history = [];
+const history = [], raw = [], SMOOTH = 4;
 let last = null;
 const W = 600, H = 150, N = ${CHART_SECONDS};
 function niceMax(v) {
@@ -88,7 +94,12 @@ function sampleStats() {
   if (!s) { $('relaycast-stats').textContent = 'relaycast off: this page plays from the origin only'; return; }
   if (last !== null) {
     const h = {};
-    for (const x of SERIES) h[x.key] = Math.max(0, (s[x.key] || 0) - (last[x.key] || 0));
+    const r = {};
+    for (const x of SERIES) r[x.key] = Math.max(0, (s[x.key] || 0) - (last[x.key] || 0));
+    raw.push(r);
+    if (raw.length > SMOOTH) raw.shift();
+    // Segments arrive every few seconds: the rate is averaged over the last SMOOTH seconds.
+    for (const x of SERIES) h[x.key] = raw.reduce((n, r) => n + r[x.key], 0) / raw.length;
     history.push(h);
     if (history.length > N) history.shift();
     drawChart();

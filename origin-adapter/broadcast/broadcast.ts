@@ -70,6 +70,7 @@ export async function createBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const now = o.nowMs ?? Date.now;
   const dir = await mkdtemp(join(tmpdir(), 'relaycast-broadcast-'));
   const timeline = new Timeline({ windowSegments: o.windowSegments, graceSegments: GRACE_SEGMENTS });
+  o.log(`broadcast: packaging in ${dir}`);
   let view: StateView = INITIAL_STATE;
   let current: Current | undefined;
   let lastEpoch: number | undefined;
