@@ -60,6 +60,11 @@ export interface LoadOptions {
   readonly nat?: readonly (NatKind | null)[];
   /** Run the attack suite (e2e/attack) against the embedded adapter while the viewers play (P2P run only). */
   readonly attack?: boolean;
+  /**
+   * The stream is pushed over RTMP by a pusher the run starts (e2e/load/ingest-origin.ts), with
+   * its clock burned into the picture: the result gets `pusherLatency`, pusher's clock to screen.
+   */
+  readonly ingest?: boolean;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
