@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { startAdapterProcess, type AdapterProcess } from './support/adapter-process.js';
 import { launchBrowser } from './support/browser.js';
-import { assertStallsWithinControl, stallsSince } from './support/control.js';
+import { STALLED_SEC_TOLERANCE, stallsSince } from './support/control.js';
 import type { ProbeSample } from './support/page-probe.js';
 import { startPusher, type Pusher } from './support/pusher.js';
 import { openViewer, type Viewer } from './support/viewers.js';
@@ -87,6 +87,20 @@ after(async () => {
   await s.browser.close();
 });
 
+/**
+ * Stalls of one phase, P2P viewers against their control viewers: no more than one stall and
+ * STALLED_SEC_TOLERANCE beyond the control's. Three viewers a side on two shared cores: a single
+ * short stall lands on either side by chance (measured here at a load average of 30).
+ */
+function assertPhaseStalls(p2p: readonly ProbeSample[], control: readonly ProbeSample[], what: string): void {
+  const n = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + s.stalls, 0);
+  const sec = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + s.stalledSec, 0);
+  const detail = `P2P ${n(p2p)} (${sec(p2p).toFixed(2)} s) ${JSON.stringify(p2p.map((s) => s.stallLog))}, control ${n(control)} (${sec(control).toFixed(2)} s) ${JSON.stringify(control.map((s) => s.stallLog))}`;
+  log(`${what}: stalls ${detail}`);
+  assert.ok(control.every((s) => s.playing), `${what}: the control viewers play: ${detail}`);
+  assert.ok(n(p2p) <= n(control) + 1 && sec(p2p) <= sec(control) + STALLED_SEC_TOLERANCE, `${what}: stalls no worse than the control's: ${detail}`);
+}
+
 async function samples(x: Side): Promise<ProbeSample[]> {
   const out: ProbeSample[] = [];
   for (const v of x.viewers) {
@@ -125,7 +139,7 @@ test('pushed from OBS: three viewers play the broadcast page, peers carry a real
   assert.equal(await state(p2p.adapter), 'live', 'the stream stayed live');
   for (const s of end) assert.ok(s.playing && s.controlled, 'every viewer plays, its page controlled by the worker');
   const controlEnd = await samples(control);
-  assertStallsWithinControl(end.map((x, i) => stallsSince(x, p2p0[i] ?? x)), controlEnd.map((x, i) => stallsSince(x, control0[i] ?? x)), 'refused pushes');
+  assertPhaseStalls(end.map((x, i) => stallsSince(x, p2p0[i] ?? x)), controlEnd.map((x, i) => stallsSince(x, control0[i] ?? x)), 'refused pushes');
   // Three viewers without P2P cost three copies (bound 1 - 1/3): "a real share" is at most 60% of what players received.
   assert.ok(offload >= 0.4, `peers carried a real share: offload ${offload.toFixed(3)}`);
   for (const s of end) assert.equal(s.relaycast?.peers, VIEWERS - 1, 'each page counts the two others once, in its video and audio swarms');
@@ -199,5 +213,5 @@ test('the streamer drops for 10 s and comes back: the page says offline meanwhil
   const end = await samples(p2p);
   end.forEach((s, i) => assert.ok(s.playing && (s.relaycast?.deliveredPeerBytes ?? 0) > (peerBytesAtReturn[i] ?? 0), `viewer ${i}: peers deliver again after the return`));
   const controlEnd = await samples(control);
-  assertStallsWithinControl(end.map((x, i) => stallsSince(x, p2p0[i] ?? x)), controlEnd.map((x, i) => stallsSince(x, control0[i] ?? x)), 'a source that left and came back');
+  assertPhaseStalls(end.map((x, i) => stallsSince(x, p2p0[i] ?? x)), controlEnd.map((x, i) => stallsSince(x, control0[i] ?? x)), 'after the return');
 });
