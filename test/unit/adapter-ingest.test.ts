@@ -1,11 +1,15 @@
 // The RTMP ingest in Node, with a real ffmpeg pushing: refusals, a second pusher, hostile
 // connections, a source that leaves and comes back, and nothing left behind.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { startAdapter, type Adapter } from '../../origin-adapter/index.js';
+import { defaultFfmpegPath } from '../../origin-adapter/live-source.js';
 import { startIngestServer, type PublishSink } from '../../origin-adapter/rtmp/ingest-server.js';
 import { startPusher } from '../../e2e/support/pusher.js';
 
@@ -141,5 +145,36 @@ test('ingest server: bounded per address, a deadline to publish, garbage closed,
     assert.equal(claims, 0, 'nothing but a valid, authorized publish reaches the broadcast');
   } finally {
     await srv.close();
+  }
+});
+
+test('--input: a file played in a loop, and another adapter\'s HLS stream, each published as the live stream', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'relaycast-input-test-'));
+  const file = join(dir, 'clip.mp4');
+  const ff = spawnSync(await defaultFfmpegPath(), [
+    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+    '-t', '4', '-c:v', 'libx264', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-y', file,
+  ]);
+  assert.equal(ff.status, 0, String(ff.stderr));
+  const looped = await startAdapter({ port: 0, input: file, loop: true, log: () => undefined });
+  const once = await startAdapter({ port: 0, input: file, log: () => undefined });
+  const source = await startAdapter({ port: 0, vodSec: 0, log: () => undefined });
+  let relay: Adapter | undefined;
+  try {
+    // Without --loop the broadcast ends with the file, and is not started again.
+    await until('the file played once, then offline', () => (once.broadcast()?.state === 'offline' ? true : undefined), 60_000);
+    await sleep(2500);
+    assert.equal(once.broadcast()?.state, 'offline');
+    assert.equal((await get(once, '/live/demo/media_0.m3u8')).status, 200, 'its playlist stays');
+    // 4 s of file are two segments: a playlist past the fourth segment has played it more than once.
+    await until('the file looped', async () => (Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec((await get(looped, '/live/demo/media_0.m3u8')).text)?.[1] ?? 0) >= 3 ? true : undefined), 60_000);
+    assert.equal(looped.broadcast()?.state, 'live');
+    relay = await startAdapter({ port: 0, input: `${source.url}/live/demo/master.m3u8`, log: () => undefined });
+    const r = relay;
+    await until('the HLS input live', () => (r.broadcast()?.state === 'live' ? true : undefined), 60_000);
+    assert.match((await get(r, '/live/demo/master.m3u8')).text, /#EXT-X-STREAM-INF/);
+  } finally {
+    await Promise.all([looped.close(), once.close(), source.close(), relay?.close()]);
+    await rm(dir, { recursive: true, force: true });
   }
 });
