@@ -73,6 +73,8 @@ export async function createBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   o.log(`broadcast: packaging in ${dir}`);
   let view: StateView = INITIAL_STATE;
   let current: Current | undefined;
+  /** A pusher holds the slot: from its authorized publish until its connection ends (its run may still be finishing). */
+  let publishing = false;
   let lastEpoch: number | undefined;
   let nextEpoch = 0;
   /** Resolves once the latest run's last MPD is in the timeline: the next run waits for it. */
@@ -169,7 +171,10 @@ export async function createBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     timeline,
     status: () => ({ ...view, epoch: lastEpoch }),
     claim(_address, cut) {
-      if (closing || o.source.kind !== 'rtmp' || current !== undefined) return undefined;
+      if (closing || o.source.kind !== 'rtmp' || publishing) return undefined;
+      publishing = true;
+      // A run still finishing for the pusher before (its last segment) goes on beside this one;
+      // the new run's segments are listed once the old run's last MPD is read (begin).
       const c = begin({ kind: 'stdin' });
       c.run.write(flvHeader());
       let ended = false;
@@ -183,6 +188,7 @@ export async function createBroadcast(o: BroadcastOptions): Promise<Broadcast> {
         end(reason) {
           if (ended) return;
           ended = true;
+          publishing = false;
           o.log(`broadcast: source gone (${reason})`);
           c.run.stop();
         },
@@ -209,18 +215,13 @@ function deferredRun(ready: Promise<unknown>, start: () => EpochRun): EpochRun {
   let stopEarly = false;
   const waiting: Buffer[] = [];
   const drains: (() => void)[] = [];
-  const started = ready.then(
-    () => {
-      run = start();
-      for (const b of waiting.splice(0)) run.write(b);
-      for (const cb of drains.splice(0)) run.onDrain(cb);
-      if (stopEarly) run.stop();
-      return run;
-    },
-    (e: unknown) => {
-      throw e;
-    },
-  );
+  const started = ready.then(() => {
+    run = start();
+    for (const b of waiting.splice(0)) run.write(b);
+    for (const cb of drains.splice(0)) run.onDrain(cb);
+    if (stopEarly) run.stop();
+    return run;
+  });
   return {
     write(data) {
       if (run !== undefined) return run.write(data);

@@ -113,16 +113,19 @@ export async function startIngestServer(o: IngestServerOptions): Promise<IngestS
       return d;
     };
     const session = new RtmpSession({ authorize });
-    // Until published: the deadline. Then: the silence limit.
-    socket.setTimeout(limits.publishWithinMs, () => cut(session.publishing ? 'the pusher went silent' : 'no publish in time'));
+    // A deadline for the whole way to `publish` (a byte now and then does not extend it), and a silence limit throughout.
+    const deadline = setTimeout(() => {
+      if (!session.publishing) cut('no publish in time');
+    }, limits.publishWithinMs);
+    deadline.unref();
+    socket.setTimeout(limits.silentMs, () => cut(session.publishing ? 'the pusher went silent' : 'silent'));
     socket.on('data', (bytes: Buffer) => {
       if (closing) return;
       const step = session.receive(bytes);
       for (const b of step.send) socket.write(b);
       let behind = false;
       for (const ev of step.events) {
-        if (ev.type === 'published') socket.setTimeout(limits.silentMs);
-        else if (ev.type === 'media' && sink !== undefined) behind = !sink.write(flvTag(ev.tag, ev.timestampMs, ev.data)) || behind;
+        if (ev.type === 'media' && sink !== undefined) behind = !sink.write(flvTag(ev.tag, ev.timestampMs, ev.data)) || behind;
       }
       if (behind && sink !== undefined) {
         // TCP backpressure to the pusher: its encoder sees a slow link, and the adapter holds one read's worth.
@@ -136,6 +139,7 @@ export async function startIngestServer(o: IngestServerOptions): Promise<IngestS
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      clearTimeout(deadline);
       sockets.delete(socket);
       const left = (perAddress.get(addr) ?? 1) - 1;
       if (left <= 0) perAddress.delete(addr);
@@ -143,6 +147,7 @@ export async function startIngestServer(o: IngestServerOptions): Promise<IngestS
       sink?.end('the pusher disconnected');
     });
   });
+  // A backstop behind the counts above (which close a socket only after accepting it).
   server.maxConnections = limits.maxConnections * 2;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
