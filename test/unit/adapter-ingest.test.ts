@@ -136,6 +136,13 @@ test('ingest server: bounded per address, a deadline to publish, garbage closed,
     const third = await open();
     assert.ok((await third.closedIn) < 250, 'a third connection from one address is closed at once');
     for (const c of idle) assert.ok((await c.closedIn) >= 250, 'a connection that never publishes is closed at its deadline');
+    // A byte now and then does not extend the deadline to publish.
+    const trickle = await open();
+    trickle.write(Buffer.from([3]));
+    const drip = setInterval(() => trickle.write(Buffer.alloc(1)), 100);
+    const trickled = await trickle.closedIn;
+    clearInterval(drip);
+    assert.ok(trickled >= 250 && trickled < 2000, `a trickling connection is closed at its deadline (${trickled} ms)`);
     const garbage = await open();
     garbage.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     assert.ok((await garbage.closedIn) < 250, 'not RTMP: closed');
