@@ -18,6 +18,7 @@ import type { ProbeSample } from './support/page-probe.js';
 import { startPusher, type Pusher } from './support/pusher.js';
 import { openViewer, type Viewer } from './support/viewers.js';
 import { pageState, chartPixels, screenshotPage } from './support/broadcast-page.js';
+import { PLAYER_PROTOCOLS, PLAYERS } from '../origin-adapter/player-page.js';
 
 const KEY = 'e2e-stream-key';
 const VIEWERS = 3;
@@ -216,4 +217,41 @@ test('the streamer drops for 10 s and comes back: the page says offline meanwhil
   end.forEach((s, i) => assert.ok(s.playing && (s.relaycast?.deliveredPeerBytes ?? 0) > (peerBytesAtReturn[i] ?? 0), `viewer ${i}: peers deliver again after the return`));
   const controlEnd = await samples(control);
   assertPhaseStalls(end.map((x, i) => stallsSince(x, p2p0[i] ?? x)), controlEnd.map((x, i) => stallsSince(x, control0[i] ?? x)), 'after the return');
+});
+
+test('every player on every protocol it plays resumes by itself when the source returns (HLS discontinuity, DASH new Period)', { timeout: 300_000 }, async () => {
+  // Its own adapter and pusher, after the shared ones are done with (one browser's worth of pages at a time).
+  const shared = await setup?.catch(() => undefined);
+  if (shared !== undefined) for (const x of [shared.p2p, shared.control]) await Promise.all(x.viewers.splice(0).map((v) => v.close()));
+  const adapter = await startAdapterProcess(['--ingest', 'rtmp', '--ingest-port', '0'], { RELAYCAST_STREAM_KEY: KEY });
+  let pusher = await push(adapter);
+  const browser = await launchBrowser();
+  try {
+    await until('a live window that slides', async () => /#EXT-X-MEDIA-SEQUENCE:([2-9]|\d\d)/.test(await fetch(`${adapter.url}/live/demo/media_0.m3u8`).then((r) => r.text(), () => '')), 60_000);
+    const combos = PLAYERS.flatMap((p) => PLAYER_PROTOCOLS[p].map((protocol) => ({ player: p, protocol })));
+    const viewers: { name: string; v: Viewer }[] = [];
+    for (const [i, c] of combos.entries()) viewers.push({ name: `${c.player}/${c.protocol}`, v: await openViewer(browser, `${adapter.playerUrl}?player=${c.player}&protocol=${c.protocol}`, i, { p2p: true }) });
+    const time = async (v: Viewer): Promise<number> => (await v.sample())?.currentTime ?? 0;
+    await until('every player playing', async () => (await Promise.all(viewers.map(async ({ v }) => (await v.sample())?.playing === true))).every(Boolean), 90_000);
+    await sleep(10_000);
+    await pusher.stop();
+    await sleep(10_000);
+    const atReturn = await Promise.all(viewers.map(({ v }) => time(v)));
+    pusher = await push(adapter);
+    const stuck = new Set(viewers.map((x) => x.name));
+    const end = Date.now() + 120_000;
+    while (stuck.size > 0 && Date.now() < end) {
+      await sleep(2000);
+      for (const [i, { name, v }] of viewers.entries()) if ((await time(v)) > (atReturn[i] ?? 0) + 6) stuck.delete(name);
+    }
+    const reloads = await Promise.all(viewers.map(({ v }) => v.page.evaluate(() => (window as unknown as { relaycastPage?: { reloads: number } }).relaycastPage?.reloads ?? -1)));
+    log(`players given the stream again by the page: ${JSON.stringify(Object.fromEntries(viewers.map((x, i) => [x.name, reloads[i]])))}`);
+    assert.deepEqual([...stuck], [], 'every player plays again, the page not reloaded');
+    for (const { v } of viewers) assert.equal(await v.page.evaluate(() => performance.getEntriesByType('navigation').length), 1);
+    await Promise.all(viewers.map(({ v }) => v.close()));
+  } finally {
+    await pusher.stop();
+    await browser.close();
+    await adapter.close();
+  }
 });

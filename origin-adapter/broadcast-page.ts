@@ -21,9 +21,9 @@ export interface BroadcastPageOptions {
 
 /**
  * Loading the stream again in a player that is stuck after the source came back (the page is not
- * reloaded). hls.js, dash.js and video.js resume by themselves; Shaka on HLS moves its seek range
- * by the wall clock while the playlist stands still, jumps past the old segments and sometimes
- * stays there with an empty buffer.
+ * reloaded). hls.js, dash.js and video.js resume by themselves; Shaka (HLS, at times DASH) moves
+ * its seek range by the wall clock while the manifest stands still, jumps past the old segments
+ * and sometimes stays there with an empty buffer.
  */
 const RELOAD_SCRIPTS: Readonly<Record<PlayerName, string>> = {
   'hls.js': 'p.loadSource(SRC);',
