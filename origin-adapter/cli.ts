@@ -21,6 +21,14 @@ const USAGE = `usage: relaycast-adapter [options]
   --bitrate-kbps K   embedded live video at a constant K kbit/s with filler (x264 CBR, 320x180): HD-sized
                      segments that stay cheap to decode; only with --renditions 1 (default: the ladder, 250)
   --vod-sec N        seconds of the embedded VOD asset at /vod/<stream>/ (default ${DEFAULT_ADAPTER_OPTIONS.vodSec}; 0 = none)
+  --ingest rtmp      the stream is what a streamer pushes (OBS, ffmpeg) to rtmp://INGEST-HOST:INGEST-PORT/live
+                     with the stream key, instead of the test pattern; H.264/AAC copied through
+  --ingest-host H    interface the RTMP ingest binds (default ${DEFAULT_ADAPTER_OPTIONS.ingestHost})
+  --ingest-port N    RTMP ingest port (default ${DEFAULT_ADAPTER_OPTIONS.ingestPort}; 0 = any free port)
+  --stream-key K     the key a push must carry (or env RELAYCAST_STREAM_KEY): 8-256 of A-Z a-z 0-9 . _ ~ -
+  --input FILE|URL   publish what ffmpeg reads from FILE or URL (HLS, RTSP, HTTP, ...) as the live stream
+  --loop             with --input FILE: start again at its end
+  --title T          the broadcast page's title (default: the stream name)
   --player P         player of the generated page: hls.js, dash.js, video.js or shaka (default ${DEFAULT_ADAPTER_OPTIONS.player});
                      /watch/<stream>?player=P&protocol=hls|dash&vod=1 picks per page
   --stun-url URL     STUN server for pages, stun:HOST:PORT (repeatable)
@@ -61,6 +69,13 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         renditions: { type: 'string' },
         'bitrate-kbps': { type: 'string' },
         'vod-sec': { type: 'string' },
+        ingest: { type: 'string' },
+        'ingest-host': { type: 'string' },
+        'ingest-port': { type: 'string' },
+        'stream-key': { type: 'string' },
+        input: { type: 'string' },
+        loop: { type: 'boolean' },
+        title: { type: 'string' },
         player: { type: 'string' },
         'stun-url': { type: 'string', multiple: true },
         'turn-url': { type: 'string', multiple: true },
@@ -76,6 +91,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
   if (values.p2p !== undefined && !P2P_MODES.some((m) => m === values.p2p)) throw new UsageError('--p2p must be on, off or unregister');
   const source = values['no-source'] === true ? false : undefined;
   if (values.player !== undefined && !isPlayerName(values.player)) throw new UsageError(`--player must be one of ${PLAYERS.join(', ')}`);
+  if (values.ingest !== undefined && values.ingest !== 'rtmp') throw new UsageError('--ingest must be rtmp');
   return {
     port: int('port', values.port),
     host: values.host,
@@ -91,6 +107,13 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     renditions: int('renditions', values.renditions),
     bitrateKbps: int('bitrate-kbps', values['bitrate-kbps']),
     vodSec: int('vod-sec', values['vod-sec']),
+    ingest: values.ingest === 'rtmp' ? 'rtmp' : undefined,
+    ingestHost: values['ingest-host'],
+    ingestPort: int('ingest-port', values['ingest-port']),
+    streamKey: values['stream-key'] ?? (values.ingest === 'rtmp' ? process.env['RELAYCAST_STREAM_KEY'] : undefined),
+    input: values.input,
+    loop: values.loop === true ? true : undefined,
+    title: values.title,
     player: isPlayerName(values.player) ? values.player : undefined,
     stunUrls: values['stun-url'],
     turnUrls: values['turn-url'],
@@ -122,6 +145,10 @@ async function main(): Promise<void> {
   }
   console.log(`relaycast adapter on ${adapter.url}`);
   console.log(`player: ${adapter.playerUrl}`);
+  if (adapter.ingestPort !== undefined) {
+    const host = opts.ingestHost ?? DEFAULT_ADAPTER_OPTIONS.ingestHost;
+    console.log(`RTMP ingest: rtmp://${host === '0.0.0.0' ? '<this machine>' : host}:${adapter.ingestPort}/live  (stream key: the one you set; or <stream>?key=<key>)`);
+  }
   let shuttingDown = false;
   const shutdown = (signal: string): void => {
     if (shuttingDown) process.exit(130);

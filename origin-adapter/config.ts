@@ -5,6 +5,7 @@
 import type { P2PMode } from './control.js';
 import { iceOptionsError, type IceOptions } from './ice.js';
 import { isPlayerName, type PlayerName } from './player-page.js';
+import { STREAM_KEY_PATTERN } from './rtmp/publish-auth.js';
 
 export type LogFn = (line: string) => void;
 
@@ -33,6 +34,21 @@ export interface AdapterOptions extends IceOptions {
   readonly bitrateKbps: number | undefined;
   /** Seconds of the embedded VOD asset (/vod/<streamName>/); 0 = none. */
   readonly vodSec: number;
+  /**
+   * 'rtmp': the stream is what a streamer pushes (OBS, ffmpeg) to rtmp://ingestHost:ingestPort/live
+   * with `streamKey`, instead of the embedded test pattern.
+   */
+  readonly ingest: 'rtmp' | undefined;
+  readonly ingestHost: string;
+  readonly ingestPort: number;
+  /** The key a push must carry (RTMP ingest): 8-256 characters of [A-Za-z0-9._~-]. */
+  readonly streamKey: string | undefined;
+  /** A file or URL ffmpeg reads and the adapter publishes as the live stream, instead of the test pattern. */
+  readonly input: string | undefined;
+  /** With `input`: start the file again at its end. */
+  readonly loop: boolean;
+  /** The broadcast page's title (default: the stream name). */
+  readonly title: string | undefined;
   /** The player of the generated page unless ?player= says otherwise. */
   readonly player: PlayerName;
   /** PeerJS signaling and tracker routes; when false they do not exist (404). */
@@ -97,6 +113,13 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   renditions: 1,
   bitrateKbps: undefined,
   vodSec: 60,
+  ingest: undefined,
+  ingestHost: '127.0.0.1',
+  ingestPort: 1935,
+  streamKey: undefined,
+  input: undefined,
+  loop: false,
+  title: undefined,
   player: 'hls.js',
   signaling: true,
   p2p: 'on',
@@ -137,9 +160,26 @@ export function resolveOptions(input: AdapterInput): AdapterOptions {
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const merged = { ...DEFAULT_ADAPTER_OPTIONS, ...defined } as Omit<AdapterOptions, 'source' | 'connections'> & { source?: boolean };
   const connections: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...input.connections };
-  const opts: AdapterOptions = { ...merged, connections, source: merged.source ?? merged.upstream === undefined };
+  // A broadcast (an RTMP push or an input) replaces the embedded test pattern.
+  const broadcast = merged.ingest !== undefined || merged.input !== undefined;
+  const opts: AdapterOptions = { ...merged, connections, source: !broadcast && (merged.source ?? merged.upstream === undefined) };
   validate(opts);
   return opts;
+}
+
+/** A broadcast source: an RTMP ingest with its key, or an input; neither with an upstream. */
+function validateBroadcast(o: AdapterOptions, bad: (msg: string) => never): void {
+  if (o.ingest !== undefined && o.ingest !== 'rtmp') bad(`ingest must be rtmp, got ${String(o.ingest)}`);
+  if (o.ingest !== undefined && o.input !== undefined) bad('ingest and input exclude each other');
+  if ((o.ingest !== undefined || o.input !== undefined) && o.upstream !== undefined) bad('a broadcast (ingest or input) and upstream exclude each other');
+  if (o.ingest !== undefined && (o.streamKey === undefined || !STREAM_KEY_PATTERN.test(o.streamKey))) {
+    bad('ingest rtmp needs a stream key (--stream-key or RELAYCAST_STREAM_KEY): 8-256 characters of A-Z a-z 0-9 . _ ~ -');
+  }
+  if (!Number.isInteger(o.ingestPort) || o.ingestPort < 0 || o.ingestPort > 65535) bad(`bad ingest port ${String(o.ingestPort)}`);
+  if (o.input !== undefined && (o.input.length === 0 || o.input.length > 2048 || o.input.startsWith('-'))) bad('input must be a file or URL (not starting with -)');
+  if (o.loop && o.input === undefined) bad('loop needs an input');
+  if (o.title !== undefined && (o.title.length === 0 || o.title.length > 200)) bad('title must be 1..200 characters');
+  if ((o.ingest !== undefined || o.input !== undefined) && o.bitrateKbps !== undefined) bad('bitrateKbps is for the embedded test pattern');
 }
 
 function validate(o: AdapterOptions): void {
@@ -158,6 +198,7 @@ function validate(o: AdapterOptions): void {
     if (o.renditions !== 1) bad('bitrateKbps needs renditions 1');
   }
   if (!Number.isInteger(o.vodSec) || o.vodSec < 0 || o.vodSec > 3600) bad('vodSec must be an integer 0..3600');
+  validateBroadcast(o, bad);
   if (!isPlayerName(o.player)) bad(`unknown player ${String(o.player)}`);
   if (!Number.isInteger(o.announceIntervalMs) || o.announceIntervalMs < 500 || o.announceIntervalMs > 600_000) {
     bad('announceIntervalMs must be an integer 500..600000');

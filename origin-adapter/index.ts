@@ -19,12 +19,18 @@ import { createTracker, trackerConfig } from './tracker.js';
 import type { P2PMode } from './control.js';
 import { HashRegistry, lookupHash, parseHashRange } from './integrity.js';
 import { createUpstreamHasher, type UpstreamHasher } from './upstream-hasher.js';
+import { createBroadcast, type Broadcast } from './broadcast/broadcast.js';
+import { createBroadcastRoutes } from './broadcast/routes.js';
+import { startIngestServer, type IngestServer } from './rtmp/ingest-server.js';
+import { defaultFfmpegPath } from './live-source.js';
+import { createStatus, isStreamSwarm, type BroadcastAnswer } from './broadcast-status.js';
 
 export { DEFAULT_ADAPTER_OPTIONS, DEFAULT_CONNECTION_LIMITS, ADAPTER_LIMITS, type AdapterOptions, type AdapterInput, type ConnectionLimits, type LogFn } from './config.js';
 export type { AdapterStats } from './stats.js';
 export { SIGNAL_PATH, PEERJS_KEY } from './signaling.js';
 export { TRACKER_PATH } from './tracker-route.js';
 export type { P2PMode } from './control.js';
+export type { BroadcastAnswer } from './broadcast-status.js';
 
 export interface Adapter {
   /** http://host:port */
@@ -42,6 +48,10 @@ export interface Adapter {
   segmentHash(path: string): string | undefined;
   /** The SHA-256 of a segment path, or `path|start-end` for a byte range, hashing an embedded source's file on demand. */
   segmentHashNow(key: string): Promise<string | undefined>;
+  /** The RTMP ingest's port (`ingest: 'rtmp'`), else undefined. */
+  readonly ingestPort: number | undefined;
+  /** What /relaycast/broadcast answers: live or not, viewers; undefined without a stream of its own (proxy mode). */
+  broadcast(): BroadcastAnswer | undefined;
   /** Stops ffmpeg, closes every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -122,6 +132,8 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
   };
 
   let source: LiveSource | undefined;
+  let broadcast: Broadcast | undefined;
+  let ingest: IngestServer | undefined;
   let vod: VodAsset | undefined;
   let media: MediaRoutes | undefined;
   let signaling: Signaling | undefined;
@@ -137,7 +149,8 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
-      await Promise.all([closed, source?.stop(), vod?.stop()]);
+      await ingest?.close();
+      await Promise.all([closed, source?.stop(), vod?.stop(), broadcast?.close()]);
     })();
     return closing;
   };
@@ -153,6 +166,16 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       });
       if (o.vodSec > 0) vod = await createVodAsset({ segmentSec: o.segmentSec, durationSec: o.vodSec });
     }
+    if (o.ingest !== undefined || o.input !== undefined) {
+      broadcast = await createBroadcast({
+        segmentSec: o.segmentSec,
+        windowSegments: o.windowSegments,
+        renditions: o.renditions,
+        source: o.input !== undefined ? { kind: 'input', input: o.input, loop: o.loop } : { kind: 'rtmp' },
+        ffmpegPath: await defaultFfmpegPath(),
+        log: o.log,
+      });
+    }
     signaling =
       tracker === undefined
         ? undefined
@@ -163,7 +186,22 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
             limits: { maxClients: ADAPTER_LIMITS.signalingMaxClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
           });
     upstreamHasher = o.upstream === undefined ? undefined : createUpstreamHasher(hashes);
-    media = source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec: 3 * o.segmentSec });
+    const presentationDelaySec = 3 * o.segmentSec;
+    media = broadcast
+      ? createBroadcastRoutes({ streamName: o.streamName, broadcast, counters, hashes, p2pMode: () => p2p, segmentSec: o.segmentSec, windowSegments: o.windowSegments, presentationDelaySec })
+      : source && createLiveRoutes({ streamName: o.streamName, liveDir: source.dir, vodDir: vod?.dir, counters, hashes, p2pMode: () => p2p, presentationDelaySec });
+    const startedMs = Date.now();
+    const b = broadcast;
+    const broadcastStatus =
+      media === undefined
+        ? undefined
+        : createStatus({
+            stream: o.streamName,
+            title: o.title ?? o.streamName,
+            // The test pattern is on air from the start.
+            state: () => b?.status() ?? { state: 'live', sinceMs: startedMs },
+            viewers: () => tracker?.countPeers(isStreamSwarm(o.streamName)) ?? 0,
+          });
     server.on(
       'request',
       createRequestHandler({
@@ -177,6 +215,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
         hashes,
         upstreamHasher,
         signalingUp: () => signalingUp,
+        broadcast: broadcastStatus,
         admin: { token: o.adminToken, setP2P: (m) => setP2P(m) },
       }),
     );
@@ -186,11 +225,18 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       pruneTimer.unref();
     }
     await source?.start();
+    if (broadcast !== undefined && o.ingest === 'rtmp' && o.streamKey !== undefined) {
+      const target = { stream: o.streamName, key: o.streamKey, claim: broadcast.claim };
+      ingest = await startIngestServer({ host: o.ingestHost, port: o.ingestPort, target, log: o.log });
+    }
+    broadcast?.start();
     const url = publicUrl(o.host, port);
     return {
       url,
-      playerUrl: source ? `${url}/watch/${o.streamName}` : `${url}/watch`,
+      playerUrl: media ? `${url}/watch/${o.streamName}` : `${url}/watch`,
       port,
+      ingestPort: ingest?.port,
+      broadcast: () => broadcastStatus?.(),
       stats,
       signalingStats: () => signaling?.stats(),
       setP2P,

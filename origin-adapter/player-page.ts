@@ -68,7 +68,7 @@ showStats();
 setInterval(showStats, 1000);`;
 
 /** Each player at its defaults, started the way its own documentation shows. */
-const PLAYER_SCRIPTS: Readonly<Record<PlayerName, string>> = {
+export const PLAYER_SCRIPTS: Readonly<Record<PlayerName, string>> = {
   'hls.js': `
 let player = null;
 if (window.Hls !== undefined && Hls.isSupported()) {
@@ -91,7 +91,7 @@ const player = new shaka.Player();
 player.attach(video).then(() => player.load(SRC)).then(() => video.play().catch(() => {}), (e) => console.error('shaka', e && e.code, e));`,
 };
 
-const VENDOR_TAGS: Readonly<Record<PlayerName, string>> = {
+export const VENDOR_TAGS: Readonly<Record<PlayerName, string>> = {
   'hls.js': '<script src="/relaycast/vendor/hls.min.js"></script>',
   'dash.js': '<script src="/relaycast/vendor/dash.all.min.js"></script>',
   'video.js': '<link rel="stylesheet" href="/relaycast/vendor/video-js.min.css">\n<script src="/relaycast/vendor/video.min.js"></script>',

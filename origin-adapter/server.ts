@@ -19,6 +19,8 @@ import { RateLimiter } from './rate-limit.js';
 import { clientAddress } from './client-address.js';
 import { timingSafeEqual } from 'node:crypto';
 import { iceAnswer } from './ice.js';
+import { renderBroadcastPage } from './broadcast-page.js';
+import type { BroadcastAnswer } from './broadcast-status.js';
 
 export interface RouterParts {
   readonly options: Pick<AdapterOptions, 'streamName' | 'log' | 'upstream' | 'trustProxy' | 'player' | 'stunUrls' | 'turnUrls' | 'turnSecret' | 'turnTtlSec'>;
@@ -35,6 +37,8 @@ export interface RouterParts {
   readonly upstreamHasher: UpstreamHasher | undefined;
   /** False during a signaling/tracker outage. */
   readonly signalingUp: () => boolean;
+  /** The stream's on-air state and viewers (/relaycast/broadcast); undefined without a stream of its own. */
+  readonly broadcast: (() => BroadcastAnswer) | undefined;
   readonly admin: { readonly token: string | undefined; readonly setP2P: (mode: P2PMode) => void };
   /** Tracker and hash lookups per client address (one limiter per adapter). */
   readonly perAddress: RateLimiter;
@@ -152,7 +156,11 @@ function watch(res: ServerResponse, url: URL, parts: RouterParts): boolean {
   if (isStreamPage) {
     const kind = url.searchParams.get('vod') === '1' ? 'vod' : 'live';
     const manifest = choice.protocol === 'dash' ? MANIFESTS.dash : MANIFESTS.hls;
-    sendHtml(res, 200, renderPlayerPage({ src: `/${kind}/${stream}/${manifest}`, title: `${stream} · relaycast`, relaycast, ...choice }));
+    const src = `/${kind}/${stream}/${manifest}`;
+    const status = parts.broadcast?.();
+    // The VOD asset is always there; the live stream's page follows its on-air state.
+    const html = status !== undefined && kind === 'live' ? renderBroadcastPage({ src, relaycast, status, ...choice }) : renderPlayerPage({ src, title: `${stream} · relaycast`, relaycast, ...choice });
+    sendHtml(res, 200, html);
     return true;
   }
   const src = url.searchParams.get('src');
@@ -182,6 +190,10 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
     return sendJson(res, 200, iceAnswer(parts.options, Date.now()), { ...OPEN_CORS, 'Cache-Control': 'no-store' });
   }
   if (path === '/relaycast/stats' && get) return statsRoute(req, res, parts);
+  if (path === '/relaycast/broadcast' && get) {
+    const b = parts.broadcast?.();
+    return b === undefined ? sendJson(res, 404, { error: 'no stream of its own (proxy mode)' }, OPEN_CORS) : sendJson(res, 200, b, OPEN_CORS);
+  }
   if (path.startsWith('/relaycast/')) {
     if (get && (await parts.assets.handle(req, res, path))) return;
     return sendText(res, 404, 'not found\n');

@@ -127,6 +127,8 @@ export interface Tracker {
   swarmSizes(): Record<string, number>;
   /** Whether the tracker has both peers in one swarm (signaling relays offers only between such peers). */
   shareSwarm(a: string, b: string): boolean;
+  /** Distinct peers in the swarms `match` accepts: one viewer in a video and an audio swarm counts once. */
+  countPeers(match: (swarm: string) => boolean): number;
 }
 
 export function trackerConfig(
@@ -398,6 +400,18 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     p2p: () => p2pOn,
     swarmSizes() {
       return Object.fromEntries([...swarms].map(([name, s]) => [name, s.peers.size]));
+    },
+    countPeers(match) {
+      let n = 0;
+      for (const mine of peerSwarms.values()) {
+        for (const name of mine) {
+          if (match(name)) {
+            n++;
+            break;
+          }
+        }
+      }
+      return n;
     },
     shareSwarm(a, b) {
       const sa = peerSwarms.get(a);

@@ -30,7 +30,7 @@ export interface RelaycastStats {
   bannedPeers: number;
   /** Why the last peer was banned (for operators: a honest-looking peer banned is worth a look). */
   lastBanReason: string | null;
-  /** Open, ready peer connections (all swarms). */
+  /** Other viewers this page is connected to (ready links), each counted once however many swarms (renditions, audio) it shares with them. */
   peers: number;
   /**
    * Open connections to other pages by the route ICE chose: both on their own addresses

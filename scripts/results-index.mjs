@@ -58,6 +58,7 @@ function loadCommand(r) {
   const f = [flag('viewers', r.viewers), flag('duration', r.durationSec)];
   if (r.stream !== undefined) f.push(flag('player', r.stream.player), flag('protocol', r.stream.protocol));
   if (r.stream?.vod === true) f.push(flag('vod'));
+  if (r.stream?.source === 'rtmp') f.push(flag('ingest'));
   if (r.p2p === false) f.push(flag('no-p2p'));
   const x = r.faults ?? {};
   if (x.malicious > 0) f.push(flag('malicious', x.malicious));
@@ -139,7 +140,7 @@ function simCommand(r) {
 /** Stream of a load result. Results without `stream` predate the player matrix: hls.js on the MPEG-TS source. */
 function streamOf(r) {
   if (r.stream === undefined) return 'hls.js, MPEG-TS HLS¹';
-  return `${r.stream.player}, ${r.stream.protocol.toUpperCase()}${r.stream.vod ? ' VOD' : ' live'}`;
+  return `${r.stream.player}, ${r.stream.protocol.toUpperCase()}${r.stream.vod ? ' VOD' : ' live'}${r.stream.source === 'rtmp' ? ', pushed over RTMP' : ''}`;
 }
 
 function loadRow(file, r) {

@@ -143,6 +143,13 @@ export class PageCore {
     return n;
   }
 
+  /** Other viewers this page has a ready link with, each counted once however many swarms they share. */
+  readyPeers(): number {
+    const ids = new Set<string>();
+    for (const s of this.swarms.values()) for (const l of s.links.values()) if (l.isReady) ids.add(l.peerId);
+    return ids.size;
+  }
+
   /**
    * The bitrate the page plays, in bytes/s: the largest of its swarms (one rendition plays at a
    * time; an audio rendition beside it is small). 0 before anything is known.

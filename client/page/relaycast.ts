@@ -112,7 +112,7 @@ export class Relaycast {
       slowRequests: this.statsData.slowRequests.slice(),
       channel: { sent: copyCounts(this.statsData.channel.sent), received: copyCounts(this.statsData.channel.received) },
       worker: { ...this.statsData.worker },
-      peers: this.core.readyLinks(),
+      peers: this.core.readyPeers(),
       candidates: this.mesh.routes(),
       swarms: this.core.swarmCount,
       controlled: this.bridge.controlled,

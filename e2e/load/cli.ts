@@ -1,7 +1,7 @@
 // npm run load -- --viewers N --duration S [--no-p2p] [--baseline [--concurrent]] [--url PAGE] [--json FILE] [--report FILE]
 //                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K] [--attack]
 //                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
-//                 [--uplink-mbps SPEC] [--bitrate-kbps K]
+//                 [--uplink-mbps SPEC] [--bitrate-kbps K] [--ingest]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { failWith, intArg, jsonObjectArg, readArgs } from '../support/cli-args.js';
@@ -55,7 +55,11 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
                       the lab's bridge for STUN and TURN; the adapter hands pages expiring TURN credentials.
                       The JSON gets "candidates" (connections by route) and the lab's per-router UDP bytes.
                       Combines with --uplink-mbps
-  --relay-only        P2P viewers use TURN relays only (relayOnly; needs --nat for coturn)`;
+  --relay-only        P2P viewers use TURN relays only (relayOnly; needs --nat for coturn)
+  --ingest            the stream is pushed over RTMP (FLV, H.264/AAC, 2 s keyframes, as OBS sends it) by an ffmpeg
+                      the run starts, to an adapter with the RTMP ingest; the pusher burns its wall clock into the
+                      picture and the pages read it back: the JSON gets "pusherLatency" (pusher's clock to screen).
+                      --bitrate-kbps sets the pusher's video bitrate (default 500)`;
 
 function fail(msg: string): never {
   return failWith(USAGE, msg);
@@ -89,6 +93,7 @@ const args = readArgs(USAGE, () =>
       'relay-only': { type: 'boolean', default: false },
       'bitrate-kbps': { type: 'string' },
       attack: { type: 'boolean', default: false },
+      ingest: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -113,7 +118,8 @@ const renditions = int('renditions', args.renditions, 1, 1);
 let clientOptions = jsonObjectArg(USAGE, 'client-options', args['client-options']);
 if (renditions > 3) fail('--renditions must be 1, 2 or 3');
 const bitrateKbps = args['bitrate-kbps'] === undefined ? undefined : int('bitrate-kbps', args['bitrate-kbps'], 0, 50);
-if (bitrateKbps !== undefined && (args.url || renditions !== 1)) fail('--bitrate-kbps needs the embedded source with one rendition (no --url, --renditions 1)');
+if (bitrateKbps !== undefined && !args.ingest && (args.url || renditions !== 1)) fail('--bitrate-kbps needs the embedded source with one rendition (no --url, --renditions 1), or --ingest');
+if (args.ingest && (args.url || args.vod || args['uplink-mbps'] !== undefined || args.nat !== undefined)) fail('--ingest starts its own adapter on loopback: not with --url, --vod, --uplink-mbps or --nat');
 let uplinkMbps: UplinkCap[] | undefined;
 if (args['uplink-mbps'] !== undefined) {
   if (args.url) fail('--uplink-mbps needs the embedded adapter (no --url)');
@@ -161,6 +167,7 @@ const result = await runLoad({
   ...(uplinkMbps ? { uplinkMbps } : {}),
   ...(nat ? { nat } : {}),
   attack: args.attack,
+  ingest: args.ingest,
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

@@ -115,7 +115,7 @@ export interface LabSummary {
 
 export interface LoadResult {
   /** The embedded page's player, protocol and kind of stream (absent with --url). */
-  stream?: { player: string; protocol: string; vod: boolean };
+  stream?: { player: string; protocol: string; vod: boolean; source?: 'rtmp' };
   viewers: number;
   /** Viewers that ever played (more than `viewers` with churn). */
   viewersTotal: number;

@@ -65,6 +65,11 @@ export interface LoadOptions {
    * steady window (`cpu`, e2e/load/cpu-profile.ts); loopback only (one browser for all viewers).
    */
   readonly profileCpu?: boolean;
+  /**
+   * The stream is pushed over RTMP by a pusher the run starts (e2e/load/ingest-origin.ts), with
+   * its clock burned into the picture: the result gets `pusherLatency`, pusher's clock to screen.
+   */
+  readonly ingest?: boolean;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {

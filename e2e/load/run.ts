@@ -11,8 +11,10 @@ import { PLAYER_PROTOCOLS, type PlayerName } from '../../origin-adapter/player-p
 import { cpuMeter } from './cpu.js';
 import { BrowserCpu, type CpuSnapshot } from './browser-cpu.js';
 import { cpuProfile, type CpuProfile } from './cpu-profile.js';
-import { computeResult, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
+import { computeResult, median, type Faults, type IntegrityCount, type LabSummary, type LoadEvent, type LoadResult, type Tick } from './metrics.js';
 import { attackDuringLoad, type LoadAttack } from './attack.js';
+import { withIngestOrigins } from './ingest-origin.js';
+import { pusherLatency, type ClockReading, type PusherLatency } from './clock-latency.js';
 
 export { DEFAULT_LOAD_OPTIONS, type BaselineMode, type LoadOptions } from './options.js';
 import type { BaselineMode, LoadOptions } from './options.js';
@@ -98,7 +100,8 @@ function baselineOf(o: LoadOptions, origin: Adapter | undefined): LoadOptions {
  * Runs the load and (with `baseline`) the same load without P2P, after it or at the same time
  * (`baselineMode`); with `uplinkMbps`, both in one network lab.
  */
-export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null }> {
+export async function runLoad(o: LoadOptions): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null; pusherLatency?: PusherLatency }> {
+  if (o.ingest === true && o.origin === undefined) return withIngestOrigins(o, runLoad);
   checkOptions(o);
   const withBaseline = o.baseline && o.p2p;
   if (withBaseline && o.baselineMode === 'concurrent') {
@@ -154,7 +157,7 @@ async function adapterFor(o: LoadOptions, lab: OpenLab | undefined): Promise<{ a
 }
 
 /** `slotBase`: the first of this run's lab slots (a concurrent baseline takes the second set). */
-async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null }> {
+async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null; pusherLatency?: PusherLatency }> {
   const { adapter, own } = await adapterFor(o, lab);
   const pageOf = (slot: number): string => {
     if (o.url !== undefined) return o.url;
@@ -191,6 +194,8 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
   const cpu = cpuMeter();
   let lastOpenedSec = 0;
   let nextId = 0;
+  const clockReadings = new Map<number, ClockReading[]>();
+  const clockUnreadable = new Map<number, number>();
 
   /** Opens a viewer in lab slot `slot` (a viewer that replaces one takes its slot, so its uplink). */
   const open = async (role: ViewerRole, slot: number): Promise<void> => {
@@ -198,7 +203,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     let b: ViewerBrowser | undefined;
     try {
       b = await browsers.open(slotBase + slot);
-      const viewer = await openViewer(b.browser, pageOf(slot), id, { p2p: o.p2p, role, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
+      const viewer = await openViewer(b.browser, pageOf(slot), id, { p2p: o.p2p, role, clockProbe: o.ingest === true, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
       entries.push({ id, role, player: o.url === undefined ? playerOf(o, slot) : undefined, slot, browser: b, openedSec: now(), viewer, last: null, present: true });
     } catch (e) {
       await b?.release();
@@ -230,6 +235,14 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     for (const [i, s] of samples.entries()) {
       const e = present[i];
       if (e && s) await record(e, s);
+    }
+    if (o.ingest === true) {
+      for (const e of present) {
+        const c = await e.viewer.clock();
+        if (c === null) continue;
+        clockReadings.set(e.id, [...(clockReadings.get(e.id) ?? []), ...c.latencySec.map((latencySec) => ({ tSec: now(), latencySec }))]);
+        clockUnreadable.set(e.id, c.unreadable);
+      }
     }
     ticks.push({
       tSec: now(),
@@ -303,9 +316,11 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
         const stalls = t.viewers.reduce((n, v) => n + (v.sample?.stalls ?? 0), 0);
         const peers = t.viewers.reduce((n, v) => n + (v.sample?.relaycast?.deliveredPeerBytes ?? 0), 0);
         const toPlayers = t.viewers.reduce((n, v) => n + (v.sample?.segmentBytes ?? 0), 0);
+        const behindPusher = median([...clockReadings.values()].flat().filter((r) => r.tSec > t.tSec - 10).map((r) => r.latencySec));
         o.progress(
           `t=${t.tSec.toFixed(0)}s playing ${playing}/${live.length} stalls ${stalls} origin ${mb(t.originSegmentBytes)} to-players ${mb(toPlayers)} from-peers ${mb(peers)}` +
-            (integrity.corrupted > 0 ? ` CORRUPTED ${integrity.corrupted}` : ''),
+            (integrity.corrupted > 0 ? ` CORRUPTED ${integrity.corrupted}` : '') +
+            (behindPusher !== null ? ` pusher->screen ${behindPusher.toFixed(2)} s` : ''),
         );
       }
       await sleep(Math.max(0, Math.min(o.pollMs, (endSec - now()) * 1000)));
@@ -321,6 +336,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     const routed = withUplinks(computed, o, labSummary, new Map(entries.map((e) => [e.id, e.slot])));
     const result = {
       ...routed,
+      ...(o.ingest === true ? { pusherLatency: pusherLatency(clockReadings, [...clockUnreadable.values()].reduce((a, b) => a + b, 0), routed.window) } : {}),
       candidates: routesAtEnd(entries),
       signaledCandidates: signaledSince(signaled0, adapter?.signalingStats()?.candidates),
       ...(o.p2p && o.clientOptions ? { clientOptions: { ...o.clientOptions } } : {}),
@@ -329,7 +345,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     };
     const withAttack = attack === undefined ? result : { ...result, attack };
     const players = [...new Set(Array.from({ length: o.viewers }, (_, i) => playerOf(o, i)))].join(',');
-    return o.url === undefined ? { stream: { player: players, protocol: o.protocol, vod: o.vod }, ...withAttack } : withAttack;
+    return o.url === undefined ? { stream: { player: players, protocol: o.protocol, vod: o.vod, ...(o.ingest === true ? { source: 'rtmp' } : {}) }, ...withAttack } : withAttack;
   } finally {
     await browserCpu?.detach();
     await Promise.all(entries.map((e) => e.viewer.close()));

@@ -72,3 +72,8 @@ export function assertStallsWithinControl(p2p: readonly ProbeSample[], control: 
   assert.ok(n(p2p) <= n(control), `${what}: no stall beyond the control viewers': ${detail}`);
   assert.ok(sec(p2p) <= sec(control) + STALLED_SEC_TOLERANCE, `${what}: no longer stalls than the control viewers': ${detail}`);
 }
+
+/** A viewer's stalls since an earlier sample of it: one phase of a run, its warm-up left out. */
+export function stallsSince(now: ProbeSample, since: ProbeSample): ProbeSample {
+  return { ...now, stalls: now.stalls - since.stalls, stalledSec: now.stalledSec - since.stalledSec, stallLog: now.stallLog.filter((e) => e.atSec >= since.pageSec) };
+}

@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { maliciousBundle } from './chaos/build.js';
 import { PROBE_SCRIPT, readProbe, type ProbeSample } from './page-probe.js';
+import { CLOCK_PROBE_SCRIPT, readClockProbe, type ClockSample } from './clock-probe.js';
 
 /** honest: the real client; malicious: uploads corrupted bytes; slow: upload throttled hard. */
 export type ViewerRole = 'honest' | 'malicious' | 'slow';
@@ -12,6 +13,8 @@ export interface ViewerOptions {
   readonly slowUploadBytesPerSec?: number;
   /** window.relaycastOptions for the page (JSON values). */
   readonly options?: Readonly<Record<string, unknown>>;
+  /** Read the pusher's clock from the frames on screen (a stream from e2e/support/pusher.ts with `clock`). */
+  readonly clockProbe?: boolean;
 }
 
 export interface Viewer {
@@ -21,6 +24,8 @@ export interface Viewer {
   readonly page: Page;
   readonly pageErrors: string[];
   sample(): Promise<ProbeSample | null>;
+  /** With `clockProbe`: the latencies read from the screen since the last call. */
+  clock(): Promise<ClockSample | null>;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function openViewer(browser: Browser, url: string, index: number, o
     viewport: { width: 480, height: 320 },
   });
   await context.addInitScript(PROBE_SCRIPT);
+  if (opts.clockProbe === true) await context.addInitScript(CLOCK_PROBE_SCRIPT);
   const options: Record<string, unknown> = { ...opts.options };
   if (role === 'slow') options['maxUploadBytesPerSec'] = opts.slowUploadBytesPerSec ?? DEFAULT_SLOW_UPLOAD_BYTES_PER_SEC;
   if (Object.keys(options).length > 0) await context.addInitScript(`window.relaycastOptions = ${JSON.stringify(options)};`);
@@ -59,6 +65,13 @@ export async function openViewer(browser: Browser, url: string, index: number, o
     sample: async () => {
       try {
         return await page.evaluate(readProbe);
+      } catch {
+        return null;
+      }
+    },
+    clock: async () => {
+      try {
+        return await page.evaluate(readClockProbe);
       } catch {
         return null;
       }
