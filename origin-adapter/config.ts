@@ -5,6 +5,8 @@
 import type { P2PMode } from './control.js';
 import { iceOptionsError, type IceOptions } from './ice.js';
 import { isPlayerName, type PlayerName } from './player-page.js';
+import type { ClusterTiming } from './cluster/node.js';
+import { isRedisUrl } from './cluster/store.js';
 
 export type LogFn = (line: string) => void;
 
@@ -54,6 +56,13 @@ export interface AdapterOptions extends IceOptions {
   readonly log: LogFn;
   /** Server timeouts and connection caps (Node API only; `startAdapter({ connections: {…} })` overrides some). */
   readonly connections: ConnectionLimits;
+  /**
+   * redis://HOST:PORT: this adapter is one node of several sharing signaling and tracker state
+   * there (origin-adapter/cluster/). Undefined: one process, everything in memory.
+   */
+  readonly redis: string | undefined;
+  /** Heartbeats and TTLs of the cluster (Node API only; tests shorten them). */
+  readonly clusterTiming: Partial<ClusterTiming> | undefined;
 }
 
 /** Timeouts and connection caps of the HTTP server and the signaling WebSockets. */
@@ -106,6 +115,8 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   distDir: undefined,
   log: (line: string) => console.log(`[relaycast] ${line}`),
   connections: DEFAULT_CONNECTION_LIMITS,
+  redis: undefined,
+  clusterTiming: undefined,
   // GET /relaycast/ice: none by default (loopback and LAN need none); see docs/integration.md for coturn.
   stunUrls: [],
   turnUrls: [],
@@ -165,6 +176,10 @@ function validate(o: AdapterOptions): void {
   const ice = iceOptionsError(o);
   if (ice !== null) bad(ice);
   for (const [k, v] of Object.entries(o.connections)) if (!Number.isInteger(v) || v < 1) bad(`connections.${k} must be a positive integer`);
+  if (o.redis !== undefined) {
+    if (!isRedisUrl(o.redis)) bad(`redis must be a redis:// URL: ${o.redis}`);
+    if (!o.signaling) bad('redis shares signaling and tracker state: it needs signaling');
+  }
   if (o.upstream !== undefined) {
     let u: URL | undefined;
     try {
