@@ -83,6 +83,8 @@ export interface ConnectionLimits {
   readonly maxConnections: number;
   /** Signaling WebSockets from one client address (with trustProxy: the X-Forwarded-For address). */
   readonly signalingPerAddress: number;
+  /** Signaling WebSockets (PeerJS clients) of this process in all. */
+  readonly signalingClients: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -94,6 +96,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   connectionsPerAddress: 128,
   maxConnections: 20_000,
   signalingPerAddress: 32,
+  signalingClients: 5_000,
 };
 
 export const DEFAULT_ADAPTER_OPTIONS = {
@@ -132,7 +135,6 @@ export const ADAPTER_LIMITS = {
   trackerMaxPeersPerSwarm: 50_000,
   /** Missed announces after which a peer is pruned. */
   trackerStaleAnnounces: 3,
-  signalingMaxClients: 5_000,
   /** One PeerJS signaling message (SDP offers are a few KiB). */
   signalingMessageBytes: 64 * 1024,
   playlistBytes: 1024 * 1024,

@@ -177,7 +177,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
             log: o.log,
             trustProxy: o.trustProxy,
             mayPair: (a, b) => tracker.shareSwarm(a, b),
-            limits: { maxClients: ADAPTER_LIMITS.signalingMaxClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
+            limits: { maxClients: o.connections.signalingClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
             ...(cluster ? { remote: cluster.signal, rateLimiter: (name, burst, perSec) => cluster.rates.limiter(name, burst, perSec) } : {}),
           });
     if (cluster && signaling) cluster.attachSignaling(signaling);
