@@ -93,7 +93,7 @@ async function layout(nodes: number): Promise<{ nodes: number; capacity: number;
   );
   const nodeStats = (): Promise<Readonly<Record<string, unknown>>[]> =>
     Promise.all(started.map(async (n) => {
-      const p = next(n.child, (m) => (isRecord(m) && 'clients' in m ? m : undefined), 30_000);
+      const p = next(n.child, (m) => (isRecord(m) && 'clients' in m ? m : undefined), 300_000);
       n.child.send('stats');
       return p;
     }));
@@ -118,6 +118,7 @@ async function layout(nodes: number): Promise<{ nodes: number; capacity: number;
       const target = Math.round((peers * f) / SWARM_SIZE) * SWARM_SIZE;
       const batch = specs.slice(joinedUpTo, target);
       joinedUpTo = target;
+      progress(`${nodes} node(s): ${batch.length} peers joining`);
       const joins = await Promise.all(workers.map((w, k) => {
         const p = next(w, ev('joined'));
         w.send({ cmd: 'join', peers: batch.filter((_, i) => i % workers.length === k) });

@@ -60,6 +60,13 @@ export interface LoadOptions {
   readonly nat?: readonly (NatKind | null)[];
   /** Run the attack suite (e2e/attack) against the embedded adapter while the viewers play (P2P run only). */
   readonly attack?: boolean;
+  /**
+   * 2: a second signaling node (signaling and tracker only, a process of its own) shares a Redis
+   * with the embedded adapter, and the P2P viewers alternate between the two (e2e/load/nodes.ts).
+   */
+  readonly signalNodes?: number;
+  /** With `signalNodes` 2: the second node is killed (SIGKILL) this many seconds into the run. */
+  readonly killNodeAtSec?: number;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {

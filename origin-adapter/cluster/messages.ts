@@ -26,6 +26,8 @@ export interface RelayMessage {
   readonly addr: string;
   /** Times forwarded by a node that no longer held `dst` (at most once). */
   readonly hop: number;
+  /** The node `src` is connected to, when the message comes straight from there: the answer needs no lookup. */
+  readonly at?: string;
 }
 
 /** Session `id` now lives on node `to`: the old node forgets it and forwards what it queued for it. */
@@ -80,8 +82,10 @@ export function parseInboxMessage(text: string): Result<InboxMessage> {
   const dst = peerId(v['dst']);
   const addr = readString(v, 'addr', ADDRESS_CHARS);
   const hop = readInt(v, 'hop', 0, 1);
+  const at = v['at'];
   if (!isRelayedType(type) || src === undefined || dst === undefined || addr === undefined || hop === undefined) return err('bad relay');
-  return ok({ t: 'relay', type, src, dst, addr, hop, ...(v['payload'] === undefined ? {} : { payload: v['payload'] }) });
+  if (at !== undefined && (typeof at !== 'string' || !NODE_ID.test(at))) return err('bad relay');
+  return ok({ t: 'relay', type, src, dst, addr, hop, ...(at === undefined ? {} : { at }), ...(v['payload'] === undefined ? {} : { payload: v['payload'] }) });
 }
 
 function parseShared(v: unknown): SharedAnnounce | undefined {

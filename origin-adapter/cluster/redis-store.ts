@@ -73,7 +73,8 @@ export function createRedisStore(o: RedisStoreOptions): ClusterStore {
     retryStrategy: (times) => Math.min(100 * times, 1000),
     lazyConnect: false,
   };
-  const cmd = new Redis(o.url, options);
+  // Commands issued in one tick (a burst of relayed messages) leave in one write.
+  const cmd = new Redis(o.url, { ...options, enableAutoPipelining: true });
   const sub = new Redis(o.url, options);
   const readyFns: (() => void)[] = [];
   const downFns: (() => void)[] = [];

@@ -11,8 +11,13 @@ import { sameToken } from '../signaling-types.js';
 import type { ClusterNode } from './node.js';
 import { hashToken, type PeerRecord } from './store.js';
 
-/** How long a looked-up location is trusted (a peer that moves is found again through its old node). */
-const LOCATION_CACHE_MS = 5000;
+/**
+ * How long a known location is trusted. A stale one costs little: a node that no longer holds
+ * the id forwards the message by the store's record, and a dead node's entries are dropped
+ * when it leaves the live set. A peer offers to a given peer far less often than every few
+ * seconds, so a short life would cost a lookup for most conversations.
+ */
+const LOCATION_CACHE_MS = 60_000;
 const LOCATIONS_CACHED = 50_000;
 
 export interface SignalLink extends SignalingRemote {
@@ -52,7 +57,9 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
 
   const sendTo = async (where: string | undefined, m: Parameters<SignalingRemote['forward']>[0]): Promise<boolean> => {
     if (where === undefined) return false;
-    const sent = await node.send(where, { t: 'relay', ...m });
+    // Straight from the sender's node: the receiving node learns where to send the answer.
+    const at = m.hop === 0 && m.type !== 'EXPIRE' ? { at: node.id } : {};
+    const sent = await node.send(where, { t: 'relay', ...m, ...at });
     if (!sent) cache.delete(m.dst);
     return sent;
   };
@@ -88,8 +95,9 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
     },
     attach(signaling) {
       node.onInbox((m) => {
-        if (m.t === 'relay') signaling.deliver(m);
-        else signaling.moved(m.id);
+        if (m.t === 'moved') return signaling.moved(m.id);
+        if (m.at !== undefined && m.at !== node.id && node.alive(m.at)) putBounded(cache, m.src, { node: m.at, atMs: now() }, LOCATIONS_CACHED);
+        signaling.deliver(m);
       });
       node.onRejoin(() => void signaling.reclaim());
     },
