@@ -31,6 +31,18 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
   /** Lookups under way, so messages for one id keep their order (an OFFER before its CANDIDATEs). */
   const lookups = new Map<string, Promise<PeerRecord | undefined>>();
 
+  let signalingHere: Signaling | undefined;
+  let reclaimTimer: NodeJS.Timeout | undefined;
+  /** A claim the store did not answer: every id held here is claimed again shortly. */
+  const reclaimSoon = (): void => {
+    if (reclaimTimer !== undefined) return;
+    reclaimTimer = setTimeout(() => {
+      reclaimTimer = undefined;
+      void signalingHere?.reclaim();
+    }, 1000);
+    reclaimTimer.unref();
+  };
+
   node.onNodeGone((gone) => {
     for (const [id, e] of cache) if (e.node === gone) cache.delete(id);
   });
@@ -75,7 +87,8 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
         if (r.kind === 'resumed' && r.from !== node.id && node.alive(r.from)) void node.send(r.from, { t: 'moved', id, to: node.id });
         return true;
       } catch {
-        // The store stopped answering: this node's view decides, and the claim is made again on rejoin.
+        // The store did not answer: this node's view decides, and the claim is made again soon.
+        reclaimSoon();
         return true;
       }
     },
@@ -94,6 +107,7 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
       return rec !== undefined && sameToken(rec.tokenHash, hashToken(token));
     },
     attach(signaling) {
+      signalingHere = signaling;
       node.onInbox((m) => {
         if (m.t === 'moved') return signaling.moved(m.id);
         if (m.at !== undefined && m.at !== node.id && node.alive(m.at)) putBounded(cache, m.src, { node: m.at, atMs: now() }, LOCATIONS_CACHED);
