@@ -2,8 +2,8 @@
 //
 // Signaling capacity, one node against two in the same run. For each layout (one adapter alone
 // in memory; two adapters sharing a Redis) the peers join in four steps up to N; after each step
-// they exchange offers, answers and candidates for a window, half of them with peers on the other
-// node, and the relay latency is measured. Capacity is the most peers at which relay p99 stayed
+// and one exchange period of warm-up they exchange offers, answers and candidates for a window,
+// half of them with peers on the other node, and the relay latency is measured. Capacity is the most peers at which relay p99 stayed
 // within 100 ms with no connection refused. Prints JSON: `peersConnected` and `relayMsP99` at N
 // for the --nodes layout, and `capacityRatio` (two nodes' capacity over one's).
 import { fork, type ChildProcess } from 'node:child_process';
@@ -125,7 +125,8 @@ async function layout(nodes: number): Promise<{ nodes: number; capacity: number;
         return p;
       }));
       await Promise.all(workers.map((w) => (w.send({ cmd: 'traffic', exchangeMs: exchangeSec * 1000 }), next(w, ev('traffic')))));
-      await sleep(2000);
+      // Steady state before the window: every new peer has offered once (code warm, locations known).
+      await sleep(exchangeSec * 1000 + 1000);
       await Promise.all(workers.map((w) => (w.send({ cmd: 'window' }), next(w, ev('window')))));
       await sleep(windowSec * 1000);
       const samples = await Promise.all(workers.map((w) => (w.send({ cmd: 'collect' }), next(w, ev('samples')))));
