@@ -117,9 +117,9 @@ test('a killed node: its peers drop out of the routes within its TTL, and resume
     a.send({ type: 'OFFER', dst: c.id, payload: { connectionId: 'before' } });
     assert.ok(await eventually(() => c.got.length === 1), 'routed to the other process');
     await dying.kill();
-    // The default node TTL is 3 s: within it (plus a heartbeat), an OFFER to its peer is answered EXPIRE.
+    // The default node TTL is 5 s: within it (plus a heartbeat), an OFFER to its peer is answered EXPIRE.
     let expired = false;
-    for (let i = 0; i < 20 && !expired; i++) {
+    for (let i = 0; i < 30 && !expired; i++) {
       a.send({ type: 'OFFER', dst: c.id, payload: { connectionId: `after${i}` } });
       expired = await eventually(() => a.got.some((m) => typeOf(m) === 'EXPIRE'), 500);
     }
