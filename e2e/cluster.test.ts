@@ -63,7 +63,7 @@ test('two nodes on Redis: links form across them; a killed node\'s viewers are b
     // Links are counted per swarm (video and audio): more links than swarms means two peers or more
     // in a swarm, and in a mesh of four split two and two, one of them is on the other node.
     const meshed = (s: ProbeSample): boolean => s.playing && (s.relaycast?.peers ?? 0) > (s.relaycast?.swarms ?? 0) && (s.relaycast?.deliveredPeerBytes ?? 0) > 0;
-    await until(p2p, meshed, 90_000, 'every P2P viewer linked to two peers or more and served by peers');
+    await until(p2p, meshed, 150_000, 'every P2P viewer linked to two peers or more and served by peers');
     const across = origin.signalingStats();
     log(`meshed: node A holds ${across?.clients} sessions, forwarded ${across?.forwarded} messages to node B; cluster ${JSON.stringify(origin.clusterStats())}`);
     assert.equal(across?.clients, 2, 'two viewers signal through node A, two through node B');
