@@ -1,8 +1,9 @@
 /**
  * Signaling across nodes: ids are claimed in the shared store (unique across the cluster, bound
  * to their token), and a message for an id held elsewhere is published to that node's inbox.
- * Where an id lives is cached for a few seconds, and forgotten when its node leaves the live
- * set, so a conversation of one OFFER and a dozen CANDIDATEs costs one lookup. While the store
+ * Where an id lives is cached (learnt from lookups and from the messages other nodes send), and
+ * forgotten when its node leaves the live set, so a conversation of one OFFER and a dozen
+ * CANDIDATEs costs at most one lookup. While the store
  * is down, claims succeed on this node's word and nothing is routed to other nodes.
  */
 import { putBounded } from '../../protocol/bounded.js';
@@ -54,7 +55,8 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
       lookups.set(id, p);
       void p.then((rec) => {
         lookups.delete(id);
-        if (rec !== undefined) putBounded(cache, id, { node: rec.node, atMs: now() }, LOCATIONS_CACHED);
+        // A record naming this node for an id it does not hold is stale: not worth keeping.
+        if (rec !== undefined && rec.node !== node.id) putBounded(cache, id, { node: rec.node, atMs: now() }, LOCATIONS_CACHED);
       });
     }
     return p;
@@ -63,7 +65,7 @@ export function createSignalLink(node: ClusterNode, now: () => number = Date.now
   /** The live node holding `id` other than this one: from the cache at once, or after a lookup. */
   const locate = (id: string): string | undefined | Promise<string | undefined> => {
     const hit = cache.get(id);
-    if (hit !== undefined && now() - hit.atMs < LOCATION_CACHE_MS && node.alive(hit.node) && !lookups.has(id)) return hit.node === node.id ? undefined : hit.node;
+    if (hit !== undefined && now() - hit.atMs < LOCATION_CACHE_MS && node.alive(hit.node) && !lookups.has(id)) return hit.node;
     return lookup(id).then((rec) => (rec !== undefined && rec.node !== node.id && node.alive(rec.node) ? rec.node : undefined));
   };
 
