@@ -27,8 +27,12 @@ async function cluster(hub: MemoryHub, n: number) {
     const tracker = createTracker({ ...trackerConfig({ announceIntervalMs: INTERVAL_MS, p2p: true }), sharedSeeders: () => node.up() });
     return { node, tracker, share: createTrackerShare(node, tracker, { announceIntervalMs: INTERVAL_MS, flushMs: 20 }) };
   });
+  const [a, b] = parts;
+  if (a === undefined || b === undefined) throw new Error('two nodes wanted');
   return {
     parts,
+    a,
+    b,
     async close() {
       for (const p of parts) p.share.close();
       await Promise.all(nodes.map((x) => x.close()));
@@ -41,9 +45,8 @@ const ann = (peerId: string, swarm = 's', extra: Partial<TrackerAnnounce> = {}):
 test('announces taken by one node reach the others, without their token; offers may pair across nodes', async () => {
   const hub = createMemoryHub();
   const c = await cluster(hub, 2);
+  const { a, b } = c;
   try {
-    const [a, b] = c.parts;
-    assert.ok(a && b);
     const heard: string[] = [];
     await hub.connect().subscribe(BUS_CHANNEL, (t) => heard.push(t));
     a.share.announce(ann('p1'), '10.0.0.1');
@@ -62,9 +65,8 @@ test('announces taken by one node reach the others, without their token; offers 
 test('every node answers a swarm with the leader\'s seeder list; without the store each ranks its own', async () => {
   const hub = createMemoryHub();
   const c = await cluster(hub, 2);
+  const { a, b } = c;
   try {
-    const [a, b] = c.parts;
-    assert.ok(a && b);
     // 60 peers, each on the node of its parity, with rates that rank them.
     const round = (): void => {
       for (let i = 0; i < 60; i++) (i % 2 === 0 ? a : b).share.announce(ann(`p${i}`, 's', { uploadBytesPerSec: 100_000 + i * 1000, freeLinks: 0 }), `10.0.0.${i}`);
