@@ -6,9 +6,16 @@ export interface RelaycastConfig {
   /** The worker script; served by the adapter with `Service-Worker-Allowed: /`. */
   readonly swUrl: string;
   readonly swScope: string;
-  /** PeerJS signaling (the adapter's `peer` server). Absolute or relative to the page. Never the PeerJS cloud. */
-  readonly signalUrl: string;
-  readonly trackerUrl: string;
+  /**
+   * PeerJS signaling (the adapter's). Absolute or relative to the page. Never the PeerJS cloud.
+   * A list: the nodes of a cluster of adapters (`--redis`), tried in this order; when the one in
+   * use goes away the page reconnects to the next within seconds, keeping its id and its peer
+   * connections. Put the nodes in a different order on different pages to spread them (one URL
+   * behind a WebSocket-aware load balancer does the same).
+   */
+  readonly signalUrl: string | readonly string[];
+  /** The tracker; a list as for `signalUrl` (a page uses the tracker at the position of its signaling node). */
+  readonly trackerUrl: string | readonly string[];
   /** ICE servers for WebRTC. Empty on loopback/LAN; add STUN/TURN for the internet. */
   readonly iceServers: readonly RTCIceServer[];
   /**
@@ -102,14 +109,17 @@ export interface RelaycastConfig {
   readonly persistVodBytes: number;
 }
 
+export const DEFAULT_SIGNAL_URL = '/relaycast/signal';
+export const DEFAULT_TRACKER_URL = '/relaycast/tracker';
+
 export const DEFAULT_CONFIG: RelaycastConfig = {
   swUrl: '/relaycast/sw.js',
   ignoreQuery: false,
   ignoreHost: false,
   persistVodBytes: 0,
   swScope: '/',
-  signalUrl: '/relaycast/signal',
-  trackerUrl: '/relaycast/tracker',
+  signalUrl: DEFAULT_SIGNAL_URL,
+  trackerUrl: DEFAULT_TRACKER_URL,
   iceServers: [],
   iceUrl: '/relaycast/ice',
   relayOnly: false,

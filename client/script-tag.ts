@@ -1,5 +1,6 @@
 // The script-tag build: <script src="/relaycast/relaycast.js"></script> is the one line.
-// Options come from data attributes, e.g. data-signal-url, data-tracker-url,
+// Options come from data attributes, e.g. data-signal-url, data-tracker-url (several nodes: URLs
+// separated by spaces),
 // data-ice-servers='[{"urls":"stun:stun.example.org"}]', data-upload="false", data-p2p="false",
 // data-max-upload-bytes-per-sec="500000", data-integrity="off", data-hash-url, data-relay-only="true",
 // data-ignore-query="true" (or a list: "token,expires"), data-ignore-host="true", data-sw-url, data-sw-scope,
@@ -18,14 +19,21 @@ declare global {
   }
 }
 
+/** One URL, or several separated by whitespace (which a URL cannot hold). */
+function urls(v: string): string | string[] {
+  const list = v.split(/\s+/).filter((u) => u !== '');
+  return list.length === 1 ? (list[0] ?? v) : list;
+}
+
 function readOptions(el: HTMLOrSVGScriptElement | null): Partial<RelaycastConfig> {
   const d = el instanceof HTMLScriptElement ? el.dataset : undefined;
   if (!d) return {};
   const opts: { -readonly [K in keyof RelaycastConfig]?: RelaycastConfig[K] } = {};
   if (d['swUrl']) opts.swUrl = d['swUrl'];
   if (d['swScope']) opts.swScope = d['swScope'];
-  if (d['signalUrl']) opts.signalUrl = d['signalUrl'];
-  if (d['trackerUrl']) opts.trackerUrl = d['trackerUrl'];
+  // Several nodes of a cluster: URLs separated by spaces, tried in that order.
+  if (d['signalUrl']) opts.signalUrl = urls(d['signalUrl']);
+  if (d['trackerUrl']) opts.trackerUrl = urls(d['trackerUrl']);
   if (d['upload'] === 'false') opts.upload = false;
   if (d['integrity'] === 'off') opts.integrity = 'off';
   if (d['relayOnly'] === 'true') opts.relayOnly = true;
@@ -58,7 +66,8 @@ function globalOptions(): Partial<RelaycastConfig> {
   for (const k of Object.keys(DEFAULT_CONFIG)) {
     const v: unknown = (g as Record<string, unknown>)[k];
     const want = typeof DEFAULT_CONFIG[k as keyof RelaycastConfig];
-    const listOk = Array.isArray(v) && (k === 'iceServers' || (k === 'ignoreQuery' && v.every((p) => typeof p === 'string')));
+    const strings = Array.isArray(v) && v.every((p) => typeof p === 'string');
+    const listOk = Array.isArray(v) && (k === 'iceServers' || (strings && (k === 'ignoreQuery' || k === 'signalUrl' || k === 'trackerUrl')));
     if (k === 'maxUploadBytesPerSec') {
       const up = parseUploadSetting(v);
       if (up !== undefined) out[k] = up;

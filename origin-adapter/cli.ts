@@ -11,6 +11,8 @@ const USAGE = `usage: relaycast-adapter [options]
   --upstream URL     reverse-proxy an existing origin (turns the embedded source off)
   --no-source        no embedded ffmpeg live source
   --no-signaling     no PeerJS signaling and no tracker (pages fall back to the origin)
+  --redis URL        redis://HOST:PORT: one node of several sharing signaling and tracker state there
+                     (with --no-source and no --upstream: a node that serves only signaling and tracker)
   --p2p on|off|unregister  operator kill switch carried on every playlist (default on)
   --trust-proxy      behind a reverse proxy: rate-limit by the right-most X-Forwarded-For address
   --admin-token T    enable POST /relaycast/admin/p2p with 'Authorization: Bearer T' (or env RELAYCAST_ADMIN_TOKEN)
@@ -60,6 +62,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
         upstream: { type: 'string' },
         'no-source': { type: 'boolean' },
         'no-signaling': { type: 'boolean' },
+        redis: { type: 'string' },
         p2p: { type: 'string' },
         'admin-token': { type: 'string' },
         'trust-proxy': { type: 'boolean' },
@@ -98,6 +101,7 @@ function parseCli(argv: string[]): Partial<AdapterOptions> | 'help' {
     upstream: values.upstream,
     source,
     signaling: values['no-signaling'] === true ? false : undefined,
+    redis: values.redis,
     p2p: P2P_MODES.find((m) => m === values.p2p),
     adminToken: values['admin-token'] ?? process.env['RELAYCAST_ADMIN_TOKEN'],
     trustProxy: values['trust-proxy'] === true ? true : undefined,

@@ -6,6 +6,8 @@ import type { P2PMode } from './control.js';
 import { iceOptionsError, type IceOptions } from './ice.js';
 import { isPlayerName, type PlayerName } from './player-page.js';
 import { STREAM_KEY_PATTERN } from './rtmp/publish-auth.js';
+import type { ClusterTiming } from './cluster/node.js';
+import { isRedisUrl } from './cluster/store.js';
 
 export type LogFn = (line: string) => void;
 
@@ -70,6 +72,13 @@ export interface AdapterOptions extends IceOptions {
   readonly log: LogFn;
   /** Server timeouts and connection caps (Node API only; `startAdapter({ connections: {…} })` overrides some). */
   readonly connections: ConnectionLimits;
+  /**
+   * redis://HOST:PORT: this adapter is one node of several sharing signaling and tracker state
+   * there (origin-adapter/cluster/). Undefined: one process, everything in memory.
+   */
+  readonly redis: string | undefined;
+  /** Heartbeats and TTLs of the cluster (Node API only; tests shorten them). */
+  readonly clusterTiming: Partial<ClusterTiming> | undefined;
 }
 
 /** Timeouts and connection caps of the HTTP server and the signaling WebSockets. */
@@ -90,6 +99,8 @@ export interface ConnectionLimits {
   readonly maxConnections: number;
   /** Signaling WebSockets from one client address (with trustProxy: the X-Forwarded-For address). */
   readonly signalingPerAddress: number;
+  /** Signaling WebSockets (PeerJS clients) of this process in all. */
+  readonly signalingClients: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -101,6 +112,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   connectionsPerAddress: 128,
   maxConnections: 20_000,
   signalingPerAddress: 32,
+  signalingClients: 5_000,
 };
 
 export const DEFAULT_ADAPTER_OPTIONS = {
@@ -129,6 +141,8 @@ export const DEFAULT_ADAPTER_OPTIONS = {
   distDir: undefined,
   log: (line: string) => console.log(`[relaycast] ${line}`),
   connections: DEFAULT_CONNECTION_LIMITS,
+  redis: undefined,
+  clusterTiming: undefined,
   // GET /relaycast/ice: none by default (loopback and LAN need none); see docs/integration.md for coturn.
   stunUrls: [],
   turnUrls: [],
@@ -144,7 +158,6 @@ export const ADAPTER_LIMITS = {
   trackerMaxPeersPerSwarm: 50_000,
   /** Missed announces after which a peer is pruned. */
   trackerStaleAnnounces: 3,
-  signalingMaxClients: 5_000,
   /** One PeerJS signaling message (SDP offers are a few KiB). */
   signalingMessageBytes: 64 * 1024,
   playlistBytes: 1024 * 1024,
@@ -206,6 +219,10 @@ function validate(o: AdapterOptions): void {
   const ice = iceOptionsError(o);
   if (ice !== null) bad(ice);
   for (const [k, v] of Object.entries(o.connections)) if (!Number.isInteger(v) || v < 1) bad(`connections.${k} must be a positive integer`);
+  if (o.redis !== undefined) {
+    if (!isRedisUrl(o.redis)) bad(`redis must be a redis:// URL: ${o.redis}`);
+    if (!o.signaling) bad('redis shares signaling and tracker state: it needs signaling');
+  }
   if (o.upstream !== undefined) {
     let u: URL | undefined;
     try {

@@ -11,7 +11,9 @@ import { createLiveRoutes, type MediaRoutes } from './live-routes.js';
 import { createVodAsset, type VodAsset } from './vod-source.js';
 import { createLiveSource, type LiveSource } from './live-source.js';
 import { createProxy } from './proxy.js';
-import { createRequestHandler } from './server.js';
+import { createRequestHandler, RATE_BURST, RATE_PER_SEC } from './server.js';
+import { startCluster, type AdapterCluster, type ClusterStats } from './cluster/cluster.js';
+import type { Announce } from './tracker-route.js';
 import { createSignaling, type Signaling } from './signaling.js';
 import type { SignalingStats } from './signaling-types.js';
 import { createCounters, type AdapterStats } from './stats.js';
@@ -31,6 +33,7 @@ export { SIGNAL_PATH, PEERJS_KEY } from './signaling.js';
 export { TRACKER_PATH } from './tracker-route.js';
 export type { P2PMode } from './control.js';
 export type { BroadcastAnswer } from './broadcast-status.js';
+export type { ClusterStats } from './cluster/cluster.js';
 
 export interface Adapter {
   /** http://host:port */
@@ -40,6 +43,8 @@ export interface Adapter {
   stats(): AdapterStats;
   /** The signaling server's counters (relayed messages, candidates by type, refusals); undefined without signaling. */
   signalingStats(): SignalingStats | undefined;
+  /** This node's place in its cluster (`redis`); undefined when it runs alone. */
+  clusterStats(): ClusterStats | undefined;
   /** Operator kill switch: carried on the next playlist every viewer fetches, and in tracker answers. */
   setP2P(mode: P2PMode): void;
   /** Signaling/tracker outage (operations drills and fault tests): false drops every signaling socket and answers 503. */
@@ -112,7 +117,12 @@ function publicUrl(host: string, port: number): string {
 export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
   const o = resolveOptions(input);
   const counters = createCounters();
-  const tracker = o.signaling ? createTracker(trackerConfig({ ...o, p2p: o.p2p === 'on' })) : undefined;
+  const cluster: AdapterCluster | undefined = o.redis === undefined ? undefined : await startCluster({ redisUrl: o.redis, log: o.log, timing: o.clusterTiming });
+  // In a cluster, seeder lists come from the leader node while the cluster is reachable (cluster/tracker-share.ts).
+  const sharedSeeders = cluster === undefined ? {} : { sharedSeeders: () => cluster.node.up() };
+  const tracker = o.signaling ? createTracker({ ...trackerConfig({ ...o, p2p: o.p2p === 'on' }), ...sharedSeeders }) : undefined;
+  const trackerShare = cluster && tracker ? cluster.shareTracker(tracker, o.announceIntervalMs) : undefined;
+  const announce: Announce | undefined = trackerShare?.announce ?? (tracker && ((a, address) => tracker.announce(a, address).answer));
   const hashes = new HashRegistry();
   let p2p: P2PMode = o.p2p;
   let signalingUp = true;
@@ -125,10 +135,16 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
     s.on('close', () => sockets.delete(s));
   });
 
-  const setP2P = (mode: P2PMode): void => {
+  const applyP2P = (mode: P2PMode): void => {
     p2p = mode;
     tracker?.setP2P(mode === 'on');
     o.log(`p2p ${mode}`);
+  };
+  // The operator's switch on any node holds for every node of the cluster.
+  const tellNodes = cluster?.shareP2P(applyP2P);
+  const setP2P = (mode: P2PMode): void => {
+    applyP2P(mode);
+    tellNodes?.(mode);
   };
 
   let source: LiveSource | undefined;
@@ -146,6 +162,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       if (pruneTimer !== undefined) clearInterval(pruneTimer);
       signaling?.close();
       upstreamHasher?.close();
+      await cluster?.close();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       for (const s of sockets) s.destroy();
@@ -183,8 +200,10 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
             log: o.log,
             trustProxy: o.trustProxy,
             mayPair: (a, b) => tracker.shareSwarm(a, b),
-            limits: { maxClients: ADAPTER_LIMITS.signalingMaxClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
+            limits: { maxClients: o.connections.signalingClients, perAddress: o.connections.signalingPerAddress, messageBytes: ADAPTER_LIMITS.signalingMessageBytes },
+            ...(cluster ? { remote: cluster.signal, rateLimiter: (name, burst, perSec) => cluster.rates.limiter(name, burst, perSec) } : {}),
           });
+    if (cluster && signaling) cluster.attachSignaling(signaling);
     upstreamHasher = o.upstream === undefined ? undefined : createUpstreamHasher(hashes);
     const presentationDelaySec = 3 * o.segmentSec;
     media = broadcast
@@ -209,7 +228,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
         assets: createAssetRoutes(o.distDir ?? defaultDistDir()),
         stats,
         signaling,
-        tracker,
+        announce,
         media,
         proxy: o.upstream === undefined || upstreamHasher === undefined ? undefined : createProxy({ upstream: o.upstream, counters, hashes, hasher: upstreamHasher, p2pMode: () => p2p }),
         hashes,
@@ -217,6 +236,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
         signalingUp: () => signalingUp,
         broadcast: broadcastStatus,
         admin: { token: o.adminToken, setP2P: (m) => setP2P(m) },
+        ...(cluster ? { perAddress: cluster.rates.limiter('http', RATE_BURST, RATE_PER_SEC) } : {}),
       }),
     );
     const port = await listen(server, o.port, o.host);
@@ -239,6 +259,7 @@ export async function startAdapter(input: AdapterInput = {}): Promise<Adapter> {
       broadcast: () => broadcastStatus?.(),
       stats,
       signalingStats: () => signaling?.stats(),
+      clusterStats: () => cluster?.stats(),
       setP2P,
       setSignaling(up) {
         signalingUp = up;

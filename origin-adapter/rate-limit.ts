@@ -7,6 +7,8 @@ import { TokenBucket } from '../protocol/token-bucket.js';
 
 export class RateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
+  /** Told of every request allowed (cluster/rate-share.ts tells the other nodes). */
+  onAllow: ((key: string) => void) | undefined;
 
   constructor(
     private readonly burst: number,
@@ -21,6 +23,16 @@ export class RateLimiter {
     const b = this.buckets.get(key) ?? new TokenBucket(this.burst, this.perSec, t);
     // Re-inserting keeps recently active keys; the least recently seen is forgotten first.
     putBounded(this.buckets, key, b, this.maxKeys);
-    return b.take(t);
+    if (!b.take(t)) return false;
+    this.onAllow?.(key);
+    return true;
+  }
+
+  /** `n` requests of `key` that another node allowed: they count here too. */
+  charge(key: string, n: number): void {
+    const t = this.now();
+    const b = this.buckets.get(key) ?? new TokenBucket(this.burst, this.perSec, t);
+    putBounded(this.buckets, key, b, this.maxKeys);
+    b.charge(n, t);
   }
 }

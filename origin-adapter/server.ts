@@ -8,8 +8,7 @@ import { isPlayerName, PLAYER_PROTOCOLS, PLAYERS, renderPlayerPage, renderWatchU
 import { MANIFESTS } from './ffmpeg-args.js';
 import type { Signaling } from './signaling.js';
 import { adminStats, publicStats, type AdapterStats } from './stats.js';
-import { handleTracker, TRACKER_PATH } from './tracker-route.js';
-import type { Tracker } from './tracker.js';
+import { handleTracker, TRACKER_PATH, type Announce } from './tracker-route.js';
 import { P2P_MODES, type P2PMode } from './control.js';
 import { hashKey, lookupHash, parseHashRange, type HashRegistry } from './integrity.js';
 import type { MediaRoutes } from './live-routes.js';
@@ -28,7 +27,8 @@ export interface RouterParts {
   readonly stats: () => AdapterStats;
   /** Present only when signaling is on. */
   readonly signaling: Signaling | undefined;
-  readonly tracker: Tracker | undefined;
+  /** The tracker's announce (present only when signaling is on). */
+  readonly announce: Announce | undefined;
   /** Present only with an embedded source (live and/or VOD). */
   readonly media: MediaRoutes | undefined;
   readonly proxy: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
@@ -51,8 +51,8 @@ const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' };
  * seconds per swarm and looks up a hash only when a playlist did not carry it; many
  * viewers may share one address (NAT), hence the generous numbers.
  */
-const RATE_BURST = 200;
-const RATE_PER_SEC = 50;
+export const RATE_BURST = 200;
+export const RATE_PER_SEC = 50;
 
 function limited(req: IncomingMessage, res: ServerResponse, parts: RouterParts): boolean {
   if (parts.perAddress.allow(clientAddress(req, parts.options.trustProxy))) return false;
@@ -177,10 +177,10 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   const path = url.pathname;
   const get = req.method === 'GET' || req.method === 'HEAD';
   if (parts.signaling?.handle(req, res, path)) return;
-  if (path === TRACKER_PATH && parts.tracker !== undefined) {
+  if (path === TRACKER_PATH && parts.announce !== undefined) {
     if (!parts.signalingUp()) return sendJson(res, 503, { error: 'tracker suspended' }, { ...OPEN_CORS, 'Retry-After': '5' });
     if (limited(req, res, parts)) return;
-    return handleTracker(req, res, parts.tracker, parts.signaling, clientAddress(req, parts.options.trustProxy));
+    return handleTracker(req, res, parts.announce, parts.signaling, clientAddress(req, parts.options.trustProxy));
   }
   if (path === '/relaycast/hash' && get) return limited(req, res, parts) ? undefined : hashRoute(res, url, parts);
   if (path === '/relaycast/admin/p2p') return adminRoute(req, res, parts);
@@ -211,8 +211,9 @@ async function route(req: IncomingMessage, res: ServerResponse, parts: RouterPar
   sendText(res, 404, 'not found\n');
 }
 
-export function createRequestHandler(input: Omit<RouterParts, 'perAddress'>) {
-  const parts: RouterParts = { ...input, perAddress: new RateLimiter(RATE_BURST, RATE_PER_SEC) };
+/** `perAddress`: the tracker and hash lookups' limiter, when it is shared with other nodes (cluster/rate-share.ts). */
+export function createRequestHandler(input: Omit<RouterParts, 'perAddress'> & { readonly perAddress?: RateLimiter }) {
+  const parts: RouterParts = { ...input, perAddress: input.perAddress ?? new RateLimiter(RATE_BURST, RATE_PER_SEC) };
   return (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res, parts).catch((e: unknown) => {
       parts.options.log(`error on ${req.method ?? '?'} ${req.url ?? '?'}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { TokenBucket } from '../protocol/token-bucket.js';
 import type { LogFn } from './config.js';
+import type { NodeRelayedType, RelayMessage } from './cluster/messages.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export const SIGNAL_PATH = '/relaycast/signal';
 export const PEERJS_KEY = 'peerjs';
@@ -80,6 +82,8 @@ export interface SignalingStats {
   readonly queuedBytes: number;
   /** Since start: messages relayed, and dropped by the pairing rule, by a queue cap, or as malformed. */
   readonly relayed: number;
+  /** Of those, handed to another node (cluster). */
+  readonly forwarded: number;
   readonly refusedPairing: number;
   readonly refusedQueue: number;
   /** Sockets refused at the handshake (caps, suspension) and sockets cut (rate, malformed). */
@@ -94,8 +98,16 @@ export interface Signaling {
   handle(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
   /** Signaling outage (operations, fault tests): drop every websocket and refuse new ones until resumed. */
   suspend(suspended: boolean): void;
-  /** A live or reconnecting session of `peerId` opened with `token`. */
-  sessionMatches(peerId: string, token: string): boolean;
+  /** A live or reconnecting session of `peerId` opened with `token`, here or (in a cluster) on another node. */
+  sessionMatches(peerId: string, token: string): Promise<boolean>;
+  /** A message from another node for an id held here (cluster). */
+  deliver(m: RelayMessage): void;
+  /** The session of `id` went on on another node: forget it here, handing on what was queued for it. */
+  moved(id: string): void;
+  /** Ids held here, live or reserved: their records are refreshed in the shared store. */
+  heldIds(): Iterable<string>;
+  /** After a store outage: claims every id held here again; one another token took meanwhile is closed. */
+  reclaim(): Promise<void>;
   stats(): SignalingStats;
   /** Terminates websockets, stops timers. Idempotent. */
   close(): void;
@@ -108,9 +120,34 @@ export interface SignalingConfig {
   readonly mayPair: (a: string, b: string) => boolean;
   readonly limits?: Partial<SignalingLimits>;
   readonly nowMs?: () => number;
+  /** Other nodes sharing ids and routes (cluster/signal-link.ts); undefined: this process alone. */
+  readonly remote?: SignalingRemote;
+  /** The per-address rate limiters (shared across nodes in a cluster, cluster/rate-share.ts). */
+  readonly rateLimiter?: (name: 'signal-messages' | 'signal-handshakes', burst: number, perSec: number) => RateLimiter;
+}
+
+/** A signaling message as relayed to a page. */
+export interface WireRelay {
+  readonly type: NodeRelayedType;
+  readonly src: string;
+  readonly dst: string;
+  readonly payload?: unknown;
+}
+
+/** What signaling asks of the other nodes of a cluster (cluster/signal-link.ts). */
+export interface SignalingRemote {
+  /** Binds `id` to `token` across nodes: false when another token holds it; true while the store is down (this node's view). */
+  claim(id: string, token: string): Promise<boolean>;
+  /** `id`'s session ended here (its reservation ran out). */
+  release(id: string): void;
+  /** Hands `m` to the node holding `m.dst`; false when no live node has it. */
+  forward(m: Omit<RelayMessage, 't'>): Promise<boolean>;
+  /** `id` is bound to `token` on some node. */
+  sessionMatches(id: string, token: string): Promise<boolean>;
 }
 
 export interface Queued {
+  readonly msg: WireRelay;
   readonly text: string;
   readonly bytes: number;
   readonly src: string;
@@ -128,6 +165,8 @@ export interface Session {
   readonly partners: Set<string>;
   readonly queue: Queued[];
   queueBytes: number;
+  /** While the id is being claimed across nodes: OPEN waits for it. */
+  claim: Promise<boolean> | undefined;
 }
 
 /** Per-socket state: `dead` once a cap is hit; from then on its messages are not read. */
@@ -138,10 +177,12 @@ export interface Conn {
   readonly rate: TokenBucket;
   readonly address: string;
   session: Session | undefined;
+  /** Waiting for its id's claim: what it sends meanwhile is ignored. */
+  pending: boolean;
 }
 
 export const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
-export const RELAYED = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE']);
+export const RELAYED: ReadonlySet<string> = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE']);
 export const PEERJS_INFO = { name: 'PeerJS Server', description: 'A server side element to broker connections between PeerJS clients.', website: 'https://peerjs.com/' };
 export const REST_CORS = { 'Access-Control-Allow-Origin': '*' };
 

@@ -22,10 +22,12 @@
  *   sending address and in all (over a cap: dropped at once); an unknown id answers EXPIRE;
  * - sessions are (id, token): the tracker accepts an announce only for a live or
  *   reconnecting session with that token (`sessionMatches`), and a closed session's id stays
- *   reserved to its token for `reconnectGraceMs`, so nobody else can take it meanwhile.
+ *   reserved to its token for `reconnectGraceMs`, so nobody else can take it meanwhile;
+ * - in a cluster (`remote`, cluster/signal-link.ts) an id is claimed in the shared store before
+ *   OPEN, so it is unique across nodes, and a message for an id held by another node goes there
+ *   (signal-relay.ts).
  */
-import { countCandidates, noCandidates } from './ice.js';
-import { randomUUID } from 'node:crypto';
+import { noCandidates } from './ice.js';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -35,12 +37,17 @@ import { LIMITS } from '../protocol/limits.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
 import { clientAddress } from './client-address.js';
 import { RateLimiter } from './rate-limit.js';
+import { handleSignalRest } from './signal-rest.js';
+import { SignalQueues } from './signal-queue.js';
+import { deliver, expireTo, movedAway, relay, type RelayContext } from './signal-relay.js';
 import {
-  DEFAULT_SIGNALING_LIMITS, PEERJS_INFO, PEERJS_KEY, RELAYED, REST_CORS, refuseUpgrade, sameToken, SIGNAL_PATH, TOKEN, WS_PATH,
-  type Conn, type Queued, type Session, type Signaling, type SignalingConfig, type SignalingLimits,
+  DEFAULT_SIGNALING_LIMITS, PEERJS_KEY, RELAYED, refuseUpgrade, sameToken, TOKEN, WS_PATH,
+  type Conn, type Session, type Signaling, type SignalingConfig, type SignalingLimits,
 } from './signaling-types.js';
 export { SIGNAL_PATH, PEERJS_KEY, DEFAULT_SIGNALING_LIMITS } from './signaling-types.js';
 export type { Signaling, SignalingConfig, SignalingLimits, SignalingStats } from './signaling-types.js';
+
+const isRelayed = (t: string): t is 'OFFER' | 'ANSWER' | 'CANDIDATE' | 'LEAVE' => RELAYED.has(t);
 
 export function createSignaling(server: Server, cfg: SignalingConfig): Signaling {
   const L: SignalingLimits = { ...DEFAULT_SIGNALING_LIMITS, ...cfg.limits };
@@ -49,15 +56,14 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
   const sessions = new Map<string, Session>();
   const conns = new Map<WebSocket, Conn>();
   const perAddress = new Map<string, number>();
-  const queuedByAddress = new Map<string, number>();
-  const addressRate = new RateLimiter(L.addressBurst, L.addressPerSec, 10_000, now);
-  const handshakeRate = new RateLimiter(L.handshakeBurst, L.handshakePerSec, 10_000, now);
+  const limiter = cfg.rateLimiter ?? ((_name, burst: number, perSec: number) => new RateLimiter(burst, perSec, 10_000, now));
+  const addressRate = limiter('signal-messages', L.addressBurst, L.addressPerSec);
+  const handshakeRate = limiter('signal-handshakes', L.handshakeBurst, L.handshakePerSec);
   const loggedAt = new Map<string, number>();
-  let queuedBytes = 0;
-  let queuedMessages = 0;
+  const queues = new SignalQueues(L);
   let suspended = false;
   let closed = false;
-  const counts = { relayed: 0, refusedPairing: 0, refusedQueue: 0, refusedSockets: 0, cutSockets: 0 };
+  const counts = { relayed: 0, forwarded: 0, refusedPairing: 0, refusedQueue: 0, refusedSockets: 0, cutSockets: 0 };
   const candidates = noCandidates();
 
   /** One line per address and reason per minute at most: a flood must not become a log flood. */
@@ -84,6 +90,8 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
     return true;
   };
 
+  const ctx: RelayContext = { L, sessions, queues, counts, candidates, mayPair: cfg.mayPair, remote: cfg.remote, nowMs: now, send };
+
   const cut = (ws: WebSocket, c: Conn, why: string): void => {
     if (c.dead) return;
     c.dead = true;
@@ -92,74 +100,17 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
     ws.terminate();
   };
 
-  const unqueue = (q: Queued, s: Session): void => {
-    queuedBytes -= q.bytes;
-    queuedMessages--;
-    s.queueBytes -= q.bytes;
-    const a = (queuedByAddress.get(q.srcAddress) ?? q.bytes) - q.bytes;
-    if (a <= 0) queuedByAddress.delete(q.srcAddress);
-    else queuedByAddress.set(q.srcAddress, a);
-  };
-
+  /** Forgets `s` here and frees its id in the shared store; `expire`: its queued senders are told. */
   const dropSession = (s: Session, expire: boolean): void => {
-    const expired = new Set<string>();
-    for (const q of s.queue) {
-      unqueue(q, s);
-      if (expire && !expired.has(q.src)) {
-        expired.add(q.src);
-        send(sessions.get(q.src)?.ws, { type: 'EXPIRE', src: s.id, dst: q.src });
+    const told = new Set<string>();
+    for (const q of queues.takeAll(s)) {
+      if (expire && !told.has(q.src)) {
+        told.add(q.src);
+        expireTo(ctx, q.src, s.id);
       }
     }
-    s.queue.length = 0;
     sessions.delete(s.id);
-  };
-
-  /** Holds `text` for a reconnecting `dst`; false (dropped at once) over any cap. */
-  const enqueue = (dst: Session, text: string, src: string, srcAddress: string): boolean => {
-    const bytes = Buffer.byteLength(text);
-    const fromAddress = queuedByAddress.get(srcAddress) ?? 0;
-    if (
-      dst.queue.length >= L.queueMessagesPerPeer ||
-      dst.queueBytes + bytes > L.queueBytesPerPeer ||
-      fromAddress + bytes > L.queueBytesPerAddress ||
-      queuedBytes + bytes > L.queueBytesTotal
-    ) {
-      return false;
-    }
-    dst.queue.push({ text, bytes, src, srcAddress, atMs: now() });
-    dst.queueBytes += bytes;
-    queuedBytes += bytes;
-    queuedMessages++;
-    queuedByAddress.set(srcAddress, fromAddress + bytes);
-    return true;
-  };
-
-  /** OFFER/ANSWER/CANDIDATE/LEAVE from `from` to `dst`, if the pairing rule allows it. */
-  const relay = (from: Session, c: Conn, type: string, dst: string, payload: unknown): void => {
-    const to = sessions.get(dst);
-    const partners = from.partners.has(dst) || to?.partners.has(from.id) === true;
-    // A new connection (OFFER) needs a common swarm; the rest of its exchange follows the offer.
-    const allowed = partners || (type === 'OFFER' && dst !== from.id && cfg.mayPair(from.id, dst));
-    if (!allowed) {
-      counts.refusedPairing++;
-      return;
-    }
-    if (type === 'OFFER' && from.partners.size < L.partnersPerSession) from.partners.add(dst);
-    countCandidates(type, payload, candidates);
-    const text = JSON.stringify({ type, src: from.id, dst, payload });
-    if (to === undefined) {
-      // Nobody by that id, not even reconnecting: tell the sender now rather than after a timeout.
-      if (type === 'OFFER') send(from.ws, { type: 'EXPIRE', src: dst, dst: from.id });
-      counts.refusedQueue++;
-      return;
-    }
-    if (to.ws !== undefined) {
-      if (send(to.ws, text)) counts.relayed++;
-      else counts.refusedQueue++;
-      return;
-    }
-    if (enqueue(to, text, from.id, c.address)) counts.relayed++;
-    else counts.refusedQueue++;
+    cfg.remote?.release(s.id);
   };
 
   const onMessage = (ws: WebSocket, c: Conn, data: RawData, isBinary: boolean): void => {
@@ -169,6 +120,7 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
     if (!c.rate.take(t)) return cut(ws, c, 'over its socket message rate, disconnected');
     if (!addressRate.allow(c.address)) return cut(ws, c, 'over its address message rate, disconnected');
     c.lastSeenMs = t;
+    if (c.pending) return;
     const s = c.session;
     let msg: unknown;
     try {
@@ -183,16 +135,66 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
     }
     if (type === 'HEARTBEAT') return;
     const dst = msg['dst'];
-    if (!RELAYED.has(type) || !isSafeId(dst, LIMITS.peerIdChars)) {
+    if (!isRelayed(type) || !isSafeId(dst, LIMITS.peerIdChars)) {
       if (++c.bad > L.badMessages) cut(ws, c, 'sent malformed messages, disconnected');
       return;
     }
-    relay(s, c, type, dst, msg['payload']);
+    const payload = msg['payload'];
+    relay(ctx, s, c.address, { type, src: s.id, dst, ...(payload === undefined ? {} : { payload }) });
+  };
+
+  const refuse = (ws: WebSocket, c: Conn, type: 'ERROR' | 'ID-TAKEN', msg: string): void => {
+    c.dead = true;
+    send(ws, { type, payload: { msg } });
+    ws.close();
+  };
+
+  /** A new, resumed or refused session for (id, token); in a cluster OPEN waits for the id's claim. */
+  const admit = async (ws: WebSocket, c: Conn, id: string, token: string, address: string): Promise<void> => {
+    const known = sessions.get(id);
+    if (known !== undefined && !sameToken(known.token, token)) return refuse(ws, c, 'ID-TAKEN', 'ID is taken');
+    let s = known;
+    if (s === undefined) {
+      // Reserved ids of closed sessions are kept up to as many again as live ones; the oldest goes first.
+      if (sessions.size >= 2 * L.maxClients) {
+        for (const x of sessions.values()) {
+          if (x.ws === undefined) {
+            dropSession(x, true);
+            break;
+          }
+        }
+        if (sessions.size >= 2 * L.maxClients) return refuse(ws, c, 'ERROR', 'Server has reached its concurrent user limit');
+      }
+      s = { id, token, ws, address, closedAtMs: undefined, partners: new Set(), queue: [], queueBytes: 0, claim: cfg.remote?.claim(id, token) };
+      sessions.set(id, s);
+    } else {
+      // The same page reconnecting (PeerJS reuses id and token): the newer socket wins.
+      const old = s.ws;
+      s.ws = ws;
+      s.address = address;
+      s.closedAtMs = undefined;
+      if (old !== undefined && old !== ws) old.terminate();
+    }
+    c.session = s;
+    if (s.claim !== undefined) {
+      c.pending = true;
+      const owned = await s.claim;
+      c.pending = false;
+      if (!owned) {
+        // Another node holds the id for another token: not ours to release.
+        if (sessions.get(id) === s) sessions.delete(id);
+        return refuse(ws, c, 'ID-TAKEN', 'ID is taken');
+      }
+      s.claim = undefined;
+      if (c.dead || ws.readyState !== WebSocket.OPEN) return;
+    }
+    send(ws, { type: 'OPEN' });
+    for (const q of queues.takeAll(s)) send(ws, q.text);
   };
 
   /** After the handshake: the PeerJS query, then a new, resumed or refused session. */
   const onConnection = (ws: WebSocket, req: IncomingMessage, address: string): void => {
-    const c: Conn = { dead: false, bad: 0, lastSeenMs: now(), rate: new TokenBucket(L.socketBurst, L.socketPerSec, now()), address, session: undefined };
+    const c: Conn = { dead: false, bad: 0, lastSeenMs: now(), rate: new TokenBucket(L.socketBurst, L.socketPerSec, now()), address, session: undefined, pending: false };
     conns.set(ws, c);
     ws.on('error', () => undefined);
     ws.on('pong', () => (c.lastSeenMs = now()));
@@ -208,50 +210,10 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
     });
     const q = new URL(req.url ?? '', 'http://local').searchParams;
     const [key, id, token] = [q.get('key'), q.get('id'), q.get('token')];
-    const fail = (msg: string): void => {
-      c.dead = true;
-      send(ws, { type: 'ERROR', payload: { msg } });
-      ws.close();
-    };
-    if (!key || !id || !token) return fail('No id, token, or key supplied to websocket server');
-    if (key !== PEERJS_KEY) return fail('Invalid key provided');
-    if (!isSafeId(id, LIMITS.peerIdChars) || !TOKEN.test(token)) return fail('Invalid id or token');
-    const known = sessions.get(id);
-    if (known !== undefined && !sameToken(known.token, token)) {
-      c.dead = true;
-      send(ws, { type: 'ID-TAKEN', payload: { msg: 'ID is taken' } });
-      ws.close();
-      return;
-    }
-    let s = known;
-    if (s === undefined) {
-      // Reserved ids of closed sessions are kept up to as many again as live ones; the oldest goes first.
-      if (sessions.size >= 2 * L.maxClients) {
-        for (const x of sessions.values()) {
-          if (x.ws === undefined) {
-            dropSession(x, true);
-            break;
-          }
-        }
-        if (sessions.size >= 2 * L.maxClients) return fail('Server has reached its concurrent user limit');
-      }
-      s = { id, token, ws, address, closedAtMs: undefined, partners: new Set(), queue: [], queueBytes: 0 };
-      sessions.set(id, s);
-    } else {
-      // The same page reconnecting (PeerJS reuses id and token): the newer socket wins.
-      const old = s.ws;
-      s.ws = ws;
-      s.address = address;
-      s.closedAtMs = undefined;
-      if (old !== undefined && old !== ws) old.terminate();
-    }
-    c.session = s;
-    send(ws, { type: 'OPEN' });
-    for (const m of s.queue) {
-      unqueue(m, s);
-      send(ws, m.text);
-    }
-    s.queue.length = 0;
+    if (!key || !id || !token) return refuse(ws, c, 'ERROR', 'No id, token, or key supplied to websocket server');
+    if (key !== PEERJS_KEY) return refuse(ws, c, 'ERROR', 'Invalid key provided');
+    if (!isSafeId(id, LIMITS.peerIdChars) || !TOKEN.test(token)) return refuse(ws, c, 'ERROR', 'Invalid id or token');
+    void admit(ws, c, id, token, address);
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -290,12 +252,7 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
         dropSession(s, true);
         continue;
       }
-      while (s.queue.length > 0 && t - (s.queue[0]?.atMs ?? t) >= L.queueExpireMs) {
-        const q = s.queue.shift();
-        if (q === undefined) break;
-        unqueue(q, s);
-        send(sessions.get(q.src)?.ws, { type: 'EXPIRE', src: s.id, dst: q.src });
-      }
+      for (const q of queues.takeExpired(s, t, L.queueExpireMs)) expireTo(ctx, q.src, s.id);
     }
     const pingEvery = Math.max(1, Math.round(L.aliveTimeoutMs / 3000));
     const ping = ++sweeps % pingEvery === 0;
@@ -311,37 +268,44 @@ export function createSignaling(server: Server, cfg: SignalingConfig): Signaling
   };
 
   return {
-    handle(req, res, pathname) {
-      if (pathname !== SIGNAL_PATH && !pathname.startsWith(`${SIGNAL_PATH}/`)) return false;
-      if (suspended) {
-        res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '5' });
-        res.end('signaling suspended\n');
-        return true;
-      }
-      const rest = pathname.slice(SIGNAL_PATH.length);
-      const reply = (status: number, type: string, body: string): void => {
-        res.writeHead(status, { ...REST_CORS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : body);
-      };
-      if (req.method !== 'GET' && req.method !== 'HEAD') reply(405, 'text/plain', 'method not allowed\n');
-      else if (rest === '' || rest === '/') reply(200, 'application/json', JSON.stringify(PEERJS_INFO));
-      else if (rest === `/${PEERJS_KEY}/id`) reply(200, 'text/html; charset=utf-8', randomUUID());
-      else if (rest === `/${PEERJS_KEY}/peers`) reply(401, 'text/plain', 'Unauthorized');
-      else reply(404, 'text/plain', 'not found\n');
-      return true;
-    },
+    handle: (req, res, pathname) => handleSignalRest(req, res, pathname, suspended),
     suspend(on) {
       suspended = on;
       if (on) terminateAll();
     },
-    sessionMatches(peerId, token) {
+    async sessionMatches(peerId, token) {
       const s = sessions.get(peerId);
-      return s !== undefined && sameToken(s.token, token);
+      if (s === undefined) return cfg.remote === undefined ? false : cfg.remote.sessionMatches(peerId, token);
+      if (!sameToken(s.token, token)) return false;
+      // An id still being claimed is not bound to this token until the claim succeeds.
+      if (s.claim !== undefined && !(await s.claim)) return false;
+      return sessions.get(peerId) === s;
+    },
+    deliver: (m) => deliver(ctx, m),
+    moved(id) {
+      movedAway(ctx, id)?.ws?.terminate();
+    },
+    heldIds: () => sessions.keys(),
+    async reclaim() {
+      const remote = cfg.remote;
+      if (remote === undefined) return;
+      await Promise.all(
+        [...sessions.values()].map(async (s) => {
+          if (s.claim !== undefined || (await remote.claim(s.id, s.token)) || sessions.get(s.id) !== s) return;
+          // Another page took the id while the store was out of reach: this session gives it up.
+          queues.takeAll(s);
+          sessions.delete(s.id);
+          if (s.ws !== undefined) {
+            send(s.ws, { type: 'ID-TAKEN', payload: { msg: 'ID is taken' } });
+            s.ws.close();
+          }
+        }),
+      );
     },
     stats() {
       let live = 0;
       for (const s of sessions.values()) if (s.ws !== undefined) live++;
-      return { clients: live, reserved: sessions.size - live, queuedMessages, queuedBytes, ...counts, candidates: { ...candidates } };
+      return { clients: live, reserved: sessions.size - live, queuedMessages: queues.queuedMessages, queuedBytes: queues.queuedBytes, ...counts, candidates: { ...candidates } };
     },
     close() {
       if (closed) return;

@@ -1,18 +1,20 @@
 /** POST /relaycast/tracker: JSON announce in, TrackerPeers out. CORS-open so a sidecar adapter works cross-origin. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseTrackerAnnounce } from '../protocol/tracker.js';
+import { parseTrackerAnnounce, type TrackerAnnounce, type TrackerPeers } from '../protocol/tracker.js';
 import { ADAPTER_LIMITS } from './config.js';
 import { CORS_HEADERS, readBody, sendJson } from './http-util.js';
-import type { Tracker } from './tracker.js';
 
 export const TRACKER_PATH = '/relaycast/tracker';
 
 /** Live signaling sessions: an announce is accepted only for one of them (signaling.ts). */
 export interface Sessions {
-  sessionMatches(peerId: string, token: string): boolean;
+  sessionMatches(peerId: string, token: string): Promise<boolean>;
 }
 
-export async function handleTracker(req: IncomingMessage, res: ServerResponse, tracker: Tracker, sessions: Sessions | undefined, address: string): Promise<void> {
+/** What the route does with an accepted announce: the tracker's answer (cluster/tracker-share.ts shares it with other nodes). */
+export type Announce = (a: TrackerAnnounce, address: string) => TrackerPeers;
+
+export async function handleTracker(req: IncomingMessage, res: ServerResponse, announce: Announce, sessions: Sessions | undefined, address: string): Promise<void> {
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { ...CORS_HEADERS, 'Content-Length': '0' });
     res.end();
@@ -44,10 +46,9 @@ export async function handleTracker(req: IncomingMessage, res: ServerResponse, t
   }
   // Bound to the signaling session: only the page holding (peerId, token) announces that id.
   const { peerId, token } = parsed.value;
-  if (sessions !== undefined && (token === undefined || !sessions.sessionMatches(peerId, token))) {
+  if (sessions !== undefined && (token === undefined || !(await sessions.sessionMatches(peerId, token)))) {
     sendJson(res, 403, { error: 'announce refused: peerId and token must be those of a live signaling session' }, CORS_HEADERS);
     return;
   }
-  const { answer } = tracker.announce(parsed.value, address);
-  sendJson(res, 200, answer, CORS_HEADERS);
+  sendJson(res, 200, announce(parsed.value, address), CORS_HEADERS);
 }

@@ -6,6 +6,8 @@ import { homeStripe, STRIPES } from '../protocol/stripes.js';
 import { MAX_FREE_LINKS, PARENTS_PER_STRIPE, type TrackerAnnounce, type TrackerPeers, type TreeReport } from '../protocol/tracker.js';
 import { ADAPTER_LIMITS } from './config.js';
 import { chooseSeeders } from './seeders.js';
+import { creditedRates, IndexedSet, type PeerEntry, type Swarm } from './tracker-swarm.js';
+export { CONFIRM_SHARE_OF_MEDIAN } from './tracker-swarm.js';
 
 export interface TrackerConfig {
   readonly announceIntervalMs: number;
@@ -29,76 +31,23 @@ export interface TrackerConfig {
   readonly nowMs: () => number;
   /** For sampling peers; injected so simulations are reproducible. */
   readonly random?: () => number;
-}
-
-interface PeerEntry {
-  uploads: boolean;
-  lastSeenMs: number;
-  /** Link slots the page reported free at its last announce, minus the times it was handed out since. */
-  free: number;
-  /** Smoothed reported upload rate (bytes/s), undefined before the first report. */
-  uploadRate: number | undefined;
-  /** What this page said it received from which peers at its last announce (TrackerAnnounce.received). */
-  received: ReadonlyMap<string, number>;
-  /** The client address it announced from, when known: confirmations between peers of one address do not count. */
-  address: string | undefined;
-  /** Where it can feed others in the stripe trees, as it last said, less the children handed to it since. */
-  tree: { depth: readonly number[]; room: number } | undefined;
-}
-
-/** A swarm's peers in join order (Map); all of them and the "open" ones (uploaders with free link slots) for O(1) uniform sampling. */
-interface Swarm {
-  readonly peers: Map<string, PeerEntry>;
-  readonly all: IndexedSet;
-  readonly open: IndexedSet;
   /**
-   * Per stripe, uploaders that relay it with a feed: the parents handed to pages that lack one.
-   * `roomy`: those with room for a child besides; a full one still takes a page that relays
-   * the stripe too, in a leaf's place.
+   * True while seeder lists come from the cluster's leader node (`setSeeders`; the leader ranks
+   * them with `rankSeeders`), so every node answers a swarm with the same list. A list older than
+   * SHARED_SEEDERS_STALE intervals, or none, is ranked here as by a single process.
    */
-  readonly relays: IndexedSet[];
-  readonly roomy: IndexedSet[];
-  /** The origin fetchers, recomputed at most once per announce interval (seeders.ts). */
-  seeders: string[];
-  seedersAtMs: number;
+  readonly sharedSeeders?: () => boolean;
 }
 
-/** Array plus positions: add, delete and uniform random pick in O(1). */
-class IndexedSet {
-  readonly items: string[] = [];
-  private readonly pos = new Map<string, number>();
+/** Intervals after which a list from the leader no longer counts (the leader is gone: rank here). */
+export const SHARED_SEEDERS_STALE = 3;
+/** The leader sends an unchanged list again after this many intervals (a node that joined later learns it). */
+export const SEEDERS_RESEND_INTERVALS = 10;
+/** Unchanged lists the leader sends again per round. */
+const SEEDERS_RESENT_PER_ROUND = 200;
 
-  has(id: string): boolean {
-    return this.pos.has(id);
-  }
-
-  add(id: string): void {
-    if (this.pos.has(id)) return;
-    this.pos.set(id, this.items.length);
-    this.items.push(id);
-  }
-
-  delete(id: string): void {
-    const i = this.pos.get(id);
-    if (i === undefined) return;
-    const last = this.items.pop();
-    if (last !== undefined && last !== id) {
-      this.items[i] = last;
-      this.pos.set(last, i);
-    }
-    this.pos.delete(id);
-  }
-
-  get size(): number {
-    return this.items.length;
-  }
-}
-
-/** One reporter's confirmations count at most this many times the swarm's median rate, in sum. */
 /** Viewers per origin fetcher of each segment (see `seeders`). */
 export const VIEWERS_PER_FETCHER = 50;
-
-export const CONFIRM_SHARE_OF_MEDIAN = 2;
 
 function receivedOf(a: TrackerAnnounce): ReadonlyMap<string, number> {
   return new Map((a.received ?? []).map((r) => [r.peer, r.bytesPerSec]));
@@ -119,6 +68,12 @@ export interface AnnounceOutcome {
 export interface Tracker {
   /** `address`: where the announce came from (confirmations from the same address do not count). */
   announce(a: TrackerAnnounce, address?: string): AnnounceOutcome;
+  /** An announce another node accepted (cluster): registered here too, without an answer or a handout. */
+  apply(a: TrackerAnnounce, address?: string): void;
+  /** A swarm's seeders as the leader node ranked them. */
+  setSeeders(swarm: string, seeders: readonly string[]): void;
+  /** The leader node: ranks every swarm's seeders now; the lists that changed, and some unchanged ones to send again. */
+  rankSeeders(): { swarm: string; seeders: string[] }[];
   /** Drops peers silent for longer than staleAfterMs and empty swarms; returns how many peers were dropped. */
   prune(): number;
   setP2P(on: boolean): void;
@@ -182,7 +137,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     let swarm = swarms.get(a.swarm);
     if (swarm === undefined) {
       if (swarms.size >= cfg.maxSwarms) return false;
-      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet(), relays: Array.from({ length: STRIPES }, () => new IndexedSet()), roomy: Array.from({ length: STRIPES }, () => new IndexedSet()), seeders: [], seedersAtMs: -Infinity };
+      swarm = { peers: new Map(), all: new IndexedSet(), open: new IndexedSet(), relays: Array.from({ length: STRIPES }, () => new IndexedSet()), roomy: Array.from({ length: STRIPES }, () => new IndexedSet()), seeders: [], seedersAtMs: -Infinity, sharedAtMs: -Infinity, sentAtMs: -Infinity };
       swarms.set(a.swarm, swarm);
     }
     const known = swarm.peers.get(a.peerId);
@@ -227,6 +182,18 @@ export function createTracker(cfg: TrackerConfig): Tracker {
     setOpen(swarm, id, e);
   }
 
+  const wanted = (swarm: Swarm): number => Math.min(cfg.maxSeeders, Math.max(1, Math.ceil(swarm.peers.size / 20)));
+
+  /** Ranks `swarm`'s seeders now (seeders.ts); true when the list changed. */
+  function rank(swarm: Swarm, now: number): boolean {
+    const rate = creditedRates(swarm, (e) => isFresh(e, now));
+    const candidates = [...swarm.peers].map(([id, e]) => ({ id, eligible: e.uploads && isFresh(e, now), rate: rate(id, e) }));
+    const before = swarm.seeders;
+    swarm.seeders = chooseSeeders(candidates, swarm.seeders, wanted(swarm));
+    swarm.seedersAtMs = now;
+    return before.length !== swarm.seeders.length || before.some((id, i) => id !== swarm.seeders[i]);
+  }
+
   /**
    * Origin fetchers: one per ~20 viewers (at most maxSeeders), the fastest long-present
    * uploaders (seeders.ts); and how many of them fetch each segment, about one per 50
@@ -239,51 +206,10 @@ export function createTracker(cfg: TrackerConfig): Tracker {
    */
   function seeders(swarm: Swarm | undefined, now: number): { seeders: string[]; fetchersPerSegment: number } {
     if (swarm === undefined || !p2pOn) return { seeders: [], fetchersPerSegment: 1 };
-    const want = Math.min(cfg.maxSeeders, Math.max(1, Math.ceil(swarm.peers.size / 20)));
-    if (swarm.seeders.length !== want || now - swarm.seedersAtMs >= cfg.announceIntervalMs) {
-      const rate = creditedRates(swarm, now);
-      const candidates = [...swarm.peers].map(([id, e]) => ({ id, eligible: e.uploads && isFresh(e, now), rate: rate(id, e) }));
-      swarm.seeders = chooseSeeders(candidates, swarm.seeders, want);
-      swarm.seedersAtMs = now;
-    }
+    const shared = cfg.sharedSeeders?.() === true && now - swarm.sharedAtMs <= SHARED_SEEDERS_STALE * cfg.announceIntervalMs;
+    if (!shared && (swarm.seeders.length !== wanted(swarm) || now - swarm.seedersAtMs >= cfg.announceIntervalMs)) rank(swarm, now);
     const out = swarm.seeders;
     return { seeders: out, fetchersPerSegment: Math.max(1, Math.min(out.length, Math.round(swarm.peers.size / VIEWERS_PER_FETCHER))) };
-  }
-
-  /**
-   * The upload rate each peer is credited with when seeders are ranked: its own report, but
-   * beyond the swarm's median only as far as other peers confirm it.
-   *
-   *   confirmed(p) = sum over the swarm's fresh peers r (r not p, and not announcing from p's
-   *                  address) of the rate r says it received from p; one reporter's
-   *                  confirmations count at most CONFIRM_SHARE_OF_MEDIAN x the median in all
-   *                  (a page receives about one copy of the stream, whoever sends it)
-   *   credited(p)  = min(reported(p), max(confirmed(p), median of reported rates))
-   *
-   * So an id that claims 10 Gbit/s ranks like a median uploader until others vouch for it,
-   * and a few ids cannot vouch for each other from one address. Pages that report no
-   * `received` leave every claim capped at the median: seeders then follow join order among
-   * those at or above it, and a slow seeder (below half the median) is still replaced.
-   */
-  function creditedRates(swarm: Swarm, now: number): (id: string, e: PeerEntry) => number | undefined {
-    const reported: number[] = [];
-    for (const e of swarm.peers.values()) if (e.uploads && isFresh(e, now) && e.uploadRate !== undefined) reported.push(e.uploadRate);
-    reported.sort((x, y) => x - y);
-    const median = reported.length > 0 ? (reported[Math.floor(reported.length / 2)] ?? 0) : 0;
-    const confirmed = new Map<string, number>();
-    for (const [rid, r] of swarm.peers) {
-      if (!isFresh(r, now) || r.received.size === 0) continue;
-      let budget = CONFIRM_SHARE_OF_MEDIAN * median;
-      for (const [pid, bps] of r.received) {
-        const p = swarm.peers.get(pid);
-        if (budget <= 0) break;
-        if (pid === rid || p === undefined || (p.address !== undefined && p.address === r.address)) continue;
-        const take = Math.min(bps, budget);
-        budget -= take;
-        confirmed.set(pid, (confirmed.get(pid) ?? 0) + take);
-      }
-    }
-    return (id, e) => (e.uploadRate === undefined ? undefined : Math.min(e.uploadRate, Math.max(confirmed.get(id) ?? 0, median)));
   }
 
   /**
@@ -379,6 +305,30 @@ export function createTracker(cfg: TrackerConfig): Tracker {
         ...(candidates ? { parents: candidates } : {}),
       };
       return { answer, registered };
+    },
+    apply(a, address) {
+      register(a, cfg.nowMs(), address);
+    },
+    setSeeders(name, list) {
+      const swarm = swarms.get(name);
+      if (swarm === undefined) return;
+      swarm.seeders = [...list];
+      swarm.sharedAtMs = swarm.seedersAtMs = cfg.nowMs();
+    },
+    rankSeeders() {
+      const now = cfg.nowMs();
+      const out: { swarm: string; seeders: string[] }[] = [];
+      let resent = 0;
+      for (const [name, swarm] of swarms) {
+        const changed = rank(swarm, now);
+        swarm.sharedAtMs = now;
+        const due = now - swarm.sentAtMs >= SEEDERS_RESEND_INTERVALS * cfg.announceIntervalMs && resent < SEEDERS_RESENT_PER_ROUND;
+        if (!changed && !due) continue;
+        if (!changed) resent++;
+        swarm.sentAtMs = now;
+        out.push({ swarm: name, seeders: swarm.seeders });
+      }
+      return out;
     },
     prune() {
       const now = cfg.nowMs();

@@ -17,10 +17,23 @@ export class TokenBucket {
 
   /** Takes one token; false when the rate is exceeded. */
   take(nowMs: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) / 1000) * this.perSec);
-    this.lastMs = nowMs;
+    this.refill(nowMs);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /**
+   * Takes `n` tokens spent elsewhere (another server counting the same key), into debt if need
+   * be, at most one burst deep: the key then waits until the rate has paid it back.
+   */
+  charge(n: number, nowMs: number): void {
+    this.refill(nowMs);
+    this.tokens = Math.max(-this.burst, this.tokens - n);
+  }
+
+  private refill(nowMs: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) / 1000) * this.perSec);
+    this.lastMs = nowMs;
   }
 }

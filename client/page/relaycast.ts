@@ -1,4 +1,5 @@
-import type { RelaycastConfig } from '../config.js';
+import { DEFAULT_TRACKER_URL, type RelaycastConfig } from '../config.js';
+import { urlList } from '../transport/signal-endpoint.js';
 import { realClock } from '../core/clock.js';
 import { Verifier } from '../core/integrity.js';
 import { PageCore } from '../core/page-core.js';
@@ -66,6 +67,8 @@ export class Relaycast {
         onId: (id, token) => {
           this.statsData.peerId = id ?? null;
           if (id !== undefined) this.statsData.lastError = null;
+          // The tracker on the signaling node, when the lists pair nodes up (any node answers in a cluster).
+          if (id !== undefined) this.tracker.prefer(this.mesh.signalNode);
           this.tracker.setPeerId(id, token);
         },
         onError: (m) => (this.statsData.lastError = m),
@@ -74,7 +77,7 @@ export class Relaycast {
       env.pageUrl,
     );
     this.tracker = new TrackerClient(
-      new URL(cfg.trackerUrl, env.pageUrl).href,
+      urlList(cfg.trackerUrl, DEFAULT_TRACKER_URL).map((u) => new URL(u, env.pageUrl).href),
       () => this.uploadAllowed(),
       {
         onPeers: (a) => this.core.onTrackerAnswer(a),

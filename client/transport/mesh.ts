@@ -1,11 +1,12 @@
 import { Peer, type DataConnection } from 'peerjs';
 import { isRecord } from '../../protocol/guards.js';
-import type { RelaycastConfig } from '../config.js';
+import { DEFAULT_SIGNAL_URL, type RelaycastConfig } from '../config.js';
 import { IceConfig, type FetchFn } from './ice-config.js';
 import { linkRoute, noRoutes, type LinkRoute, type RouteCounts } from './link-route.js';
 import type { ChannelCounts } from './channel-counts.js';
 import { MuxSession, type SubChannel } from './mux-session.js';
 import { guardSignaling } from './signal-guard.js';
+import { pointPeerAt, signalEndpoint, urlList } from './signal-endpoint.js';
 import type { Channel, PeerLink } from './peer-link.js';
 
 export interface MeshHost {
@@ -24,6 +25,9 @@ type MeshConfig = Pick<RelaycastConfig, 'signalUrl' | 'iceServers' | 'iceUrl' | 
 
 const RESTART_DELAY_MS = 3000;
 const MAX_RESTART_DELAY_MS = 20_000;
+/** Before trying another signaling server of the list that was not tried since the last failure round. */
+const SWITCH_DELAY_MS = 1000;
+const PEERJS_KEY = 'peerjs';
 
 function newPeerId(): string {
   return crypto.randomUUID();
@@ -41,15 +45,10 @@ const ROUTE_CHECKS_MS = [1000, 6000] as const;
  * PeerJS options for our own signaling server; never the PeerJS cloud or public STUN defaults.
  * `iceServers`: the configured ones and the adapter's (client/transport/ice-config.ts).
  */
-export function peerOptions(cfg: MeshConfig, pageUrl: string, iceServers: readonly RTCIceServer[] = cfg.iceServers): ConstructorParameters<typeof Peer>[1] {
-  const u = new URL(cfg.signalUrl, pageUrl);
-  const secure = u.protocol === 'https:';
+export function peerOptions(cfg: MeshConfig, signalUrl: string, pageUrl: string, iceServers: readonly RTCIceServer[] = cfg.iceServers): ConstructorParameters<typeof Peer>[1] {
   return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : secure ? 443 : 80,
-    path: u.pathname,
-    secure,
-    key: 'peerjs',
+    ...signalEndpoint(signalUrl, pageUrl),
+    key: PEERJS_KEY,
     debug: 0,
     config: { iceServers: [...iceServers], ...(cfg.relayOnly ? { iceTransportPolicy: 'relay' as const } : {}) },
   };
@@ -85,6 +84,11 @@ export class Mesh {
   private retryDelayMs = RESTART_DELAY_MS;
   private sessionToken: string | undefined;
   private readonly ice: IceConfig;
+  /** Signaling servers (nodes of one cluster) in the order to try them, and the one in use. */
+  private readonly signalUrls: readonly string[];
+  private signalIndex = 0;
+  /** Servers that failed since the last open: another untried one is tried soon, then back off. */
+  private failedInRound = 0;
 
   constructor(
     private readonly cfg: MeshConfig,
@@ -92,6 +96,7 @@ export class Mesh {
     private readonly pageUrl: string,
     fetchFn: FetchFn = (url, init) => fetch(url, init),
   ) {
+    this.signalUrls = urlList(cfg.signalUrl, DEFAULT_SIGNAL_URL);
     const iceUrl = cfg.iceUrl === null ? null : new URL(cfg.iceUrl, pageUrl).href;
     this.ice = new IceConfig(cfg.iceServers, iceUrl, fetchFn, () => {
       // New credentials for connections made from now on (PeerJS reads its config at each one).
@@ -121,6 +126,11 @@ export class Mesh {
     return this.id === undefined ? undefined : this.sessionToken;
   }
 
+  /** The position in `signalUrl` of the server in use (the page keeps its tracker on the same node). */
+  get signalNode(): number {
+    return this.signalIndex;
+  }
+
   /** Signaling socket is up (new connections possible). */
   get signalingOpen(): boolean {
     return this.peer?.open === true;
@@ -138,13 +148,14 @@ export class Mesh {
     const id = newPeerId();
     const token = newToken();
     this.sessionToken = token;
-    const peer = new Peer(id, { ...peerOptions(this.cfg, this.pageUrl, this.ice.servers), token });
+    const peer = new Peer(id, { ...peerOptions(this.cfg, this.signalUrls[this.signalIndex] ?? '', this.pageUrl, this.ice.servers), token });
     guardSignaling(peer, { banned: (remote) => this.host.isBanned(remote), pendingIncoming: () => this.pendingIncoming() });
     this.peer = peer;
     this.opened = false;
     peer.on('open', (id) => {
       this.opened = true;
       this.retryDelayMs = RESTART_DELAY_MS;
+      this.failedInRound = 0;
       this.host.onId(id, token);
     });
     peer.on('connection', (conn) => {
@@ -220,7 +231,10 @@ export class Mesh {
   /**
    * Signaling lost or failing. A Peer that never opened (or PeerJS destroyed) is
    * replaced; one that opened reconnects with its id and keeps its data channels,
-   * retrying with backoff while the server is down.
+   * retrying with backoff while the server is down. With several servers (`signalUrl` as a
+   * list: the nodes of a cluster), each retry goes to the next one, soon while one of them was
+   * not tried since the last failure round; a page whose node died is back on another within
+   * seconds, with the same id and its connections.
    */
   private recover(peer: Peer): void {
     if (this.peer !== peer) return;
@@ -229,6 +243,7 @@ export class Mesh {
       if (peer.destroyed || !this.opened) this.replace(peer);
       else if (peer.disconnected) {
         try {
+          pointPeerAt(peer, signalEndpoint(this.signalUrls[this.signalIndex] ?? '', this.pageUrl), PEERJS_KEY);
           peer.reconnect();
         } catch {
           this.replace(peer);
@@ -245,10 +260,18 @@ export class Mesh {
     this.start();
   }
 
+  /** Runs `fn` after the retry delay, on the next signaling server when there are several. */
   private scheduleRestart(fn: () => void): void {
     if (this.destroyed || this.restartTimer !== undefined) return;
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.retryDelayMs * 1.5);
+    let delay: number;
+    this.failedInRound++;
+    if (this.failedInRound < this.signalUrls.length) delay = SWITCH_DELAY_MS;
+    else {
+      delay = this.retryDelayMs;
+      this.retryDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.retryDelayMs * 1.5);
+      this.failedInRound = 0;
+    }
+    this.signalIndex = (this.signalIndex + 1) % this.signalUrls.length;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.destroyed) fn();

@@ -1,7 +1,7 @@
 // npm run load -- --viewers N --duration S [--no-p2p] [--baseline [--concurrent]] [--url PAGE] [--json FILE] [--report FILE]
 //                 [--malicious K] [--churn PCT] [--signal-outage S] [--slow-peers K] [--attack]
 //                 [--player hls.js|dash.js|video.js|shaka] [--protocol hls|dash] [--vod] [--renditions N]
-//                 [--uplink-mbps SPEC] [--bitrate-kbps K] [--ingest]
+//                 [--uplink-mbps SPEC] [--bitrate-kbps K] [--ingest] [--nodes 2 [--kill-node-at S]]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { failWith, intArg, jsonObjectArg, readArgs } from '../support/cli-args.js';
@@ -59,7 +59,11 @@ const USAGE = `usage: npm run load -- --viewers N --duration S [options]
   --ingest            the stream is pushed over RTMP (FLV, H.264/AAC, 2 s keyframes, as OBS sends it) by an ffmpeg
                       the run starts, to an adapter with the RTMP ingest; the pusher burns its wall clock into the
                       picture and the pages read it back: the JSON gets "pusherLatency" (pusher's clock to screen).
-                      --bitrate-kbps sets the pusher's video bitrate (default 500)`;
+                      --bitrate-kbps sets the pusher's video bitrate (default 500)
+  --nodes 2           a second signaling node (its own process, signaling and tracker only) sharing a Redis
+                      with the embedded adapter; P2P viewers alternate between the two nodes
+  --kill-node-at S    with --nodes 2: the second node is killed (SIGKILL) S seconds into the run; the JSON's
+                      events say when (node-killed) and when every viewer signaled through the other (node-back)`;
 
 function fail(msg: string): never {
   return failWith(USAGE, msg);
@@ -94,6 +98,8 @@ const args = readArgs(USAGE, () =>
       'bitrate-kbps': { type: 'string' },
       attack: { type: 'boolean', default: false },
       ingest: { type: 'boolean', default: false },
+      nodes: { type: 'string' },
+      'kill-node-at': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -139,6 +145,10 @@ if (args.nat !== undefined) {
   if (unavailable !== null) fail(`--nat: ${unavailable}`);
   nat = kinds;
 }
+const signalNodes = int('nodes', args.nodes, 1, 1);
+if (signalNodes > 2) fail('--nodes must be 1 or 2');
+if (signalNodes > 1 && (args.url || args['uplink-mbps'] !== undefined || args.nat !== undefined)) fail('--nodes 2 needs the embedded adapter on loopback (no --url, --uplink-mbps, --nat)');
+if (args['kill-node-at'] !== undefined && signalNodes < 2) fail('--kill-node-at needs --nodes 2');
 if (args['relay-only']) {
   if (!nat) fail('--relay-only needs a TURN server: run it with --nat (coturn in the lab)');
   clientOptions = { ...clientOptions, relayOnly: true };
@@ -168,6 +178,8 @@ const result = await runLoad({
   ...(nat ? { nat } : {}),
   attack: args.attack,
   ingest: args.ingest,
+  signalNodes,
+  ...(args['kill-node-at'] !== undefined ? { killNodeAtSec: int('kill-node-at', args['kill-node-at'], 0) } : {}),
   progress: (line) => process.stderr.write(`[load] ${line}\n`),
 });
 const json = JSON.stringify(result, null, 2);

@@ -37,7 +37,7 @@ export interface IntegrityCount {
 
 export interface LoadEvent {
   tSec: number;
-  what: 'signal-down' | 'signal-up' | 'churn';
+  what: 'signal-down' | 'signal-up' | 'churn' | 'node-killed' | 'node-back';
 }
 
 export interface Faults {

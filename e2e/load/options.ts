@@ -70,6 +70,13 @@ export interface LoadOptions {
    * its clock burned into the picture: the result gets `pusherLatency`, pusher's clock to screen.
    */
   readonly ingest?: boolean;
+  /**
+   * 2: a second signaling node (signaling and tracker only, a process of its own) shares a Redis
+   * with the embedded adapter, and the P2P viewers alternate between the two (e2e/load/nodes.ts).
+   */
+  readonly signalNodes?: number;
+  /** With `signalNodes` 2: the second node is killed (SIGKILL) this many seconds into the run. */
+  readonly killNodeAtSec?: number;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {

@@ -15,6 +15,7 @@ import { computeResult, median, type Faults, type IntegrityCount, type LabSummar
 import { attackDuringLoad, type LoadAttack } from './attack.js';
 import { withIngestOrigins } from './ingest-origin.js';
 import { pusherLatency, type ClockReading, type PusherLatency } from './clock-latency.js';
+import { startSecondNode } from './nodes.js';
 
 export { DEFAULT_LOAD_OPTIONS, type BaselineMode, type LoadOptions } from './options.js';
 import type { BaselineMode, LoadOptions } from './options.js';
@@ -88,12 +89,13 @@ function checkOptions(o: LoadOptions): void {
   if (o.origin !== undefined && o.url !== undefined) throw new Error('origin and url exclude each other');
   if (o.origin !== undefined && wantsLab(o)) throw new Error('the network lab starts its own adapter on its bridge (no origin)');
   if (o.baselineOrigin !== undefined && o.baselineOrigin === o.origin) throw new Error('the concurrent baseline needs an adapter of its own: one origin counter cannot tell the runs apart');
+  if ((o.signalNodes ?? 1) > 1 && (o.origin !== undefined || o.url !== undefined || wantsLab(o))) throw new Error('a second signaling node needs the run\'s own adapter on loopback (no origin, url or lab)');
 }
 
 /** The same invocation without P2P: malicious or slow uploaders, signaling outages and the attack are moot; churn still applies. */
 function baselineOf(o: LoadOptions, origin: Adapter | undefined): LoadOptions {
   const { origin: _o, baselineOrigin: _b, ...rest } = o;
-  return { ...rest, ...(origin ? { origin } : {}), p2p: false, baseline: false, malicious: 0, slowPeers: 0, signalOutageSec: 0, attack: false };
+  return { ...rest, ...(origin ? { origin } : {}), p2p: false, baseline: false, malicious: 0, slowPeers: 0, signalOutageSec: 0, attack: false, signalNodes: 1 };
 }
 
 /**
@@ -158,7 +160,11 @@ async function adapterFor(o: LoadOptions, lab: OpenLab | undefined): Promise<{ a
 
 /** `slotBase`: the first of this run's lab slots (a concurrent baseline takes the second set). */
 async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<LoadResult & { attack?: LoadAttack; cpu?: CpuProfile | null; pusherLatency?: PusherLatency }> {
-  const { adapter, own } = await adapterFor(o, lab);
+  const second = o.p2p && (o.signalNodes ?? 1) > 1 ? await startSecondNode() : undefined;
+  const { adapter, own } = await adapterFor(second ? { ...o, adapter: { ...o.adapter, redis: second.redisUrl } } : o, lab).catch(async (e: unknown) => {
+    await second?.close();
+    throw e;
+  });
   const pageOf = (slot: number): string => {
     if (o.url !== undefined) return o.url;
     if (adapter === undefined) throw new Error('no page: neither url nor an adapter');
@@ -203,7 +209,9 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     let b: ViewerBrowser | undefined;
     try {
       b = await browsers.open(slotBase + slot);
-      const viewer = await openViewer(b.browser, pageOf(slot), id, { p2p: o.p2p, role, clockProbe: o.ingest === true, ...(o.clientOptions ? { options: o.clientOptions } : {}) });
+      const nodeOptions = second && adapter ? second.viewerOptions(slot, adapter.url) : undefined;
+      const options = o.clientOptions || nodeOptions ? { options: { ...o.clientOptions, ...nodeOptions } } : {};
+      const viewer = await openViewer(b.browser, pageOf(slot), id, { p2p: o.p2p, role, clockProbe: o.ingest === true, ...options });
       entries.push({ id, role, player: o.url === undefined ? playerOf(o, slot) : undefined, slot, browser: b, openedSec: now(), viewer, last: null, present: true });
     } catch (e) {
       await b?.release();
@@ -301,6 +309,16 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
         outage = 'after';
         o.progress(`signaling and tracker back at ${t.tSec.toFixed(0)} s`);
       }
+      if (second && adapter && o.killNodeAtSec !== undefined) {
+        if (!second.killed && t.tSec >= o.killNodeAtSec) {
+          await second.kill();
+          events.push({ tSec: Math.round(now() * 10) / 10, what: 'node-killed' });
+          o.progress(`second signaling node killed at ${now().toFixed(0)} s`);
+        } else if (second.killed && !events.some((e) => e.what === 'node-back') && (adapter.signalingStats()?.clients ?? 0) >= entries.filter((e) => e.present).length) {
+          // Every present viewer signals through the run's adapter again.
+          events.push({ tSec: Math.round(now() * 10) / 10, what: 'node-back' });
+        }
+      }
       if (t.tSec >= attackAt && !attacking && adapter) {
         o.progress(`attack: started at ${t.tSec.toFixed(0)} s`);
         attacking = attackDuringLoad(adapter.url, Math.min(45, o.durationSec - t.tSec - 5), Math.round(t.tSec), o.progress);
@@ -351,6 +369,7 @@ async function runOnce(o: LoadOptions, lab?: OpenLab, slotBase = 0): Promise<Loa
     await Promise.all(entries.map((e) => e.viewer.close()));
     await browsers.close();
     if (own) await adapter?.close();
+    await second?.close();
   }
 }
 
