@@ -10,7 +10,8 @@ import type { OriginWhy, SegmentFacts } from '../swarm/heading.js';
 import { Swarm, type GetResult, type SwarmEnv } from '../swarm/swarm.js';
 import { Uploader } from '../swarm/uploader.js';
 import { admitLink, freeLinks, peersToDial, pickEviction } from '../transport/link-policy.js';
-import { MAX_TREE_ROOM, type TreeReport } from '../../protocol/tracker.js';
+import type { TreeReport } from '../../protocol/tracker.js';
+import { FeedCapacity } from './feed-capacity.js';
 import { STRIPES } from '../../protocol/stripes.js';
 import { PeerLink, type Channel } from '../transport/peer-link.js';
 import type { Clock } from './clock.js';
@@ -77,10 +78,6 @@ export type CoreScale = Pick<SwarmEnv, 'pieceBytes'> & { readonly digest?: Diges
 
 /** Piece requests waiting for an upload slot, all peers: about a second of a fast uplink. */
 const MAX_QUEUED_UPLOADS = 32;
-/** Share of the measured uplink promised to the peers this page feeds: the rest answers requests and carries control messages. */
-const FEED_SHARE = 0.9;
-/** Child stripes (all swarms) a page takes before its uplink is measured. */
-const FIRST_CHILDREN = 2;
 
 /**
  * The page's orchestration: one Swarm per rendition it plays, the links the tracker's answers
@@ -99,6 +96,7 @@ export class PageCore {
   private readonly originPace: OriginPace;
   /** The page's uplink, shared by its swarms. */
   private readonly uploader: Uploader;
+  private readonly capacity: FeedCapacity;
   private trackerP2P = true;
   /** The origin publishes no hashes and integrity is required: P2P stays off. */
   private hashesMissing = false;
@@ -116,6 +114,7 @@ export class PageCore {
       { slots: cfg.maxUploadsTotal, maxQueued: MAX_QUEUED_UPLOADS },
       { throttle: ports.throttle, onUploaded: (_link, n) => (this.stats.uploadedBytes += n), now: () => ports.clock.now() },
     );
+    this.capacity = new FeedCapacity({ measured: () => this.uploader.meter.bytesPerSec, budget: () => ports.uploadRate?.() ?? 0, swarms: () => this.swarms.values() });
   }
 
   /** P2P is on: config, the operator's tracker, the worker, and not destroyed. */
@@ -267,19 +266,7 @@ export class PageCore {
   /** Where a swarm's page can feed others in the stripe trees, and how many more child stripes its uplink takes (all swarms). */
   private treeReport(swarm: Swarm): TreeReport | undefined {
     const depth = swarm.trees.depths();
-    if (depth.every((d) => d < 0)) return undefined;
-    const rate = swarm.trees.stripeBytesPerSec;
-    let load = 0;
-    let children = 0;
-    for (const x of this.swarms.values()) {
-      load += x.trees.feedBytesPerSec;
-      children += x.trees.children.count;
-    }
-    const measured = this.uploader.meter.bytesPerSec;
-    const budget = this.ports.uploadRate?.() ?? 0;
-    const cap = measured === undefined ? undefined : budget > 0 ? Math.min(measured, budget) : measured;
-    const room = cap === undefined || rate <= 0 ? FIRST_CHILDREN - children : Math.floor((FEED_SHARE * cap - load) / rate);
-    return { depth, room: Math.max(0, Math.min(MAX_TREE_ROOM, room)) };
+    return depth.every((d) => d < 0) ? undefined : { depth, room: this.capacity.room(swarm.trees.stripeBytesPerSec) };
   }
 
   /**
@@ -350,24 +337,6 @@ export class PageCore {
     return bytes;
   }
 
-  /**
-   * One more stripe of `bytesPerSec` fits what this page promised its children over all swarms,
-   * within its measured uplink (client/swarm/uplink-meter.ts) and its upload budget.
-   */
-  private feedFits(bytesPerSec: number): boolean {
-    let load = 0;
-    let children = 0;
-    for (const s of this.swarms.values()) {
-      load += s.trees.feedBytesPerSec;
-      children += s.trees.children.count;
-    }
-    const measured = this.uploader.meter.bytesPerSec;
-    if (measured === undefined || bytesPerSec <= 0) return children < FIRST_CHILDREN;
-    const budget = this.ports.uploadRate?.() ?? 0;
-    const cap = budget > 0 ? Math.min(measured, budget) : measured;
-    return load + bytesPerSec <= FEED_SHARE * cap;
-  }
-
   /** Disconnect a peer from every swarm and never connect to it again this session. */
   ban(peerId: string, reason: string): void {
     this.ports.onBan?.(peerId, reason);
@@ -410,7 +379,7 @@ export class PageCore {
       verifyList: (id, list) => (off ? Promise.resolve('ok') : ports.verifier.verifyList(id, list)),
       onBadPeer: (peerId, reason) => this.ban(peerId, reason),
       uploadAllowed: ports.uploadAllowed,
-      feedFits: (bytesPerSec) => this.feedFits(bytesPerSec),
+      feedFits: (bytesPerSec) => this.capacity.fits(bytesPerSec),
       ...(ports.verifier.describe && !off ? { describe: (id: string) => ports.verifier.describe!(id) } : {}),
       refreshManifest: () => ports.refreshManifest(p.swarm),
       ...(ports.onStored ? { onStored: ports.onStored } : {}),

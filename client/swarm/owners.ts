@@ -88,13 +88,17 @@ export class Owners {
    * of a segment), else over the settled members of the full mesh, one per stripe.
    */
   heads(key: string): string[][] {
-    const eligible = this.usesSeeders ? this.seeders : this.settled();
-    const per = this.usesSeeders ? Math.max(1, Math.ceil(this.fetchersPerSegment * HEAD_SHARE)) : this.cfg.originFetchers;
-    const cacheKey = `${per}|${eligible.join(',')}`;
-    if (this.headsCache?.key !== cacheKey) this.headsCache = { key: cacheKey, heads: stripeHeads(eligible, key, per) };
-    return this.headsCache.heads;
+    const seeders = this.usesSeeders;
+    const eligible = seeders ? this.seeders : this.settled();
+    const per = seeders ? Math.max(1, Math.ceil(this.fetchersPerSegment * HEAD_SHARE)) : this.cfg.originFetchers;
+    // The tracker's list is replaced, never changed: by reference. A mesh's members are few: by value.
+    const c = this.headsCache;
+    if (c && c.swarm === key && c.per === per && (seeders ? c.from === eligible : c.key === eligible.join(','))) return c.heads;
+    const heads = stripeHeads(eligible, key, per);
+    this.headsCache = { swarm: key, per, from: eligible, key: seeders ? '' : eligible.join(','), heads };
+    return heads;
   }
-  private headsCache: { key: string; heads: string[][] } | undefined;
+  private headsCache: { swarm: string; per: number; from: readonly string[]; key: string; heads: string[][] } | undefined;
 
   /** The stripes this page heads, as a bitmask (0 before it has an id). */
   headStripes(key: string): number {
