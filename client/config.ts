@@ -123,7 +123,7 @@ export const DEFAULT_CONFIG: RelaycastConfig = {
   iceServers: [],
   iceUrl: '/relaycast/ice',
   relayOnly: false,
-  maxPeers: 12,
+  maxPeers: 20,
   connectTimeoutMs: 8000,
   safetyMarginMs: 1000,
   maxPeerWaitMs: 6000,

@@ -153,7 +153,7 @@ export const DEFAULT_ADAPTER_OPTIONS = {
 /** Hard caps of the adapter (not tuning knobs). */
 export const ADAPTER_LIMITS = {
   trackerBodyBytes: 8 * 1024,
-  trackerPeersPerAnswer: 16,
+  trackerPeersPerAnswer: 20,
   trackerMaxSwarms: 10_000,
   trackerMaxPeersPerSwarm: 50_000,
   /** Missed announces after which a peer is pruned. */

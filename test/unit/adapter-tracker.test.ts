@@ -35,14 +35,14 @@ describe('tracker logic', () => {
     assert.ok(parseTrackerPeers(JSON.parse(JSON.stringify(answer))).ok);
   });
 
-  test('a large swarm: at most 16 distinct peers, the seeders among them, the rest a random sample', () => {
+  test('a large swarm: at most 20 distinct peers, the seeders among them, the rest a random sample', () => {
     const { tracker } = makeTracker();
     for (let i = 0; i < 200; i++) tracker.announce(ann(`p${i}`));
     const seen = new Set<string>();
     for (let k = 0; k < 20; k++) {
       const a = tracker.announce(ann('p100')).answer;
-      assert.equal(a.peers.length, 16);
-      assert.equal(new Set(a.peers).size, 16);
+      assert.equal(a.peers.length, 20);
+      assert.equal(new Set(a.peers).size, 20);
       assert.ok(!a.peers.includes('p100'));
       assert.deepEqual(a.seeders, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9'], 'one seeder per 20 viewers, longest present first (no upload rates reported)');
       for (const s of a.seeders) assert.ok(a.peers.includes(s), 'seeders with free slots are listed');
