@@ -2,7 +2,7 @@
  * Pure swarm tracker: who is in which swarm, who uploads, who went silent.
  * No I/O and no timers; the clock is passed in so tests can move time.
  */
-import { homeStripe, STRIPES } from '../protocol/stripes.js';
+import { ALL_STRIPES, homeStripe, STRIPES } from '../protocol/stripes.js';
 import { MAX_FREE_LINKS, PARENTS_PER_STRIPE, type TrackerAnnounce, type TrackerPeers, type TreeReport } from '../protocol/tracker.js';
 import { ADAPTER_LIMITS } from './config.js';
 import { chooseSeeders } from './seeders.js';
@@ -256,17 +256,22 @@ export function createTracker(cfg: TrackerConfig): Tracker {
   }
 
   /**
-   * For each stripe, up to PARENTS_PER_STRIPE pages that relay it with a feed and room for a
-   * child: the shallowest of a few drawn at random (random, so pages lacking a parent do not all
+   * For each stripe the page lacks a parent of (`need`), up to PARENTS_PER_STRIPE pages that
+   * relay it with a feed and room for a child: the shallowest of a few drawn at random (random, so pages lacking a parent do not all
    * crowd the same few). Each one handed out takes one of its reported child slots until it
    * announces again. A page that relays the stripe itself (it uploads, and the stripe is its home
    * stripe, protocol/stripes.ts) may also get full ones: it takes a leaf's place.
    */
-  function parents(swarm: Swarm | undefined, self: string, uploads: boolean, now: number): string[][] | undefined {
+  function parents(swarm: Swarm | undefined, self: string, uploads: boolean, need: number, now: number): string[][] | undefined {
     if (swarm === undefined || !p2pOn || swarm.peers.size <= cfg.peersPerAnswer + 1) return undefined;
     const out: string[][] = [];
     const home = uploads ? homeStripe(self) : -1;
     for (let s = 0; s < STRIPES; s++) {
+      // A stripe the page has a parent of: nobody's child slot is spent on it.
+      if ((need & (1 << s)) === 0) {
+        out.push([]);
+        continue;
+      }
       const set = s === home ? swarm.relays[s]! : swarm.roomy[s]!;
       const drawn = new Map<string, number>();
       for (let tries = 0; tries < 4 * PARENTS_PER_STRIPE && set.size > 0; tries++) {
@@ -292,7 +297,7 @@ export function createTracker(cfg: TrackerConfig): Tracker {
       const swarm = swarms.get(a.swarm);
       const seeds = seeders(swarm, now);
       const peers = pick(swarm, a.peerId, reportedFree(a), seeds.seeders, now);
-      const candidates = parents(swarm, a.peerId, a.uploads, now);
+      const candidates = parents(swarm, a.peerId, a.uploads, a.tree?.need ?? ALL_STRIPES, now);
       const answer: TrackerPeers = {
         type: 'peers',
         swarm: a.swarm,

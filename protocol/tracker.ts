@@ -1,7 +1,7 @@
 import { isRecord, isSafeId, readArray, readBool, readInt } from './guards.js';
 import { LIMITS } from './limits.js';
 import { err, ok, type Result } from './result.js';
-import { MAX_FEED_DEPTH, STRIPES } from './stripes.js';
+import { ALL_STRIPES, MAX_FEED_DEPTH, STRIPES } from './stripes.js';
 
 /** Page -> tracker: "I am in this swarm; who else is?" Sent periodically; it doubles as a keep-alive. */
 export interface TrackerAnnounce {
@@ -45,6 +45,8 @@ export interface TrackerAnnounce {
 export interface TreeReport {
   readonly depth: readonly number[];
   readonly room: number;
+  /** Stripes this page has no parent of (bit s): parent candidates are answered for these only; absent, for all. */
+  readonly need?: number;
 }
 
 /** Most child stripes a page may report room for. */
@@ -128,7 +130,9 @@ function parseTreeReport(v: unknown): TreeReport | undefined {
   if (!isRecord(v)) return undefined;
   const depth = readArray(v, 'depth', STRIPES, (d) => (Number.isInteger(d) && typeof d === 'number' && d >= -1 && d <= MAX_FEED_DEPTH ? d : undefined));
   const room = readInt(v, 'room', 0, MAX_TREE_ROOM);
-  return depth !== undefined && depth.length === STRIPES && room !== undefined ? { depth, room } : undefined;
+  const need = v['need'] === undefined ? undefined : readInt(v, 'need', 0, ALL_STRIPES);
+  if (v['need'] !== undefined && need === undefined) return undefined;
+  return depth !== undefined && depth.length === STRIPES && room !== undefined ? { depth, room, ...(need === undefined ? {} : { need }) } : undefined;
 }
 
 function parseReceived(v: unknown): ReceivedRate | undefined {

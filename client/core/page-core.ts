@@ -263,10 +263,10 @@ export class PageCore {
     }
   }
 
-  /** Where a swarm's page can feed others in the stripe trees, and how many more child stripes its uplink takes (all swarms). */
+  /** Where a swarm's page can feed others in the stripe trees, how many more child stripes its uplink takes (all swarms), and which stripes it lacks a parent of. */
   private treeReport(swarm: Swarm): TreeReport | undefined {
-    const depth = swarm.trees.depths();
-    return depth.every((d) => d < 0) ? undefined : { depth, room: this.capacity.room(swarm.trees.stripeBytesPerSec) };
+    if (!swarm.trees.enabled) return undefined;
+    return { depth: swarm.trees.depths(), room: this.capacity.room(swarm.trees.stripeBytesPerSec), need: swarm.trees.feeds.orphans() };
   }
 
   /**

@@ -35,11 +35,19 @@ export function stripeHeads(members: readonly string[], key: string, perStripe: 
   // Round by round (each stripe's first head, then its second, ...), so the caps spread evenly.
   for (let round = 0; round < per; round++) {
     for (let s = 0; s < STRIPES; s++) {
-      const m = rankings[s]!.find((id) => (load.get(id) ?? 0) < cap && !heads[s]!.includes(id));
+      // Under the cap when it can be; when the members under it all head this stripe already
+      // (the greedy fill can get there), the least loaded other member, one past its share.
+      const m = rankings[s]!.find((id) => (load.get(id) ?? 0) < cap && !heads[s]!.includes(id)) ?? leastLoaded(rankings[s]!, heads[s]!, load);
       if (m === undefined) continue;
       heads[s]!.push(m);
       load.set(m, (load.get(m) ?? 0) + 1);
     }
   }
   return heads;
+}
+
+function leastLoaded(ranked: readonly string[], taken: readonly string[], load: ReadonlyMap<string, number>): string | undefined {
+  let best: string | undefined;
+  for (const id of ranked) if (!taken.includes(id) && (best === undefined || (load.get(id) ?? 0) < (load.get(best) ?? 0))) best = id;
+  return best;
 }

@@ -8,7 +8,7 @@ import type { Verdict } from '../core/integrity.js';
 import type { RelaycastStats } from '../core/stats.js';
 import { subtleDigest, type Digest } from '../storage/piece-copy.js';
 import type { SegmentStore, StoredSegment } from '../storage/store.js';
-import { KEEPALIVE_MS, type LinkHandler, type PeerLink, type PieceRequest } from '../transport/peer-link.js';
+import { KEEPALIVE_MS, type IncomingPushInfo, type LinkHandler, type PeerLink, type PieceRequest } from '../transport/peer-link.js';
 import { Announcer } from './announcer.js';
 import { Downloads, type Download } from './downloads.js';
 import { FreshNotices } from './fresh-notices.js';
@@ -24,7 +24,6 @@ import type { OriginWhy, SegmentFacts } from './heading.js';
 import { Trees } from './trees.js';
 import type { Uploader } from './uploader.js';
 import { Waiters } from './waiters.js';
-import type { IncomingPushInfo } from '../transport/peer-link.js';
 
 export type { GetResult } from './player-requests.js';
 
@@ -298,7 +297,6 @@ export class Swarm implements LinkHandler {
   onCancel(link: PeerLink, reqId: number): void {
     this.env.uploader.cancel(link, reqId);
   }
-
   onHashes(link: PeerLink, id: string, list: Uint8Array): void {
     void this.downloads.onHashes(link, id, list);
   }
@@ -311,18 +309,16 @@ export class Swarm implements LinkHandler {
     return this.downloads.expectPush(link, id, p.piece);
   }
 
+  /** Stripe-tree messages (client/swarm/trees.ts): a peer's place in the trees changed; a `sub`; a `feed`. */
   onTree(_link: PeerLink): void {
     this.trees.feeds.tick();
   }
-
   onSub(link: PeerLink, s: number, on: boolean, interior: boolean): void {
     this.trees.onSub(link, s, on, interior);
   }
-
   onFeed(link: PeerLink, s: number, ok: boolean): void {
     this.trees.feeds.onFeed(link, s, ok);
   }
-
   onPushed(link: PeerLink, id: string, piece: number, total: number, bytes: Uint8Array | undefined): void {
     this.downloads.pushed(link, id, piece, total, bytes);
   }
@@ -336,11 +332,6 @@ export class Swarm implements LinkHandler {
     this.downloads.schedule();
     // A peer that broke the protocol is not taken back when the tracker lists it again.
     if (reason.startsWith('protocol:')) this.env.onBadPeer(link.peerId, reason);
-  }
-
-  /** Ready, fit links' peer ids plus our own: the set owners are chosen from in a full mesh. */
-  members(): string[] {
-    return this.owners.members();
   }
 
   /** The tracker's answer: origin fetchers of the whole swarm and its size. Banned peers are already removed. */
@@ -358,12 +349,10 @@ export class Swarm implements LinkHandler {
     return this.trees.holds(this.links.get(peerId));
   }
 
-  /** Viewers in the swarm as the tracker last said (0 before its first answer). */
+  /** Viewers in the swarm as the tracker last said (0 before its first answer); who fetches segment `id` for everyone (owners.ts). */
   get trackerSwarmSize(): number {
     return this.owners.trackerSwarmSize;
   }
-
-  /** Who fetches segment `id` from the origin for everyone (client/swarm/owners.ts). */
   originFetchersFor(id: string): string[] {
     return this.owners.of(id);
   }

@@ -109,12 +109,10 @@ export class PeerLink {
     return this.ready && !this.closed;
   }
 
-  /** The peer's requests this page is serving or has queued. */
+  /** The peer's requests this page is serving or has queued; this page's piece requests pending on this link. */
   get activeUploads(): number {
     return this.serving.size;
   }
-
-  /** Piece requests of this page pending on this link. */
   get activePulls(): number {
     return this.pending.size;
   }
@@ -146,16 +144,12 @@ export class PeerLink {
   }
 
   announce(segments: readonly SegmentInfo[]): void {
-    for (let i = 0; i < segments.length; i += LIMITS.haveItems) {
-      this.sendMsg({ type: 'have', segments: segments.slice(i, i + LIMITS.haveItems) });
-    }
+    for (let i = 0; i < segments.length; i += LIMITS.haveItems) this.sendMsg({ type: 'have', segments: segments.slice(i, i + LIMITS.haveItems) });
   }
 
   /** Tells the peer that this page's playlist lists segments it had not heard of from anyone. */
   tellFresh(segments: readonly FreshSegment[]): void {
-    for (let i = 0; i < segments.length; i += LIMITS.haveItems) {
-      this.sendMsg({ type: 'fresh', segments: segments.slice(i, i + LIMITS.haveItems) });
-    }
+    for (let i = 0; i < segments.length; i += LIMITS.haveItems) this.sendMsg({ type: 'fresh', segments: segments.slice(i, i + LIMITS.haveItems) });
   }
 
   /**
@@ -239,10 +233,7 @@ export class PeerLink {
     }
   }
 
-  /**
-   * Live: forget what the peer announced below sequence `seq`: every store has evicted it by
-   * now. Keeps each link's map at about one live window instead of MAX_REMOTE_HAVE entries.
-   */
+  /** Live: forget what the peer announced below `seq` (every store evicted it): each link's map stays about one live window. */
   forgetHaveBelow(seq: number): void {
     for (const [id, s] of this.remoteHas) if (s.seq < seq) this.remoteHas.delete(id);
   }

@@ -42,7 +42,8 @@ async function pairAcross(): Promise<[SignalClient, SignalClient, string]> {
 /** Offers from `a` reach `b` on the other node again (each node claims its ids again when it rejoins). */
 async function crossesAgain(a: SignalClient, b: SignalClient): Promise<boolean> {
   const before = b.got.length;
-  for (let i = 0; i < 20; i++) {
+  // Up to 15 s: after a Redis restart the nodes claim their ids again at their next heartbeat, later on a busy machine.
+  for (let i = 0; i < 60; i++) {
     a.send({ type: 'OFFER', dst: b.id, payload: { connectionId: `again${i}` } });
     if (await eventually(() => b.got.length > before, 250)) return true;
   }

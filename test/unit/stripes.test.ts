@@ -131,7 +131,7 @@ test('stripeHeads: the same answer every time and for any order (or duplicates) 
   }
 });
 
-test('stripeHeads: no member heads more than ceil(8 x per / members) stripes, and heads of a stripe are distinct members', () => {
+test('stripeHeads: no member heads more than ceil(8 x per / members) stripes (one more where the fill under that cap gets stuck), and heads of a stripe are distinct members', () => {
   for (const { members, key } of cases()) {
     for (const per of [1, 2, 3, 4]) {
       const h = stripeHeads(members, key, per);
@@ -145,7 +145,8 @@ test('stripeHeads: no member heads more than ceil(8 x per / members) stripes, an
           load.set(m, (load.get(m) ?? 0) + 1);
         }
       }
-      for (const [m, n] of load) assert.ok(n <= cap, `${m} heads ${n} stripes > cap ${cap} (members ${members.length}, per ${per}): ${JSON.stringify(h)}`);
+      for (const [m, n] of load) assert.ok(n <= cap + 1, `${m} heads ${n} stripes > cap ${cap} + 1 (members ${members.length}, per ${per}): ${JSON.stringify(h)}`);
+      if (per === 1) for (const [m, n] of load) assert.ok(n <= cap, `one head per stripe always fits the cap: ${m} heads ${n}`);
     }
   }
 });
@@ -164,7 +165,7 @@ test('stripeHeads: no members or perStripe < 1 gives eight empty lists', () => {
 
 test(
   'stripeHeads: every stripe gets min(perStripe, members) heads',
-  { todo: 'greedy round-robin under the per-member cap can leave a stripe short: members p1,p2,p3, key "s34", perStripe 2 gives stripe 7 only [p1] (p2, p3 at cap 6, p1 holds 3)' },
+  {},
   () => {
     assert.equal(stripeHeads(['p1', 'p2', 'p3'], 's34', 2)[7]!.length, 2, 'the smallest known counterexample');
     for (const { members, key } of cases()) {

@@ -153,7 +153,7 @@ test('a frame whose total differs from the announced size, or that is not the pi
     const liar = rawPeer(v, 'liar');
     liar.send(hello);
     liar.send(JSON.stringify({ type: 'have', segments: [{ id: url(1), seq: 1, bytes: 150_000 }] }));
-    await sleep(10);
+    for (let i = 0; i < 200 && !liar.link.remoteHas.has(url(1)); i++) await sleep(10);
     const pending = liar.link.requestPiece(url(1), 0, 1000, false);
     liar.send(frame);
     assert.deepEqual(await pending, { ok: false, reason: 'closed' });
