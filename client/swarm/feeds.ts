@@ -88,7 +88,7 @@ export class Feeds {
       depth.push(this.depth(s));
       if (!this.fed(s)) need |= 1 << s;
     }
-    return { depth, need: this.env.enabled() ? need : 0, up: this.env.uploadAllowed() };
+    return { depth, need, up: this.env.uploadAllowed() };
   }
 
   /** A new link: it hears where this page stands. */

@@ -47,6 +47,8 @@ export interface PlayerRequestDeps {
   readonly completed: (d: Download) => Promise<boolean>;
   /** Live stripe trees are in use (client/swarm/trees.ts): pieces come pushed by parents, no owner is waited for. */
   readonly feedsOn: () => boolean;
+  /** Some page heads a stripe (fetches it from the origin for the swarm). */
+  readonly anyHead: () => boolean;
 }
 
 /**
@@ -97,8 +99,10 @@ export class PlayerRequests {
       if (this.d.feedsOn()) {
         // Nobody has it yet: a parent's first push or a peer's announcement starts its pieces, within the deadline.
         if (!this.anyReady()) return this.miss('no peers', steps);
+        // Nobody heads a stripe (every member joined moments ago): nobody fetches it for the swarm.
+        if (!this.d.anyHead()) return this.miss('no heads', steps);
         step('have?');
-        if (!(await this.d.announced.wait(clock, id, left()))) return this.miss('not announced in time', steps);
+        if (!(await this.d.announced.wait(clock, id, Math.min(left(), this.graceLeft(id))))) return this.miss('not announced in time', steps);
         continue;
       }
       // Nobody has it yet. Wait for its owner to fetch and announce it, if the owner is a peer.

@@ -27,7 +27,11 @@ import { Waiters } from './waiters.js';
 
 export type { GetResult } from './player-requests.js';
 
-export type SwarmConfig = OwnersConfig & Partial<Pick<RelaycastConfig, 'relayWhileReceiving'>>;
+export type SwarmConfig = OwnersConfig &
+  Partial<Pick<RelaycastConfig, 'relayWhileReceiving'>> & {
+    /** Stripe trees in a full mesh too, not only beyond it (tests of the trees between a few pages). */
+    readonly treesInMesh?: boolean;
+  };
 
 export interface SwarmEnv {
   /** This page's peer id, or undefined before signaling opened. */
@@ -133,7 +137,7 @@ export class Swarm implements LinkHandler {
       newestSeq: () => this.book.newestSeq,
       vod: () => this.book.vod,
       known: (id) => this.book.has(id) || store.has(id) || this.jobs.has(id),
-      isOwner: (id) => (this.book.vod ? this.owners.isOwner(id) : this.trees.headStripes() !== 0),
+      isOwner: (id) => (this.trees.enabled ? this.trees.headStripes() !== 0 : this.owners.isOwner(id)),
       ...(env.refreshManifest ? { refreshManifest: env.refreshManifest } : {}),
     });
     this.requests = new PlayerRequests({
@@ -153,9 +157,11 @@ export class Swarm implements LinkHandler {
       startDownload: (id) => this.startDownload(id),
       completed: (d) => this.intake.completed(d),
       feedsOn: () => this.trees.enabled,
+      anyHead: () => this.owners.heads(id).some((h) => h.length > 0),
     });
     this.trees = new Trees({
       swarmId: id,
+      inMesh: cfg.treesInMesh === true,
       clock,
       selfId: env.selfId,
       links: () => this.links.values(),
@@ -192,7 +198,7 @@ export class Swarm implements LinkHandler {
       ...(env.onStored ? { onStored: env.onStored } : {}),
       ...(env.onKept ? { onKept: env.onKept } : {}),
     });
-    // Live pieces travel down the stripe trees (an idle uplink's pushes added 0.7 % offload for a tenth of the simulator's CPU): VOD only.
+    // Pieces travel down the stripe trees where they are used (an idle uplink's pushes added 0.7 % offload there for a tenth of the simulator's CPU).
     this.stopPushing = env.uploader.addPushSource(() => (this.trees.enabled ? undefined : this.pusher.next()));
     this.keepaliveTimer = clock.setTimeout(() => this.keepalive(), KEEPALIVE_MS);
   }
@@ -377,15 +383,15 @@ export class Swarm implements LinkHandler {
   // ---- internals ----
 
   /**
-   * A new segment appeared in the playlist. Live: a head fetches its stripes from the origin
-   * (client/swarm/trees.ts), everyone else gets them pushed by its parents, or assembles the
-   * segment from pieces peers announced. VOD: its owner fetches it whole for the others.
+   * A new segment appeared in the playlist. Live beyond a full mesh: a head fetches its stripes
+   * from the origin (client/swarm/trees.ts), everyone else gets them pushed by its parents.
+   * Otherwise its owner fetches it whole for the others, who assemble it from pieces.
    */
   private prepare(id: string, url: string, seq: number, range?: ByteRange): void {
     if (this.store.has(id) || this.jobs.has(id)) return;
-    if (!this.book.vod && this.trees.prepare(id, url, seq, range)) return;
+    if (this.trees.enabled && this.trees.prepare(id, url, seq, range)) return;
     if (this.downloads.get(id)) return;
-    if (this.book.vod && this.owners.isOwner(id)) return this.intake.fetchWhole(id, url, seq, range);
+    if (this.owners.isOwner(id)) return this.intake.fetchWhole(id, url, seq, range);
     this.startDownload(id);
   }
 

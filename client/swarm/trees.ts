@@ -21,6 +21,8 @@ const FEED_LATE_MS = 1500;
 
 export interface TreesDeps {
   readonly swarmId: string;
+  /** Used in a full mesh too. */
+  readonly inMesh: boolean;
   readonly clock: Clock;
   readonly selfId: () => string | undefined;
   readonly links: () => Iterable<PeerLink>;
@@ -84,9 +86,14 @@ export class Trees {
     });
   }
 
-  /** Live swarms use the trees once the playlist is known. */
+  /**
+   * Live swarms larger than a full mesh use the trees once the playlist is known. In a full mesh
+   * every page is linked to every other: one owner fetches each segment whole and the others pull
+   * its pieces from everyone (and idle uplinks push them), which starts faster when pages join
+   * or switch renditions, and carries the same share.
+   */
   get enabled(): boolean {
-    return !this.d.book.vod && this.d.book.newestSeq >= 0;
+    return !this.d.book.vod && this.d.book.newestSeq >= 0 && (this.d.inMesh || this.d.owners.usesSeeders);
   }
 
   /** Stripes this page heads, as a bitmask. */

@@ -6,7 +6,7 @@ import { encodeFrame } from '../../protocol/framing.js';
 import { encodePeerMessage, parsePeerMessage, PEER_PROTOCOL_VERSION, PUSH_ID_BASE, type PeerMessage } from '../../protocol/peer.js';
 import { homeStripe, MAX_FEED_DEPTH, STRIPES, stripeOf } from '../../protocol/stripes.js';
 import { LIMITS } from '../../protocol/limits.js';
-import { LINK, makeViewer, PIECE, playlist, published, rawPeer, segBytes, SWARM, url, type TestViewer } from '../support/piece-swarm.js';
+import { CFG, LINK, makeViewer, PIECE, playlist, published, rawPeer, segBytes, SWARM, url, type TestViewer } from '../support/piece-swarm.js';
 import { linkSwarms } from '../support/swarm-links.js';
 import { SILENT_MS } from '../../client/transport/link-health.js';
 
@@ -16,7 +16,8 @@ afterEach(() => {
   for (const v of made.splice(0)) v.swarm.destroy();
 });
 const viewer = (id: string, opts: Parameters<typeof makeViewer>[1] = {}): TestViewer => {
-  const v = makeViewer(id, opts);
+  // The trees between a few pages: in a full mesh the client uses them only where asked to.
+  const v = makeViewer(id, { ...opts, cfg: { ...CFG, ...opts.cfg, treesInMesh: true } });
   made.push(v);
   return v;
 };
