@@ -3,19 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { stripeHeads } from '../../client/swarm/rendezvous.js';
 import { ALL_STRIPES, hash32, homeStripe, STRIPES, stripeOf, stripePieces } from '../../protocol/stripes.js';
+import { Rng } from '../../sim/rng.js';
 
 const SWARM_KEY = 'http://origin.test/live/index.m3u8';
 
-/** A small deterministic PRNG (mulberry32), so shuffles and id sets are reproducible. */
+/** A seeded PRNG (the simulator's), so scenarios are reproducible. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 function shuffled<T>(xs: readonly T[], random: () => number): T[] {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { createTracker, trackerConfig, type TrackerConfig } from '../../origin-adapter/tracker.js';
 import { homeStripe, MAX_FEED_DEPTH, STRIPES } from '../../protocol/stripes.js';
 import { MAX_TREE_ROOM, PARENTS_PER_STRIPE, parseTrackerAnnounce, parseTrackerPeers, type TrackerAnnounce, type TreeReport } from '../../protocol/tracker.js';
+import { Rng } from '../../sim/rng.js';
 
 const SWARM = 'http://origin.test/live/index.m3u8';
 
@@ -21,16 +22,10 @@ function golden(): () => number {
   return () => (++i * 0.6180339887498949) % 1;
 }
 
-/** A seeded PRNG (mulberry32) for test scenarios. */
+/** A seeded PRNG (the simulator's), so scenarios are reproducible. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 function makeTracker(over: Partial<TrackerConfig> = {}) {
