@@ -20,7 +20,8 @@ async function run(o: Partial<LoadOptions> & Pick<LoadOptions, 'viewers' | 'dura
 
 function summary(r: LoadResult): string {
   const { perViewer: _p, timeline: _t, baseline: b, ...rest } = r;
-  return JSON.stringify({ ...rest, control: b && { stalls: b.stalls, stalledSec: b.stalledSec, latencySecMedian: b.latencySecMedian, mediaClockRate: b.mediaClockRate, notPlaying: b.notPlaying } });
+  const lat = (x: LoadResult): (number | null)[] => x.perViewer.map((v) => v.latencySecMedian);
+  return JSON.stringify({ ...rest, latencyPerViewer: lat(r), control: b && { stalls: b.stalls, stalledSec: b.stalledSec, latencySecMedian: b.latencySecMedian, latencyPerViewer: lat(b), mediaClockRate: b.mediaClockRate, notPlaying: b.notPlaying } });
 }
 
 function assertViewersFine(r: LoadResult): void {

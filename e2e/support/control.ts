@@ -29,6 +29,18 @@ function clockDeficit(c: LoadResult): number {
   return c.mediaClockRate === null ? 0 : Math.max(0, 1 - c.mediaClockRate);
 }
 
+/**
+ * How far apart the control's own viewers sit from the live edge: half the range of their medians.
+ * A player's distance from the edge is set at its start (the live edge minus its sync duration, plus
+ * however long its first segments took), so on a busy machine viewers opened one after another
+ * differ by seconds without P2P (measured with both cores saturated: 9.6..12.8 s among four hls.js
+ * control viewers). A P2P median that far from the control's is the machine, not relaycast.
+ */
+function startSpread(c: LoadResult): number {
+  const ls = c.perViewer.map((v) => v.latencySecMedian).filter((l): l is number => l !== null);
+  return ls.length < 2 ? 0 : (Math.max(...ls) - Math.min(...ls)) / 2;
+}
+
 const stallsOf = (r: LoadResult): string =>
   r.perViewer
     .filter((v) => v.stalls > 0)
@@ -47,7 +59,7 @@ export function assertNoWorseThanControl(r: LoadResult): void {
   const windowSec = Math.max(0, r.window.endSec - r.window.startSec);
   // VOD has no live edge: its "latency" is the time left to play.
   if (r.stream?.vod !== true && r.latencySecMedian !== null && c.latencySecMedian !== null) {
-    const allowed = LATENCY_TOLERANCE_SEC + deficit * windowSec;
+    const allowed = LATENCY_TOLERANCE_SEC + deficit * windowSec + startSpread(c);
     assert.ok(
       r.latencySecMedian <= c.latencySecMedian + allowed,
       `as close to the live edge as the control: ${r.latencySecMedian} s against ${c.latencySecMedian} s (+${allowed.toFixed(2)} s allowed): ${detail}`,
