@@ -9,7 +9,7 @@ import { ALL_STRIPES, MAX_FEED_DEPTH, STRIPES } from './stripes.js';
  * channel. Segment bytes travel separately as binary frames (framing.ts), one
  * piece per frame (pieces.ts).
  */
-export const PEER_PROTOCOL_VERSION = 4;
+export const PEER_PROTOCOL_VERSION = 5;
 
 export interface SegmentInfo {
   readonly id: string;

@@ -5,7 +5,7 @@ import type { RelaycastStats } from '../core/stats.js';
 import { PieceCopy, type Digest } from '../storage/piece-copy.js';
 import type { PeerLink, PieceResult } from '../transport/peer-link.js';
 import type { Download } from './download.js';
-import { expectedMs, pickPiece, requestTimeoutMs, targetPending } from './piece-picker.js';
+import { expectedMs, latePieces, pickPiece, requestTimeoutMs, targetPending, type Candidates } from './piece-picker.js';
 
 export type { Download } from './download.js';
 
@@ -23,8 +23,11 @@ export interface DownloadsEnv {
   /** Every piece is here: check the whole segment and keep it. */
   onComplete(d: Download): void;
   onBadPeer(peerId: string, reason: string): void;
-  /** Piece `piece` of `d` is not to be asked of `link` now (a parent pushes it: client/swarm/feeds.ts). */
-  skip?(link: PeerLink, d: Download, piece: number, nowMs: number): boolean;
+  /**
+   * Piece `piece` of `d` is not to be asked of `link` now (a parent pushes it: client/swarm/feeds.ts);
+   * with `link` undefined, not of any peer.
+   */
+  skip?(link: PeerLink | undefined, d: Download, piece: number, nowMs: number): boolean;
 }
 
 /** Segments assembled at once (live: the few around the edge; VOD: the window ahead of the player). */
@@ -202,9 +205,19 @@ export class Downloads {
 
   private pump(): void {
     if (this.destroyed || this.active.size === 0) return;
-    const order = [...this.active.values()].filter((d) => !d.copy.complete && !d.copy.isClosed).sort(byPriority);
-    if (order.length === 0) return;
     const now = this.env.clock.now();
+    // Per segment, once: the pieces any peer may be asked for (a stripe's parent pushes the rest).
+    // A segment with none, and no player waiting (no endgame), needs no link's attention.
+    const candidates = new Map<Download, Candidates>();
+    for (const d of this.active.values()) {
+      if (d.copy.complete || d.copy.isClosed) continue;
+      const open: number[] = [];
+      for (let i = 0; i < d.copy.pieces; i++) if (!d.copy.arrived(i) && !d.asked.has(i) && !this.env.skip?.(undefined, d, i, now)) open.push(i);
+      const late = latePieces(d, now);
+      if (open.length > 0 || late.length > 0) candidates.set(d, { open, late, holders: new Map() });
+    }
+    const order = [...candidates.keys()].sort(byPriority);
+    if (order.length === 0) return;
     let busyLeft = false;
     for (const link of this.env.links()) {
       if (!link.isReady) continue;
@@ -214,7 +227,7 @@ export class Downloads {
       }
       let room = targetPending(link, this.env.pieceBytes) - link.activePulls;
       while (room > 0 && this.pendingTotal < MAX_PENDING_TOTAL) {
-        const pick = pickPiece(link, order, this.env.links(), now, this.env.pieceBytes, Math.random, this.env.skip && ((d, i) => this.env.skip!(link, d, i, now)));
+        const pick = pickPiece(link, order, this.env.links(), now, this.env.pieceBytes, Math.random, this.env.skip && ((d, i) => this.env.skip!(link, d, i, now)), candidates);
         if (!pick) break;
         this.request(link, pick.d, pick.piece);
         room--;

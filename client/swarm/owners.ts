@@ -105,10 +105,15 @@ export class Owners {
     const self = this.selfId();
     if (self === undefined) return 0;
     const heads = this.heads(key);
+    // Asked for every piece the picker looks at: worked out once per list of heads.
+    const m = this.maskCache;
+    if (m && m.heads === heads && m.self === self) return m.mask;
     let mask = 0;
     for (let s = 0; s < STRIPES; s++) if (heads[s]!.includes(self)) mask |= 1 << s;
+    this.maskCache = { heads, self, mask };
     return mask;
   }
+  private maskCache: { heads: string[][]; self: string; mask: number } | undefined;
 
   /** The origin fetchers of segment `id` (VOD, and live segments whose size is not published). */
   of(id: string): string[] {

@@ -55,6 +55,35 @@ export function requestTimeoutMs(link: PeerLink, pieceBytes: number): number {
   return Math.max(MIN_TIMEOUT_MS, Math.min(MAX_TIMEOUT_MS, TIMEOUT_FACTOR * expected));
 }
 
+/**
+ * What any link may be asked for in one download, worked out once per round of requests:
+ * `open` the pieces missing, not asked and not left to a parent's push; `late` the pieces asked
+ * of one peer that will come after the waiting player's deadline (latePieces); `holders` how
+ * many peers hold each piece.
+ */
+export interface Candidates {
+  readonly open: readonly number[];
+  readonly late: readonly (readonly [piece: number, expectedAtMs: number])[];
+  /** Peers holding each piece, filled in as the round needs them (they do not change within it). */
+  readonly holders: Map<number, number>;
+}
+
+/** The pieces of `d` asked of exactly one peer and expected after its player's deadline (overdue ones at Infinity), in the order asked. */
+export function latePieces(d: Download, nowMs: number): [number, number][] {
+  const deadline = d.urgentUntil;
+  const late: [number, number][] = [];
+  if (deadline === undefined) return late;
+  for (const [i, byLink] of d.asked) {
+    if (byLink.size !== 1 || d.copy.arrived(i)) continue;
+    const at = d.expectedAtMs.get(i);
+    if (at === undefined) continue;
+    // Overdue: when it will come is anyone's guess, so as late as can be.
+    const expected = at < nowMs ? Infinity : at;
+    if (expected > deadline) late.push([i, expected]);
+  }
+  return late;
+}
+
 export interface Pick {
   readonly d: Download;
   readonly piece: number;
@@ -70,6 +99,8 @@ export function pickPiece(
   random: () => number = Math.random,
   /** Pieces not to ask of anyone now (a parent pushes them). */
   skip?: (d: Download, piece: number) => boolean,
+  /** Per download, the only pieces worth looking at (Candidates); all when absent. */
+  candidates?: ReadonlyMap<Download, Candidates>,
 ): Pick | undefined {
   const mine = nowMs + expectedMs(link, pieceBytes);
   for (const d of order) {
@@ -77,26 +108,40 @@ export function pickPiece(
     if (!link.remoteHas.has(id) || link.remoteHas.get(id)!.bytes !== d.copy.total) continue;
     // A piece this peer would deliver after the waiting player's deadline is filled by the origin anyway: not asked.
     if (d.urgentUntil !== undefined && mine > d.urgentUntil) continue;
-    const fresh = rarest(link, d, links, random, skip);
+    const only = candidates?.get(d);
+    const fresh = rarest(link, d, links, random, skip, only);
     if (fresh !== undefined) return { d, piece: fresh };
-    const dup = endgame(link, d, nowMs, pieceBytes);
+    const dup = endgame(link, d, nowMs, pieceBytes, only?.late);
     if (dup !== undefined) return { d, piece: dup };
   }
   return undefined;
 }
 
 /** The rarest piece of `d` that `link` holds and nobody is asked for. */
-function rarest(link: PeerLink, d: Download, links: Iterable<PeerLink>, random: () => number, skip?: (d: Download, piece: number) => boolean): number | undefined {
+function rarest(
+  link: PeerLink,
+  d: Download,
+  links: Iterable<PeerLink>,
+  random: () => number,
+  skip?: (d: Download, piece: number) => boolean,
+  only?: Candidates,
+): number | undefined {
   const id = d.copy.id;
   let best: number | undefined;
   let bestCount = Infinity;
   let ties = 0;
   let holders: PeerLink[] | undefined;
-  for (let i = 0; i < d.copy.pieces; i++) {
+  const n = only ? only.open.length : d.copy.pieces;
+  for (let k = 0; k < n; k++) {
+    const i = only ? only.open[k]! : k;
     if (d.copy.arrived(i) || d.asked.has(i) || !link.hasPiece(id, i) || skip?.(d, i)) continue;
-    holders ??= [...links].filter((l) => l.isReady && l.remoteHas.has(id));
-    let count = 0;
-    for (const l of holders) if (l.hasPiece(id, i)) count++;
+    let count = only?.holders.get(i);
+    if (count === undefined) {
+      holders ??= [...links].filter((l) => l.isReady && l.remoteHas.has(id));
+      count = 0;
+      for (const l of holders) if (l.hasPiece(id, i)) count++;
+      only?.holders.set(i, count);
+    }
     if (count < bestCount) {
       [best, bestCount, ties] = [i, count, 1];
     } else if (count === bestCount && random() * ++ties < 1) {
@@ -110,20 +155,17 @@ function rarest(link: PeerLink, d: Download, links: Iterable<PeerLink>, random: 
  * A piece of `d` asked of one other peer that will come too late for the waiting player (expected
  * past the deadline, or overdue), which `link` holds and would deliver sooner: the latest first.
  */
-function endgame(link: PeerLink, d: Download, nowMs: number, pieceBytes: number): number | undefined {
+function endgame(link: PeerLink, d: Download, nowMs: number, pieceBytes: number, late?: Candidates['late']): number | undefined {
   const deadline = d.urgentUntil;
   if (deadline === undefined) return undefined;
   const mine = nowMs + expectedMs(link, pieceBytes);
   if (mine > deadline) return undefined;
   let best: number | undefined;
   let latest = -Infinity;
-  for (const [i, byLink] of d.asked) {
-    if (byLink.size !== 1 || byLink.has(link) || d.copy.arrived(i) || !link.hasPiece(d.copy.id, i)) continue;
-    const at = d.expectedAtMs.get(i);
-    if (at === undefined) continue;
-    // Overdue: when it will come is anyone's guess, so as late as can be.
-    const expected = at < nowMs ? Infinity : at;
-    if (expected <= deadline || expected <= mine || (best !== undefined && expected <= latest)) continue;
+  for (const [i, expected] of late ?? latePieces(d, nowMs)) {
+    // Asked of this link already, or arrived since the list was made.
+    if (d.asked.get(i)?.size !== 1 || d.asked.get(i)!.has(link) || d.copy.arrived(i) || !link.hasPiece(d.copy.id, i)) continue;
+    if (expected <= mine || (best !== undefined && expected <= latest)) continue;
     [best, latest] = [i, expected];
   }
   return best;

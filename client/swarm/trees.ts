@@ -127,11 +127,11 @@ export class Trees {
    * The picker leaves a piece to its parent's push until the player's deadline nears, and never
    * asks the parent itself for it (the parent has it queued for this page already).
    */
-  skip(link: PeerLink, d: Download, piece: number, nowMs: number): boolean {
+  skip(link: PeerLink | undefined, d: Download, piece: number, nowMs: number): boolean {
     if (!this.enabled) return false;
     const s = stripeOf(piece, d.copy.pieces);
     if (!this.feeds.fed(s)) return false;
-    if (this.feeds.parentOf(s) === link) return true;
+    if (link !== undefined && this.feeds.parentOf(s) === link) return true;
     return d.urgentUntil === undefined || nowMs < d.urgentUntil - FEED_LATE_MS;
   }
 

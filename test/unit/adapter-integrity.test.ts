@@ -7,10 +7,10 @@ import { PIECE_BYTES } from '../../protocol/pieces.js';
 // Expected values computed independently (Python hashlib):
 //   leaf i = sha256(piece i); root = base64url(sha256(leaf0 || leaf1 || ...)), no padding.
 test('piece root: hand-computed values (two pieces, one piece, empty)', () => {
-  assert.equal(PIECE_BYTES, 65536);
-  const two = Buffer.concat([Buffer.alloc(65536, 'a'), Buffer.from('abc')]);
-  assert.equal(pieceRoot(two), 'mIbwGfPY1tp0M31A-_W_1jwIcpRKwhHQyS_YHff8_Qc');
-  assert.equal(segmentHash(two).sha256, 'CcvF20RcDCBpP-jyHL6gLMIsQjprRBnNd_XXwR034I4');
+  assert.equal(PIECE_BYTES, 32768);
+  const two = Buffer.concat([Buffer.alloc(32768, 'a'), Buffer.from('abc')]);
+  assert.equal(pieceRoot(two), 'PWjzy-R8Ou5Ndm26DD5xNG9np6iO3zUqmQrn3wKOl9Y');
+  assert.equal(segmentHash(two).sha256, 'MGT5tYy7bUc-8oAtcZebpwuOmi2zkcFpy_EH91S8qiQ');
   assert.equal(pieceRoot(Buffer.from('abc')), 'T4tCwi3TcptRm6b2jS2nzFstYG0F2u1a1RKMwD5sY1g');
   assert.equal(pieceRoot(new Uint8Array(0)), 'Xfbg4nYTWdMKgnUFjimfzAOBU0VF9Vz0PkGYP11MlFY');
 });
