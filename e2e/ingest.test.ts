@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { startAdapterProcess, type AdapterProcess } from './support/adapter-process.js';
 import { launchBrowser } from './support/browser.js';
-import { STALLED_SEC_TOLERANCE, stallsSince } from './support/control.js';
+import { dryStalls, STALLED_SEC_TOLERANCE, stallsSince } from './support/control.js';
 import type { ProbeSample } from './support/page-probe.js';
 import { startPusher, type Pusher } from './support/pusher.js';
 import { openViewer, type Viewer } from './support/viewers.js';
@@ -94,7 +94,7 @@ after(async () => {
  * short stall lands on either side by chance (measured here at a load average of 30).
  */
 function assertPhaseStalls(p2p: readonly ProbeSample[], control: readonly ProbeSample[], what: string): void {
-  const n = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + s.stalls, 0);
+  const n = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + dryStalls(s.stalls, s.stallLog), 0);
   const sec = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + s.stalledSec, 0);
   const detail = `P2P ${n(p2p)} (${sec(p2p).toFixed(2)} s) ${JSON.stringify(p2p.map((s) => s.stallLog))}, control ${n(control)} (${sec(control).toFixed(2)} s) ${JSON.stringify(control.map((s) => s.stallLog))}`;
   log(`${what}: stalls ${detail}`);

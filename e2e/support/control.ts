@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { LoadResult } from '../load/metrics.js';
-import type { ProbeSample } from './page-probe.js';
+import type { ProbeSample, StallEntry } from './page-probe.js';
 
 /**
  * How far the P2P run's median latency may sit behind its control's on a quiet machine. Players
@@ -41,6 +41,23 @@ function startSpread(c: LoadResult): number {
   return ls.length < 2 ? 0 : (Math.max(...ls) - Math.min(...ls)) / 2;
 }
 
+/**
+ * Media seconds still buffered when a `waiting` began above which the stall was not the buffer
+ * running dry: the element had media to play and paused anyway, a decoder or main-thread hiccup of a
+ * saturated machine (measured: 11 ms with 1.99 s ahead, both cores busy). Late delivery empties the
+ * buffer first. Such stalls still count in the stalled seconds compared below.
+ */
+export const HICCUP_AHEAD_SEC = 0.5;
+
+const hiccup = (e: StallEntry): boolean => !e.seeking && e.aheadSec >= HICCUP_AHEAD_SEC;
+
+/** Stalls in which the buffer ran dry (or the player seeked): all of them less the logged hiccups. */
+export function dryStalls(stalls: number, log: readonly StallEntry[]): number {
+  return stalls - log.filter(hiccup).length;
+}
+
+const dryOf = (r: LoadResult): number => r.perViewer.reduce((a, v) => a + dryStalls(v.stalls, v.stallLog), 0);
+
 const stallsOf = (r: LoadResult): string =>
   r.perViewer
     .filter((v) => v.stalls > 0)
@@ -53,7 +70,7 @@ export function assertNoWorseThanControl(r: LoadResult): void {
   assert.ok(c !== undefined && r.baselineMode === 'concurrent', 'the run has a concurrent control without P2P');
   const detail = `P2P stalls ${r.stalls} (${r.stalledSec} s) [${stallsOf(r)}], control ${c.stalls} (${c.stalledSec} s) [${stallsOf(c)}], cpu ${JSON.stringify(r.cpuBusy)}`;
   assert.equal(c.notPlaying, 0, `the control without P2P plays (if not, this machine cannot run the test): ${detail}`);
-  assert.ok(r.stalls <= c.stalls, `no stall beyond the same-run control without P2P: ${detail}`);
+  assert.ok(dryOf(r) <= dryOf(c), `no stall beyond the same-run control without P2P (the buffer ran dry): ${detail}`);
   assert.ok(r.stalledSec <= c.stalledSec + STALLED_SEC_TOLERANCE, `no longer stalls than the control's: ${detail}`);
   const deficit = clockDeficit(c);
   const windowSec = Math.max(0, r.window.endSec - r.window.startSec);
@@ -76,7 +93,7 @@ export function assertNoWorseThanControl(r: LoadResult): void {
 
 /** Viewers acted on mid-run (a session) against control viewers opened with them, without relaycast. */
 export function assertStallsWithinControl(p2p: readonly ProbeSample[], control: readonly ProbeSample[], what: string): void {
-  const n = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + s.stalls, 0);
+  const n = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + dryStalls(s.stalls, s.stallLog), 0);
   const sec = (xs: readonly ProbeSample[]): number => xs.reduce((a, s) => a + s.stalledSec, 0);
   const log = (xs: readonly ProbeSample[]): string => JSON.stringify(xs.map((s) => s.stallLog));
   const detail = `P2P ${n(p2p)} (${sec(p2p).toFixed(2)} s) ${log(p2p)}, control ${n(control)} (${sec(control).toFixed(2)} s) ${log(control)}`;
