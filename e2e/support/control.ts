@@ -56,7 +56,7 @@ export function dryStalls(stalls: number, log: readonly StallEntry[]): number {
   return stalls - log.filter(hiccup).length;
 }
 
-const dryOf = (r: LoadResult): number => r.perViewer.reduce((a, v) => a + dryStalls(v.stalls, v.stallLog), 0);
+const dryOf = (r: LoadResult): number => dryStalls(r.stalls, r.perViewer.flatMap((v) => v.stallLog));
 
 const stallsOf = (r: LoadResult): string =>
   r.perViewer

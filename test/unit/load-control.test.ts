@@ -48,11 +48,27 @@ test('a control that stalled on a busy machine allows as many stalls, and about 
   assert.throws(() => assertNoWorseThanControl(pair({ stalls: 1, stalledSec: 4 }, { stalls: 1, stalledSec: 0.5 })), /no longer stalls/);
 });
 
+test('a waiting with media buffered ahead is a hiccup of the machine, not a stall against P2P; its seconds still count', () => {
+  const withLog = (stallLog: ProbeSample['stallLog'], stalledSec: number): Partial<LoadResult> => {
+    const r = run(true);
+    return { stalls: 1, stalledSec, perViewer: r.perViewer.map((v, i) => (i === 0 ? { ...v, stalls: 1, stallLog } : v)) };
+  };
+  assertNoWorseThanControl(pair(withLog([{ atSec: 9.478, sec: 0.011, seeking: false, aheadSec: 1.99 }], 0.011), {}));
+  assert.throws(() => assertNoWorseThanControl(pair(withLog([{ atSec: 9.478, sec: 0.011, seeking: false, aheadSec: 0.02 }], 0.011), {})), /buffer ran dry/);
+  assert.throws(() => assertNoWorseThanControl(pair(withLog([{ atSec: 9.478, sec: 0.3, seeking: true, aheadSec: 1.99 }], 0.3), {})), /buffer ran dry/);
+  assert.throws(() => assertNoWorseThanControl(pair(withLog([{ atSec: 9.478, sec: 1.5, seeking: false, aheadSec: 1.99 }], 1.5), {})), /no longer stalls/);
+  assertStallsWithinControl([probe({ stalls: 1, stalledSec: 0.011, stallLog: [{ atSec: 9, sec: 0.011, seeking: false, aheadSec: 1.99 }] })], [probe()], 'hiccup');
+});
+
 test('latency: one segment beyond the control on a quiet machine; the control clock\'s own lag on top when it ran slow', () => {
   assertNoWorseThanControl(pair({ latencySecMedian: 7.9 }, { latencySecMedian: 6 }));
   assert.throws(() => assertNoWorseThanControl(pair({ latencySecMedian: 8.5 }, { latencySecMedian: 6, mediaClockRate: 1 })), /as close to the live edge/);
   // The control's clock ran 5 % slow over the 50 s window: 2.5 s more allowed.
   assertNoWorseThanControl(pair({ latencySecMedian: 10, mediaClockRate: 0.94 }, { latencySecMedian: 6, mediaClockRate: 0.95 }));
+  // The control's own viewers 3.2 s apart (each started at its own distance from the edge): 1.6 s more allowed.
+  const spread = (ls: number[]): Partial<LoadResult> => ({ latencySecMedian: 11.2, mediaClockRate: 1, perViewer: run(false).perViewer.map((v, i) => ({ ...v, latencySecMedian: ls[i]! })) });
+  assertNoWorseThanControl(pair({ latencySecMedian: 14.5 }, spread([9.6, 12.8])));
+  assert.throws(() => assertNoWorseThanControl(pair({ latencySecMedian: 14.5 }, spread([11.1, 11.3]))), /as close to the live edge/);
 });
 
 test('media clock: within 1 % of the control\'s, plus the control\'s own deficit', () => {
