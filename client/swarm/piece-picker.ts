@@ -163,8 +163,9 @@ function endgame(link: PeerLink, d: Download, nowMs: number, pieceBytes: number,
   let best: number | undefined;
   let latest = -Infinity;
   for (const [i, expected] of late ?? latePieces(d, nowMs)) {
-    // Asked of this link already, or arrived since the list was made.
-    if (d.asked.get(i)?.size !== 1 || d.asked.get(i)!.has(link) || d.copy.arrived(i) || !link.hasPiece(d.copy.id, i)) continue;
+    // Asked of a second peer earlier in this round, or of this link itself.
+    const byLink = d.asked.get(i);
+    if (byLink?.size !== 1 || byLink.has(link) || !link.hasPiece(d.copy.id, i)) continue;
     if (expected <= mine || (best !== undefined && expected <= latest)) continue;
     [best, latest] = [i, expected];
   }

@@ -2,11 +2,8 @@ import type { FreshSegment, MissReason, SegmentInfo } from '../../protocol/peer.
 import { PIECE_BYTES } from '../../protocol/pieces.js';
 import type { ByteRange } from '../../protocol/segment-id.js';
 import type { PlaylistUpdate } from '../../protocol/worker.js';
-import type { RelaycastConfig } from '../config.js';
 import { realClock, type Clock } from '../core/clock.js';
-import type { Verdict } from '../core/integrity.js';
-import type { RelaycastStats } from '../core/stats.js';
-import { subtleDigest, type Digest } from '../storage/piece-copy.js';
+import { subtleDigest } from '../storage/piece-copy.js';
 import type { SegmentStore, StoredSegment } from '../storage/store.js';
 import { KEEPALIVE_MS, type IncomingPushInfo, type LinkHandler, type PeerLink, type PieceRequest } from '../transport/peer-link.js';
 import { Announcer } from './announcer.js';
@@ -16,58 +13,17 @@ import { Holdings } from './holdings.js';
 import { Intake } from './intake.js';
 import { Jobs } from './jobs.js';
 import { OriginRate } from './origin-rate.js';
-import { Owners, type OwnersConfig } from './owners.js';
+import { Owners } from './owners.js';
 import { PlayerRequests, type GetResult } from './player-requests.js';
 import { Pusher } from './pusher.js';
 import { SegmentBook } from './segment-book.js';
-import type { OriginWhy, SegmentFacts } from './heading.js';
 import { Trees } from './trees.js';
-import type { Uploader } from './uploader.js';
 import { Waiters } from './waiters.js';
+import type { SwarmConfig, SwarmEnv } from './swarm-env.js';
 
 export type { GetResult } from './player-requests.js';
 
-export type SwarmConfig = OwnersConfig &
-  Partial<Pick<RelaycastConfig, 'relayWhileReceiving'>> & {
-    /** Stripe trees in a full mesh too, not only beyond it (tests of the trees between a few pages). */
-    readonly treesInMesh?: boolean;
-  };
-
-export interface SwarmEnv {
-  /** This page's peer id, or undefined before signaling opened. */
-  readonly selfId: () => string | undefined;
-  /**
-   * Fetches a known segment (or byte range) from the origin through the worker (counted there);
-   * `part`: only these bytes of it (offsets within the segment): a head's stripes, or the pieces
-   * no peer delivered in time (`why`).
-   */
-  readonly originFetch: (url: string, range?: ByteRange, part?: ByteRange, why?: OriginWhy) => Promise<Uint8Array | undefined>;
-  /** A listed segment's size and hash list from the origin's publisher (a head needs them before any peer has them). */
-  readonly describe?: (id: string) => Promise<SegmentFacts | undefined>;
-  /** One more stripe of `bytesPerSec` fits the page's measured uplink besides what it feeds already (every swarm). */
-  readonly feedFits?: (bytesPerSec: number) => boolean;
-  readonly stats: RelaycastStats;
-  /** The page's uplink, shared by its swarms. */
-  readonly uploader: Uploader;
-  /** Upload consent right now (config, runtime API, Save-Data). */
-  readonly uploadAllowed: () => boolean;
-  /** Observes every copy stored, with its hop count (measurement: the simulator's hop histogram). */
-  readonly onStored?: (id: string, hop: number, bytes: Uint8Array) => void;
-  /** Every segment kept in the store (VOD: the optional disk cache keeps it too). */
-  readonly onKept?: (seg: StoredSegment) => void;
-  /** Live: read this swarm's manifest again now: a peer's playlist lists a segment this page is to fetch. */
-  readonly refreshManifest?: () => void;
-  /** Checks a whole segment against the origin's published hash. */
-  readonly verify: (id: string, bytes: Uint8Array) => Promise<Verdict>;
-  /** Checks a segment's hash list against the origin's published piece root. */
-  readonly verifyList: (id: string, list: Uint8Array) => Promise<Verdict>;
-  /** A peer sent bytes that failed verification: drop it and never use it again. */
-  readonly onBadPeer: (peerId: string, reason: string) => void;
-  /** Piece size (protocol/pieces.ts PIECE_BYTES; the simulator, whose segments carry fewer real bytes, scales it). */
-  readonly pieceBytes?: number;
-  /** SHA-256 (default WebCrypto). */
-  readonly digest?: Digest;
-}
+export type { SwarmConfig, SwarmEnv } from './swarm-env.js';
 
 /**
  * One swarm: the viewers of one rendition of one stream. For each new segment it decides
